@@ -1,0 +1,320 @@
+//! `Accounts`: everything a front end does with the user's accounts — add, list, remove,
+//! list their sessions, revoke — over the ledger, the keyring and the dialects.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use crate::account::{Account, AccountId, NewAccount};
+use crate::clock::Clock;
+use crate::credential::{CredentialStore, SecretKind};
+use crate::dialect::{CallError, DialectKind, hectoday};
+use crate::error::{Error, Result};
+use crate::home::Home;
+use crate::http;
+use crate::ledger::Ledger;
+use crate::secret::Secret;
+use crate::session::{Session, SessionId, Snapshot};
+
+pub struct Accounts {
+    ledger: Ledger,
+    credentials: Arc<dyn CredentialStore>,
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    /// Our session token per account, cached so a poll costs one request. The lock is held
+    /// while signing in, so two callers never open two sessions for one account.
+    tokens: tokio::sync::Mutex<HashMap<AccountId, Secret>>,
+    /// Sessions revoked from here and not yet seen gone by the watcher.
+    revoked_here: Mutex<HashSet<SessionId>>,
+}
+
+impl Accounts {
+    pub fn open(
+        home: &Home,
+        credentials: Arc<dyn CredentialStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        home.ensure()?;
+        Ok(Self {
+            ledger: Ledger::open(&home.ledger_path())?,
+            credentials,
+            clock,
+            http: http::client(),
+            tokens: tokio::sync::Mutex::new(HashMap::new()),
+            revoked_here: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Signs in once to check URL, API and password, then keeps the password in the
+    /// keyring and the account (no secret) in the ledger.
+    pub async fn add(&self, new: NewAccount, password: Secret) -> Result<Account> {
+        let (base_url, login, label) = new.validate()?;
+        if password.is_empty() {
+            return Err(Error::InvalidInput("the password is empty".into()));
+        }
+        if self.ledger.label_taken(&label)? {
+            return Err(Error::DuplicateLabel(label));
+        }
+        let account = Account {
+            id: AccountId::generate(),
+            label,
+            base_url,
+            dialect: new.dialect,
+            login,
+            added_at: self.clock.now(),
+        };
+        let token = self.sign_in(&account, &password).await?;
+        self.store_secret(&account.id, SecretKind::Password, password)
+            .await?;
+        self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
+            .await?;
+        if let Err(e) = self.ledger.insert_account(&account) {
+            self.forget_secrets(&account.id).await;
+            return Err(e);
+        }
+        self.tokens.lock().await.insert(account.id.clone(), token);
+        tracing::info!(account = %account.id, dialect = %account.dialect, "account added");
+        Ok(account)
+    }
+
+    pub fn list(&self) -> Result<Vec<Account>> {
+        self.ledger.accounts()
+    }
+
+    /// By id, or by label when no id matches.
+    pub fn find(&self, id_or_label: &str) -> Result<Account> {
+        let accounts = self.list()?;
+        accounts
+            .iter()
+            .find(|a| a.id.as_str() == id_or_label)
+            .or_else(|| accounts.iter().find(|a| a.label == id_or_label))
+            .cloned()
+            .ok_or_else(|| Error::AccountNotFound(id_or_label.to_owned()))
+    }
+
+    /// Signs our session out on the server (best effort), deletes the keyring entries and
+    /// the account.
+    pub async fn remove(&self, account: &Account) -> Result<()> {
+        let token = self.tokens.lock().await.remove(&account.id);
+        let token = match token {
+            Some(t) => Some(t),
+            None => self
+                .load_secret(&account.id, SecretKind::SessionToken)
+                .await
+                .ok()
+                .flatten(),
+        };
+        if let Some(token) = token {
+            let result = match account.dialect {
+                DialectKind::Hectoday => {
+                    hectoday::logout(&self.http, &account.base_url, &token).await
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(account = %account.id, "could not sign out on the server: {e}");
+            }
+        }
+        self.forget_secrets(&account.id).await;
+        self.ledger.remove_account(&account.id)?;
+        Ok(())
+    }
+
+    /// Every live session of the account, as the server lists it now.
+    pub async fn snapshot(&self, account: &Account) -> Result<Snapshot> {
+        let sessions = self
+            .call(account, |token| async move {
+                match account.dialect {
+                    DialectKind::Hectoday => {
+                        hectoday::list(&self.http, &account.base_url, &account.id, &token).await
+                    }
+                }
+            })
+            .await?;
+        Ok(Snapshot {
+            account: account.id.clone(),
+            sessions,
+            fetched_at: self.clock.now(),
+        })
+    }
+
+    /// Ends one session, then lists again to check it is really gone.
+    pub async fn revoke(&self, account: &Account, id: &SessionId) -> Result<Session> {
+        let before = self.snapshot(account).await?;
+        let session = before
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        self.call(account, |token| {
+            let server_id = session.server_id.clone();
+            async move {
+                match account.dialect {
+                    DialectKind::Hectoday => {
+                        hectoday::revoke(&self.http, &account.base_url, &token, &server_id).await
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            Error::SessionNotFound(_) => Error::SessionNotFound(id.to_string()),
+            other => other,
+        })?;
+        self.mark_revoked_here([id.clone()]);
+        let after = self.snapshot(account).await?;
+        if after.get(id).is_some() {
+            return Err(Error::RevokeNotEffective(id.to_string()));
+        }
+        Ok(session)
+    }
+
+    /// Signs out every session but our own, then lists again to check; returns the ended ones.
+    pub async fn revoke_others(&self, account: &Account) -> Result<Vec<Session>> {
+        let before = self.snapshot(account).await?;
+        let others: Vec<Session> = before
+            .sessions
+            .iter()
+            .filter(|s| !s.is_current)
+            .cloned()
+            .collect();
+        self.call(account, |token| async move {
+            match account.dialect {
+                DialectKind::Hectoday => {
+                    hectoday::revoke_others(&self.http, &account.base_url, &token).await
+                }
+            }
+        })
+        .await?;
+        self.mark_revoked_here(others.iter().map(|s| s.id.clone()));
+        let after = self.snapshot(account).await?;
+        let survivors: Vec<_> = others.iter().filter(|s| after.get(&s.id).is_some()).collect();
+        if let Some(first) = survivors.first() {
+            return Err(Error::RevokeNotEffective(first.id.to_string()));
+        }
+        Ok(others)
+    }
+
+    /// Whether a session that left the list was revoked from here (consumes the mark).
+    pub fn take_revoked_here(&self, id: &SessionId) -> bool {
+        self.revoked_here
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+    }
+
+    fn mark_revoked_here(&self, ids: impl IntoIterator<Item = SessionId>) {
+        self.revoked_here
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(ids);
+    }
+
+    /// Runs a dialect call with our session token; when the server says our session is
+    /// gone, signs in again with the stored password and retries once.
+    async fn call<'a, T, F, Fut>(&'a self, account: &'a Account, op: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, CallError>> + 'a,
+    {
+        let token = self.token(account).await?;
+        match op(token.clone()).await {
+            Ok(value) => Ok(value),
+            Err(CallError::Other(e)) => Err(e),
+            Err(CallError::Expired) => {
+                tracing::info!(account = %account.id, "our session ended; signing in again");
+                self.drop_token(account, &token).await;
+                let token = self.token(account).await?;
+                match op(token).await {
+                    Ok(value) => Ok(value),
+                    Err(CallError::Other(e)) => Err(e),
+                    Err(CallError::Expired) => Err(Error::Protocol(
+                        "the server rejected a session it had just opened".into(),
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn token(&self, account: &Account) -> Result<Secret> {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(token) = tokens.get(&account.id) {
+            return Ok(token.clone());
+        }
+        let token = match self
+            .load_secret(&account.id, SecretKind::SessionToken)
+            .await?
+        {
+            Some(token) => token,
+            None => {
+                let password = self
+                    .load_secret(&account.id, SecretKind::Password)
+                    .await?
+                    .ok_or_else(|| Error::MissingCredential(account.id.to_string()))?;
+                let token = self.sign_in(account, &password).await?;
+                self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
+                    .await?;
+                token
+            }
+        };
+        tokens.insert(account.id.clone(), token.clone());
+        Ok(token)
+    }
+
+    async fn drop_token(&self, account: &Account, stale: &Secret) {
+        let mut tokens = self.tokens.lock().await;
+        if tokens.get(&account.id) == Some(stale) {
+            tokens.remove(&account.id);
+        }
+        drop(tokens);
+        if let Err(e) = self
+            .blocking(move |store, id| store.delete(&id, SecretKind::SessionToken), &account.id)
+            .await
+        {
+            tracing::warn!(account = %account.id, "could not forget the old session token: {e}");
+        }
+    }
+
+    async fn sign_in(&self, account: &Account, password: &Secret) -> Result<Secret> {
+        match account.dialect {
+            DialectKind::Hectoday => {
+                hectoday::login(&self.http, &account.base_url, &account.login, password).await
+            }
+        }
+    }
+
+    async fn load_secret(&self, id: &AccountId, kind: SecretKind) -> Result<Option<Secret>> {
+        self.blocking(move |store, id| store.get(&id, kind), id).await
+    }
+
+    async fn store_secret(&self, id: &AccountId, kind: SecretKind, secret: Secret) -> Result<()> {
+        self.blocking(move |store, id| store.set(&id, kind, &secret), id)
+            .await
+    }
+
+    async fn forget_secrets(&self, id: &AccountId) {
+        for kind in [SecretKind::Password, SecretKind::SessionToken] {
+            if let Err(e) = self
+                .blocking(move |store, id| store.delete(&id, kind), id)
+                .await
+            {
+                tracing::warn!(account = %id, "could not delete a keyring entry: {e}");
+            }
+        }
+    }
+
+    /// Keyring calls block on D-Bus: they run on tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn CredentialStore, AccountId) -> Result<T> + Send + 'static,
+        id: &AccountId,
+    ) -> Result<T> {
+        let store = Arc::clone(&self.credentials);
+        let id = id.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref(), id))
+            .await
+            .map_err(|e| Error::Keyring(format!("keyring call failed: {e}")))?
+    }
+}

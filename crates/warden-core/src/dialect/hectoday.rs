@@ -1,0 +1,207 @@
+//! The hectoday course's API (wire-formats.md §3): cookie `session=<id>`, a bare array of
+//! sessions with SQLite-style UTC times, and an id that *is* the session cookie.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use super::CallError;
+use crate::account::AccountId;
+use crate::error::{Error, Result};
+use crate::http;
+use crate::secret::Secret;
+use crate::session::{Device, Session, SessionId};
+
+const COOKIE: &str = "session";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSession {
+    id: String,
+    device_name: Option<String>,
+    ip: Option<String>,
+    last_active_at: Option<String>,
+    created_at: Option<String>,
+    #[serde(default)]
+    is_current: bool,
+}
+
+fn endpoint(base: &Url, path: &str) -> Result<Url> {
+    base.join(path)
+        .map_err(|e| Error::InvalidInput(format!("bad URL {base}{path}: {e}")))
+}
+
+fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::RequestBuilder {
+    request.header(
+        reqwest::header::COOKIE,
+        format!("{COOKIE}={}", token.expose()),
+    )
+}
+
+/// Signs in; the session cookie is the token.
+pub(crate) async fn login(
+    http: &reqwest::Client,
+    base: &Url,
+    login: &str,
+    password: &Secret,
+) -> Result<Secret> {
+    let body = serde_json::json!({ "email": login, "password": password.expose() });
+    let response = http::send(http.post(endpoint(base, "login")?).json(&body)).await?;
+    match response.status {
+        s if s.is_success() => response.cookie(COOKIE).ok_or_else(|| {
+            Error::Protocol("the server accepted the sign-in but set no session cookie".into())
+        }),
+        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN => {
+            Err(Error::BadCredentials {
+                login: login.to_owned(),
+            })
+        }
+        _ => Err(response.server_error()),
+    }
+}
+
+/// Ends our own session on the server (used when the account is removed).
+pub(crate) async fn logout(http: &reqwest::Client, base: &Url, token: &Secret) -> Result<()> {
+    let response = http::send(with_cookie(http.post(endpoint(base, "logout")?), token)).await?;
+    match response.status {
+        s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
+        _ => Err(response.server_error()),
+    }
+}
+
+pub(crate) async fn list(
+    http: &reqwest::Client,
+    base: &Url,
+    account: &AccountId,
+    token: &Secret,
+) -> Result<Vec<Session>, CallError> {
+    let response = http::send(with_cookie(http.get(endpoint(base, "me/sessions")?), token)).await?;
+    match response.status {
+        StatusCode::OK => {
+            let wire: Vec<WireSession> = response.json()?;
+            Ok(wire
+                .into_iter()
+                .map(|w| into_session(account, w))
+                .collect::<Result<_>>()?)
+        }
+        StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+pub(crate) async fn revoke(
+    http: &reqwest::Client,
+    base: &Url,
+    token: &Secret,
+    server_id: &Secret,
+) -> Result<(), CallError> {
+    // The id is a session cookie: it goes in the path because the API says so, and the URL
+    // is never logged.
+    let url = endpoint(base, "me/sessions/")?;
+    let url = url
+        .join(&urlencode(server_id.expose()))
+        .map_err(|e| Error::Protocol(format!("session id does not fit in a URL: {e}")))?;
+    let response = http::send(with_cookie(http.delete(url), token)).await?;
+    match response.status {
+        StatusCode::OK => Ok(()),
+        StatusCode::BAD_REQUEST => Err(Error::Refused(
+            "this is Session Warden's own session: hectoday ends it only by signing out \
+             (remove the account to do that)"
+                .into(),
+        )
+        .into()),
+        StatusCode::NOT_FOUND => Err(Error::SessionNotFound("on the server".into()).into()),
+        StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+pub(crate) async fn revoke_others(
+    http: &reqwest::Client,
+    base: &Url,
+    token: &Secret,
+) -> Result<(), CallError> {
+    let url = endpoint(base, "me/sessions/revoke-all")?;
+    let response = http::send(with_cookie(http.post(url), token)).await?;
+    match response.status {
+        StatusCode::OK => Ok(()),
+        StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+fn urlencode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
+fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
+    let server_id = Secret::new(wire.id);
+    Ok(Session {
+        account: account.clone(),
+        id: SessionId::derive(account, &server_id),
+        server_id,
+        device: Device::from_label(wire.device_name.as_deref().unwrap_or_default()),
+        ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
+        created_at: wire.created_at.as_deref().map(parse_time).transpose()?,
+        last_active_at: wire.last_active_at.as_deref().map(parse_time).transpose()?,
+        // hectoday lists no expiry; its policy (idle 30 min, absolute 24 h) is the server's.
+        expires_at: None,
+        is_current: wire.is_current,
+    })
+}
+
+/// SQLite's `YYYY-MM-DD HH:MM:SS`, in UTC with no zone.
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .map(|t| t.and_utc())
+        .map_err(|e| Error::Protocol(format!("time {text:?} is not YYYY-MM-DD HH:MM:SS: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> AccountId {
+        AccountId::from_stored("acc".into())
+    }
+
+    #[test]
+    fn a_listed_session_becomes_the_domain_model() {
+        let wire: Vec<WireSession> = serde_json::from_str(
+            r#"[{"id":"abc","deviceName":"Chrome on macOS","ip":"1.2.3.4",
+                 "lastActiveAt":"2026-01-15 10:30:00","createdAt":"2026-01-15 09:00:00",
+                 "isCurrent":true}]"#,
+        )
+        .expect("the documented example parses");
+        let session = into_session(&account(), wire.into_iter().next().expect("one"))
+            .expect("converts");
+        assert_eq!(session.device.label, "Chrome on macOS");
+        assert_eq!(session.ip.as_deref(), Some("1.2.3.4"));
+        assert!(session.is_current);
+        assert_eq!(
+            session.last_active_at.map(|t| t.to_rfc3339()),
+            Some("2026-01-15T10:30:00+00:00".into())
+        );
+        assert_eq!(session.server_id.expose(), "abc");
+    }
+
+    #[test]
+    fn an_unknown_ip_is_absent() {
+        let wire = WireSession {
+            id: "x".into(),
+            device_name: None,
+            ip: Some("unknown".into()),
+            last_active_at: None,
+            created_at: None,
+            is_current: false,
+        };
+        assert_eq!(into_session(&account(), wire).expect("converts").ip, None);
+    }
+
+    #[test]
+    fn an_iso_time_is_a_protocol_error_not_a_panic() {
+        let err = parse_time("2026-01-15T10:30:00Z").expect_err("not hectoday's format");
+        assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,64 @@
+//! What the watcher and user actions report, for every sink: the window, the tray,
+//! notifications, the CLI printer, the ledger.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::account::AccountId;
+use crate::session::{Session, Snapshot};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EndReason {
+    /// Revoked from Session Warden, and checked gone.
+    RevokedHere,
+    /// Gone from the server's list without us doing it.
+    Vanished,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    /// A session that was not in the previous snapshot. Never raised by the first poll of
+    /// an account, which only seeds the baseline.
+    #[serde(rename_all = "camelCase")]
+    SessionAppeared { session: Session },
+    #[serde(rename_all = "camelCase")]
+    SessionEnded { session: Session, how: EndReason },
+    /// The list changed in any way (new, ended, activity): the new list, for views to follow.
+    #[serde(rename_all = "camelCase")]
+    Refreshed { snapshot: Snapshot },
+    /// Polling fails; what the user sees is "stale since", never silence.
+    #[serde(rename_all = "camelCase")]
+    Stale {
+        account: AccountId,
+        since: DateTime<Utc>,
+        error: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Recovered { account: AccountId },
+}
+
+impl Event {
+    pub fn account(&self) -> &AccountId {
+        match self {
+            Event::SessionAppeared { session } | Event::SessionEnded { session, .. } => {
+                &session.account
+            }
+            Event::Refreshed { snapshot } => &snapshot.account,
+            Event::Stale { account, .. } | Event::Recovered { account } => account,
+        }
+    }
+}
+
+/// Where events go. The desktop shell, the CLI and tests each provide one.
+pub trait EventSink: Send + Sync + 'static {
+    fn emit(&self, event: Event);
+}
+
+impl EventSink for tokio::sync::mpsc::UnboundedSender<Event> {
+    fn emit(&self, event: Event) {
+        // A closed receiver means the front end is shutting down; nothing left to tell.
+        let _ = self.send(event);
+    }
+}

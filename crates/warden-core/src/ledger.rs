@@ -1,0 +1,168 @@
+//! The ledger: Session Warden's own SQLite database (WAL). It holds the accounts (never a
+//! secret) and will hold the history no service keeps.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+
+use crate::account::{Account, AccountId};
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE accounts (
+        id        TEXT PRIMARY KEY,
+        label     TEXT NOT NULL UNIQUE,
+        base_url  TEXT NOT NULL,
+        dialect   TEXT NOT NULL,
+        login     TEXT NOT NULL,
+        added_at  TEXT NOT NULL
+    ) STRICT;",
+)];
+
+pub struct Ledger {
+    conn: Mutex<Connection>,
+}
+
+impl Ledger {
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        // WAL: the CLI and the app may hold the ledger at once; a crash loses nothing committed.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut conn)
+            .map_err(|e| Error::Ledger(format!("cannot migrate {}: {e}", path.display())))?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // Every statement is atomic in SQLite: a panic elsewhere leaves nothing half-done.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn insert_account(&self, account: &Account) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO accounts (id, label, base_url, dialect, login, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    account.id.as_str(),
+                    account.label,
+                    account.base_url.as_str(),
+                    account.dialect.as_str(),
+                    account.login,
+                    account.added_at.to_rfc3339(),
+                ],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    Error::DuplicateLabel(account.label.clone())
+                }
+                other => other.into(),
+            })?;
+        Ok(())
+    }
+
+    pub fn remove_account(&self, id: &AccountId) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM accounts WHERE id = ?1", [id.as_str()])?;
+        Ok(n > 0)
+    }
+
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, label, base_url, dialect, login, added_at FROM accounts
+             ORDER BY added_at, label",
+        )?;
+        let rows = stmt.query_map([], row_to_parts)?;
+        rows.map(|row| parts_to_account(row?)).collect()
+    }
+
+    pub fn label_taken(&self, label: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM accounts WHERE label = ?1", [label], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
+
+type Parts = (String, String, String, String, String, String);
+
+fn row_to_parts(row: &rusqlite::Row<'_>) -> rusqlite::Result<Parts> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+fn parts_to_account((id, label, base_url, dialect, login, added_at): Parts) -> Result<Account> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        Error::Ledger(format!("account {id}: stored {what} is invalid: {e}"))
+    };
+    Ok(Account {
+        base_url: base_url.parse().map_err(|e| corrupt("URL", &e))?,
+        dialect: dialect.parse().map_err(|e| corrupt("API", &e))?,
+        added_at: DateTime::parse_from_rfc3339(&added_at)
+            .map_err(|e| corrupt("date", &e))?
+            .with_timezone(&Utc),
+        id: AccountId::from_stored(id),
+        label,
+        login,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::DialectKind;
+
+    fn account(label: &str) -> Account {
+        Account {
+            id: AccountId::generate(),
+            label: label.into(),
+            base_url: "http://127.0.0.1:1/hectoday/".parse().expect("url"),
+            dialect: DialectKind::Hectoday,
+            login: "demo@example.com".into(),
+            added_at: DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+                .expect("date")
+                .with_timezone(&Utc),
+        }
+    }
+
+    #[test]
+    fn accounts_survive_reopening_the_ledger() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("warden.db");
+        let a = account("work");
+        Ledger::open(&path).expect("opens").insert_account(&a).expect("inserts");
+        let reopened = Ledger::open(&path).expect("reopens");
+        assert_eq!(reopened.accounts().expect("lists"), vec![a]);
+    }
+
+    #[test]
+    fn a_second_account_with_the_same_label_is_refused_in_words() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ledger = Ledger::open(&dir.path().join("warden.db")).expect("opens");
+        ledger.insert_account(&account("work")).expect("first");
+        let err = ledger
+            .insert_account(&account("work"))
+            .expect_err("duplicate label");
+        assert!(matches!(err, Error::DuplicateLabel(ref l) if l == "work"), "{err:?}");
+    }
+}

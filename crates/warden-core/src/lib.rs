@@ -1,0 +1,30 @@
+//! Session Warden's engine: the accounts a user watches, the session APIs it speaks, the
+//! watcher that turns polls into events. Front ends (CLI, desktop shell) are thin layers over it.
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod accounts;
+pub mod clock;
+pub mod credential;
+pub mod device;
+pub mod dialect;
+pub mod diff;
+pub mod error;
+pub mod event;
+pub mod home;
+mod http;
+pub mod ledger;
+pub mod secret;
+pub mod session;
+pub mod watch;
+
+pub use account::{Account, AccountId, NewAccount};
+pub use accounts::Accounts;
+pub use clock::{Clock, SystemClock};
+pub use credential::{CredentialStore, KeyringStore, MemoryStore};
+pub use dialect::DialectKind;
+pub use error::{Error, ErrorCode, Result};
+pub use event::{EndReason, Event, EventSink};
+pub use home::Home;
+pub use secret::Secret;
+pub use session::{Device, DeviceKind, Session, SessionId, Snapshot};

@@ -1,0 +1,127 @@
+//! The one domain model every dialect converts into. Nothing past a dialect module knows
+//! which API a session came from.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::account::AccountId;
+use crate::secret::Secret;
+
+/// The id Session Warden shows for a session: derived from the server's id, never equal to
+/// it, because some servers (hectoday) use the session cookie itself as the id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn derive(account: &AccountId, server_id: &Secret) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(account.as_str().as_bytes());
+        hash.update(b"\0");
+        hash.update(server_id.expose().as_bytes());
+        let digest = hash.finalize();
+        Self(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Desktop,
+    Mobile,
+    Tablet,
+    Tv,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub kind: DeviceKind,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    /// What a person calls it: "Firefox on Linux".
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub account: AccountId,
+    pub id: SessionId,
+    /// The server's own id, needed to revoke. A secret on some servers; never serialized.
+    #[serde(skip)]
+    pub server_id: Secret,
+    pub device: Device,
+    pub ip: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The session Session Warden itself signed in with.
+    pub is_current: bool,
+}
+
+/// Every live session of one account, as listed at `fetched_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub account: AccountId,
+    pub sessions: Vec<Session>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl Snapshot {
+    pub fn get(&self, id: &SessionId) -> Option<&Session> {
+        self.sessions.iter().find(|s| &s.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_id_is_stable_and_reveals_nothing_of_the_server_id() {
+        let account = AccountId::from_stored("abc".into());
+        let server_id = Secret::new("4f1c2e7a-cookie-value");
+        let a = SessionId::derive(&account, &server_id);
+        assert_eq!(a, SessionId::derive(&account, &server_id));
+        assert_eq!(a.as_str().len(), 16);
+        assert!(!a.as_str().contains("4f1c"));
+        let other = SessionId::derive(&AccountId::from_stored("abd".into()), &server_id);
+        assert_ne!(a, other, "the same server id on two accounts must not collide");
+    }
+
+    #[test]
+    fn a_serialized_session_carries_no_server_id() {
+        let session = Session {
+            account: AccountId::from_stored("acc".into()),
+            id: SessionId("0123456789abcdef".into()),
+            server_id: Secret::new("the-cookie-value"),
+            device: Device {
+                kind: DeviceKind::Desktop,
+                browser: Some("Firefox".into()),
+                os: Some("Linux".into()),
+                label: "Firefox on Linux".into(),
+            },
+            ip: Some("203.0.113.7".into()),
+            created_at: None,
+            last_active_at: None,
+            expires_at: None,
+            is_current: false,
+        };
+        let json = serde_json::to_string(&session).expect("serializes");
+        assert!(!json.contains("the-cookie-value"), "{json}");
+        assert!(json.contains("\"isCurrent\":false"), "{json}");
+    }
+}

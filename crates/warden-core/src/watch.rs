@@ -1,0 +1,225 @@
+//! The watcher: one task per account polls on an interval (with jitter), diffs each
+//! snapshot against the last, and reports what changed. The first poll of an account seeds
+//! the baseline and alerts nothing. Failures back off, capped, and show as "stale since".
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::account::{Account, AccountId};
+use crate::accounts::Accounts;
+use crate::diff::diff;
+use crate::event::{EndReason, Event, EventSink};
+use crate::session::Snapshot;
+
+#[derive(Debug, Clone, Copy)]
+pub struct WatchSettings {
+    pub interval: Duration,
+    /// Each wait is the interval ± this fraction, so many accounts do not poll in lockstep.
+    pub jitter: f64,
+    /// Longest wait between attempts while a server keeps failing.
+    pub max_backoff: Duration,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(15),
+            jitter: 0.1,
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+impl WatchSettings {
+    fn wait(&self, failures: u32) -> Duration {
+        let base = if failures == 0 {
+            self.interval
+        } else {
+            let factor = 2u32.saturating_pow(failures.min(16));
+            self.interval.saturating_mul(factor).min(self.max_backoff)
+        };
+        let spread = self.jitter.clamp(0.0, 0.5);
+        base.mul_f64(1.0 + rand::rng().random_range(-spread..=spread))
+    }
+}
+
+struct Task {
+    handle: JoinHandle<()>,
+    poke: Arc<Notify>,
+}
+
+/// Watches any number of accounts; dropping it stops every task.
+pub struct Watcher {
+    accounts: Arc<Accounts>,
+    sink: Arc<dyn EventSink>,
+    settings: WatchSettings,
+    tasks: Mutex<HashMap<AccountId, Task>>,
+}
+
+impl Watcher {
+    pub fn new(accounts: Arc<Accounts>, sink: Arc<dyn EventSink>, settings: WatchSettings) -> Self {
+        Self {
+            accounts,
+            sink,
+            settings,
+            tasks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Task>> {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts watching (or restarts, with a fresh baseline). Must be called on a tokio runtime.
+    pub fn watch(&self, account: Account) {
+        let poke = Arc::new(Notify::new());
+        let id = account.id.clone();
+        let handle = tokio::spawn(run(
+            Arc::clone(&self.accounts),
+            Arc::clone(&self.sink),
+            self.settings,
+            account,
+            Arc::clone(&poke),
+        ));
+        if let Some(old) = self.tasks().insert(id, Task { handle, poke }) {
+            old.handle.abort();
+        }
+    }
+
+    pub fn unwatch(&self, id: &AccountId) {
+        if let Some(task) = self.tasks().remove(id) {
+            task.handle.abort();
+        }
+    }
+
+    /// Polls the account now instead of at the next tick (after a revoke, say).
+    pub fn poll_now(&self, id: &AccountId) {
+        if let Some(task) = self.tasks().get(id) {
+            task.poke.notify_one();
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        for (_, task) in self.tasks().drain() {
+            task.handle.abort();
+        }
+    }
+}
+
+async fn run(
+    accounts: Arc<Accounts>,
+    sink: Arc<dyn EventSink>,
+    settings: WatchSettings,
+    account: Account,
+    poke: Arc<Notify>,
+) {
+    let mut previous: Option<Snapshot> = None;
+    let mut stale_since: Option<DateTime<Utc>> = None;
+    let mut failures = 0u32;
+    loop {
+        match accounts.snapshot(&account).await {
+            Ok(snapshot) => {
+                failures = 0;
+                if stale_since.take().is_some() {
+                    sink.emit(Event::Recovered {
+                        account: account.id.clone(),
+                    });
+                }
+                report(&accounts, sink.as_ref(), previous.as_ref(), &snapshot);
+                previous = Some(snapshot);
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                let since = *stale_since.get_or_insert_with(|| accounts.clock().now());
+                tracing::warn!(account = %account.id, "poll failed: {error}");
+                sink.emit(Event::Stale {
+                    account: account.id.clone(),
+                    since,
+                    error: error.to_string(),
+                });
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(settings.wait(failures)) => {}
+            () = poke.notified() => {}
+        }
+    }
+}
+
+fn report(
+    accounts: &Accounts,
+    sink: &dyn EventSink,
+    previous: Option<&Snapshot>,
+    current: &Snapshot,
+) {
+    let Some(previous) = previous else {
+        // First sight of the account: the baseline. Nothing in it is news.
+        sink.emit(Event::Refreshed {
+            snapshot: current.clone(),
+        });
+        return;
+    };
+    let changes = diff(previous, current);
+    for session in changes.ended {
+        let how = if accounts.take_revoked_here(&session.id) {
+            EndReason::RevokedHere
+        } else {
+            EndReason::Vanished
+        };
+        sink.emit(Event::SessionEnded {
+            session: session.clone(),
+            how,
+        });
+    }
+    // Our own session appears whenever we sign in again: that is not news either.
+    for session in changes.appeared.into_iter().filter(|s| !s.is_current) {
+        sink.emit(Event::SessionAppeared {
+            session: session.clone(),
+        });
+    }
+    if changes.any {
+        sink.emit(Event::Refreshed {
+            snapshot: current.clone(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let settings = WatchSettings {
+            interval: Duration::from_secs(10),
+            jitter: 0.0,
+            max_backoff: Duration::from_secs(60),
+        };
+        assert_eq!(settings.wait(0), Duration::from_secs(10));
+        assert_eq!(settings.wait(1), Duration::from_secs(20));
+        assert_eq!(settings.wait(2), Duration::from_secs(40));
+        assert_eq!(settings.wait(3), Duration::from_secs(60));
+        assert_eq!(settings.wait(40), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn jitter_stays_within_its_fraction() {
+        let settings = WatchSettings {
+            interval: Duration::from_secs(10),
+            jitter: 0.1,
+            max_backoff: Duration::from_secs(60),
+        };
+        for _ in 0..200 {
+            let wait = settings.wait(0);
+            assert!(wait >= Duration::from_secs(9) && wait <= Duration::from_secs(11), "{wait:?}");
+        }
+    }
+}
