@@ -1,1 +1,238 @@
-fn main() {}
+//! `warden`: Session Warden's engine from a terminal. Output on stdout is for people, or
+//! for scripts with `--json`; diagnostics go to stderr.
+#![forbid(unsafe_code)]
+
+mod output;
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use warden_core::{
+    Account, Accounts, DialectKind, Error, ErrorCode, Home, KeyringStore, NewAccount, Secret,
+    SessionId, SystemClock,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "warden",
+    version,
+    about = "Watch and end the login sessions of your accounts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add and list the accounts Session Warden watches.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// List every live session of your accounts.
+    Sessions {
+        /// One account, by id or label (default: all).
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a session (checked gone by listing again), or all others with --others.
+    Revoke(RevokeArgs),
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Sign in once to check, then keep the password in the OS keyring. Prints the account id.
+    Add {
+        /// The service's base URL, e.g. http://127.0.0.1:8787/hectoday
+        #[arg(long)]
+        url: String,
+        /// Which session API the service speaks.
+        #[arg(long, value_parser = parse_dialect)]
+        dialect: DialectKind,
+        /// The email or username you sign in with.
+        #[arg(long)]
+        login: String,
+        /// A name for the account (default: login@host).
+        #[arg(long)]
+        label: Option<String>,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop watching an account: signs our session out and deletes its keyring entries.
+    Remove {
+        /// Account id or label.
+        account: String,
+    },
+}
+
+#[derive(Args)]
+struct RevokeArgs {
+    /// The session's id, as `warden sessions` shows it.
+    #[arg(required_unless_present = "others", conflicts_with = "others")]
+    session_id: Option<String>,
+    /// Sign out every session but Session Warden's own.
+    #[arg(long)]
+    others: bool,
+    /// The account, by id or label (needed for --others when there are several).
+    #[arg(long)]
+    account: Option<String>,
+}
+
+fn parse_dialect(s: &str) -> Result<DialectKind, String> {
+    s.parse().map_err(|e: Error| e.to_string())
+}
+
+/// Exit codes scripts can rely on; also listed in README.md.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    match error.downcast_ref::<Error>().map(Error::code) {
+        Some(ErrorCode::BadCredentials) => 3,
+        Some(ErrorCode::Unreachable) => 4,
+        Some(ErrorCode::NotFound) => 5,
+        Some(ErrorCode::Refused) => 6,
+        Some(ErrorCode::Keyring) => 7,
+        Some(ErrorCode::InvalidInput) => 2,
+        Some(ErrorCode::Internal) | None => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("warden: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("warden: {error:#}");
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let accounts = Accounts::open(
+        &Home::from_env()?,
+        Arc::new(KeyringStore::new()),
+        Arc::new(SystemClock),
+    )?;
+    match cli.command {
+        Command::Accounts(AccountsCommand::Add {
+            url,
+            dialect,
+            login,
+            label,
+            password_stdin,
+        }) => {
+            let password = read_password(&login, password_stdin)?;
+            let new = NewAccount {
+                url,
+                dialect,
+                login,
+                label,
+            };
+            let account = accounts.add(new, password).await?;
+            println!("{}", account.id);
+        }
+        Command::Accounts(AccountsCommand::List { json }) => {
+            output::accounts(&accounts.list()?, json)?;
+        }
+        Command::Accounts(AccountsCommand::Remove { account }) => {
+            let account = accounts.find(&account)?;
+            accounts.remove(&account).await?;
+            eprintln!("removed {} and its keyring entries", account.label);
+        }
+        Command::Sessions { account, json } => {
+            let chosen = chosen_accounts(&accounts, account.as_deref())?;
+            let mut snapshots = Vec::new();
+            for account in &chosen {
+                snapshots.push((account, accounts.snapshot(account).await?));
+            }
+            output::sessions(&snapshots, accounts.clock().now(), json)?;
+        }
+        Command::Revoke(args) => revoke(&accounts, args).await?,
+    }
+    Ok(())
+}
+
+fn chosen_accounts(accounts: &Accounts, which: Option<&str>) -> anyhow::Result<Vec<Account>> {
+    Ok(match which {
+        Some(which) => vec![accounts.find(which)?],
+        None => accounts.list()?,
+    })
+}
+
+async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
+    let chosen = chosen_accounts(accounts, args.account.as_deref())?;
+    if args.others {
+        let [account] = chosen.as_slice() else {
+            return Err(Error::InvalidInput(format!(
+                "{} accounts: say which with --account",
+                chosen.len()
+            ))
+            .into());
+        };
+        let ended = accounts.revoke_others(account).await?;
+        println!(
+            "signed out {} other session(s) of {}; checked gone",
+            ended.len(),
+            account.label
+        );
+        return Ok(());
+    }
+    let wanted = args.session_id.unwrap_or_default();
+    // The id alone names the session: find the account whose list holds it.
+    for account in &chosen {
+        let snapshot = accounts.snapshot(account).await?;
+        if let Some(session) = snapshot.sessions.iter().find(|s| s.id.as_str() == wanted) {
+            let id: SessionId = session.id.clone();
+            let revoked = accounts.revoke(account, &id).await?;
+            println!(
+                "revoked {} ({}) on {}; checked gone",
+                revoked.device.label,
+                revoked.ip.as_deref().unwrap_or("unknown address"),
+                account.label
+            );
+            return Ok(());
+        }
+    }
+    Err(Error::SessionNotFound(wanted).into())
+}
+
+fn read_password(login: &str, from_stdin: bool) -> anyhow::Result<Secret> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("Password for {login}: "))?
+    } else {
+        return Err(Error::InvalidInput(
+            "no terminal to ask for the password: pass --password-stdin".into(),
+        )
+        .into());
+    };
+    Ok(Secret::new(password))
+}

@@ -61,7 +61,9 @@ impl NewAccount {
         let url = parse_base_url(&self.url)?;
         let login = self.login.trim();
         if login.is_empty() {
-            return Err(Error::InvalidInput("the login (email or username) is empty".into()));
+            return Err(Error::InvalidInput(
+                "the login (email or username) is empty".into(),
+            ));
         }
         let label = match self.label.as_deref().map(str::trim) {
             Some(label) if !label.is_empty() => label.to_owned(),

@@ -190,7 +190,10 @@ impl Accounts {
         .await?;
         self.mark_revoked_here(others.iter().map(|s| s.id.clone()));
         let after = self.snapshot(account).await?;
-        let survivors: Vec<_> = others.iter().filter(|s| after.get(&s.id).is_some()).collect();
+        let survivors: Vec<_> = others
+            .iter()
+            .filter(|s| after.get(&s.id).is_some())
+            .collect();
         if let Some(first) = survivors.first() {
             return Err(Error::RevokeNotEffective(first.id.to_string()));
         }
@@ -270,7 +273,10 @@ impl Accounts {
         }
         drop(tokens);
         if let Err(e) = self
-            .blocking(move |store, id| store.delete(&id, SecretKind::SessionToken), &account.id)
+            .blocking(
+                move |store, id| store.delete(&id, SecretKind::SessionToken),
+                &account.id,
+            )
             .await
         {
             tracing::warn!(account = %account.id, "could not forget the old session token: {e}");
@@ -286,7 +292,8 @@ impl Accounts {
     }
 
     async fn load_secret(&self, id: &AccountId, kind: SecretKind) -> Result<Option<Secret>> {
-        self.blocking(move |store, id| store.get(&id, kind), id).await
+        self.blocking(move |store, id| store.get(&id, kind), id)
+            .await
     }
 
     async fn store_secret(&self, id: &AccountId, kind: SecretKind, secret: Secret) -> Result<()> {

@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn a_phone_is_a_mobile_device() {
         assert_eq!(Device::from_label("Safari on iOS").kind, DeviceKind::Mobile);
-        assert_eq!(Device::from_label("Chrome on Android").kind, DeviceKind::Mobile);
+        assert_eq!(
+            Device::from_label("Chrome on Android").kind,
+            DeviceKind::Mobile
+        );
     }
 
     #[test]

@@ -37,8 +37,7 @@ impl Home {
     }
 
     pub fn ensure(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.root).map_err(|e| {
-            Error::InvalidInput(format!("cannot create {}: {e}", self.root.display()))
-        })
+        std::fs::create_dir_all(&self.root)
+            .map_err(|e| Error::InvalidInput(format!("cannot create {}: {e}", self.root.display())))
     }
 }

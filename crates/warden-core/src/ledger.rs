@@ -92,7 +92,9 @@ impl Ledger {
     pub fn label_taken(&self, label: &str) -> Result<bool> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM accounts WHERE label = ?1", [label], |_| Ok(()))
+            .query_row("SELECT 1 FROM accounts WHERE label = ?1", [label], |_| {
+                Ok(())
+            })
             .optional()?
             .is_some())
     }
@@ -150,7 +152,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("warden.db");
         let a = account("work");
-        Ledger::open(&path).expect("opens").insert_account(&a).expect("inserts");
+        Ledger::open(&path)
+            .expect("opens")
+            .insert_account(&a)
+            .expect("inserts");
         let reopened = Ledger::open(&path).expect("reopens");
         assert_eq!(reopened.accounts().expect("lists"), vec![a]);
     }
@@ -163,6 +168,9 @@ mod tests {
         let err = ledger
             .insert_account(&account("work"))
             .expect_err("duplicate label");
-        assert!(matches!(err, Error::DuplicateLabel(ref l) if l == "work"), "{err:?}");
+        assert!(
+            matches!(err, Error::DuplicateLabel(ref l) if l == "work"),
+            "{err:?}"
+        );
     }
 }

@@ -48,7 +48,10 @@ mod tests {
     fn debug_output_never_contains_the_value() {
         let secret = Secret::new("hunter2-very-secret");
         let printed = format!("{secret:?} {:?}", Some(&secret));
-        assert!(!printed.contains("hunter2"), "Debug leaked the secret: {printed}");
+        assert!(
+            !printed.contains("hunter2"),
+            "Debug leaked the secret: {printed}"
+        );
         assert!(printed.contains("REDACTED"));
     }
 

@@ -99,7 +99,10 @@ mod tests {
         assert_eq!(a.as_str().len(), 16);
         assert!(!a.as_str().contains("4f1c"));
         let other = SessionId::derive(&AccountId::from_stored("abd".into()), &server_id);
-        assert_ne!(a, other, "the same server id on two accounts must not collide");
+        assert_ne!(
+            a, other,
+            "the same server id on two accounts must not collide"
+        );
     }
 
     #[test]

@@ -219,7 +219,10 @@ mod tests {
         };
         for _ in 0..200 {
             let wait = settings.wait(0);
-            assert!(wait >= Duration::from_secs(9) && wait <= Duration::from_secs(11), "{wait:?}");
+            assert!(
+                wait >= Duration::from_secs(9) && wait <= Duration::from_secs(11),
+                "{wait:?}"
+            );
         }
     }
 }

@@ -66,7 +66,10 @@ fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<(User, Session
         state.store.remove_session(&id);
         return Err(unauthorized());
     }
-    let user = state.store.user(&session.user_id).ok_or_else(unauthorized)?;
+    let user = state
+        .store
+        .user(&session.user_id)
+        .ok_or_else(unauthorized)?;
     state.store.touch(&id, now);
     Ok((user, session))
 }
@@ -133,7 +136,9 @@ async fn list(State(state): State<MockState>, headers: HeaderMap) -> Response {
         Err(response) => return response,
     };
     let now = state.clock.now();
-    state.store.remove_sessions_where(&user.id, |s| expired(s, now));
+    state
+        .store
+        .remove_sessions_where(&user.id, |s| expired(s, now));
     let sessions: Vec<_> = state
         .store
         .sessions_of(&user.id)

@@ -8,7 +8,10 @@ use clap::Parser;
 use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, HECTODAY_PREFIX, MockState};
 
 #[derive(Parser)]
-#[command(version, about = "A local server that plays the session APIs Session Warden speaks")]
+#[command(
+    version,
+    about = "A local server that plays the session APIs Session Warden speaks"
+)]
 struct Args {
     /// Address to listen on. Anything but loopback exposes the demo user to the network.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]

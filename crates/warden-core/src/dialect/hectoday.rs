@@ -174,8 +174,8 @@ mod tests {
                  "isCurrent":true}]"#,
         )
         .expect("the documented example parses");
-        let session = into_session(&account(), wire.into_iter().next().expect("one"))
-            .expect("converts");
+        let session =
+            into_session(&account(), wire.into_iter().next().expect("one")).expect("converts");
         assert_eq!(session.device.label, "Chrome on macOS");
         assert_eq!(session.ip.as_deref(), Some("1.2.3.4"));
         assert!(session.is_current);

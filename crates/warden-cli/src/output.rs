@@ -1,0 +1,134 @@
+//! What `warden` prints: aligned tables for people, JSON for scripts.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use warden_core::{Account, Snapshot};
+
+pub fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, accounts)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if accounts.is_empty() {
+        writeln!(out, "no accounts yet: add one with `warden accounts add`")?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = accounts
+        .iter()
+        .map(|a| {
+            [
+                a.id.to_string(),
+                a.label.clone(),
+                a.dialect.to_string(),
+                a.login.clone(),
+                a.base_url.to_string(),
+            ]
+        })
+        .collect();
+    table(&mut out, ["ID", "LABEL", "API", "LOGIN", "URL"], &rows)
+}
+
+pub fn sessions(
+    snapshots: &[(&Account, Snapshot)],
+    now: DateTime<Utc>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let all = snapshots.iter().flat_map(|(_, s)| &s.sessions);
+    if json {
+        serde_json::to_writer_pretty(&mut out, &all.collect::<Vec<_>>())?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = snapshots
+        .iter()
+        .flat_map(|(account, snapshot)| {
+            snapshot.sessions.iter().map(|s| {
+                let device = if s.is_current {
+                    format!("{} (Session Warden)", s.device.label)
+                } else {
+                    s.device.label.clone()
+                };
+                [
+                    account.label.clone(),
+                    s.id.to_string(),
+                    device,
+                    s.ip.clone().unwrap_or_else(|| "-".into()),
+                    s.last_active_at
+                        .map_or_else(|| "-".into(), |t| relative(t, now)),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "no sessions")?;
+        return Ok(());
+    }
+    table(
+        &mut out,
+        ["ACCOUNT", "ID", "DEVICE", "IP", "LAST ACTIVE"],
+        &rows,
+    )
+}
+
+fn table<const N: usize>(
+    out: &mut impl Write,
+    header: [&str; N],
+    rows: &[[String; N]],
+) -> anyhow::Result<()> {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
+pub fn relative(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - then).num_seconds();
+    let (n, unit) = match seconds {
+        s if s < 45 => return "just now".into(),
+        s if s < 3600 => ((s + 30) / 60, "minute"),
+        s if s < 86_400 => ((s + 1800) / 3600, "hour"),
+        s => ((s + 43_200) / 86_400, "day"),
+    };
+    let n = n.max(1);
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let ago = |s: i64| relative(now - chrono::Duration::seconds(s), now);
+        assert_eq!(ago(10), "just now");
+        assert_eq!(ago(60), "1 minute ago");
+        assert_eq!(ago(150), "3 minutes ago");
+        assert_eq!(ago(3 * 3600), "3 hours ago");
+        assert_eq!(ago(2 * 86_400), "2 days ago");
+    }
+}

@@ -1,0 +1,311 @@
+//! The engine against `warden-mock` over real HTTP, on the hectoday API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::{
+    Accounts, DialectKind, EndReason, Error, Event, Home, MemoryStore, NewAccount, Secret,
+    SystemClock,
+};
+
+const FIREFOX_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+struct World {
+    mock: warden_mock::MockServer,
+    accounts: Arc<Accounts>,
+    http: reqwest::Client,
+    _home: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let mock = warden_mock::spawn().await.expect("mock starts");
+    let home = tempfile::tempdir().expect("temp dir");
+    let accounts = Accounts::open(
+        &Home::at(home.path()),
+        Arc::new(MemoryStore::default()),
+        Arc::new(SystemClock),
+    )
+    .expect("accounts open");
+    World {
+        mock,
+        accounts: Arc::new(accounts),
+        http: reqwest::Client::new(),
+        _home: home,
+    }
+}
+
+impl World {
+    fn new_account(&self) -> NewAccount {
+        NewAccount {
+            url: self.mock.hectoday_url().to_string(),
+            dialect: DialectKind::Hectoday,
+            login: warden_mock::DEMO_LOGIN.into(),
+            label: Some("demo".into()),
+        }
+    }
+
+    async fn add(&self) -> warden_core::Account {
+        self.accounts
+            .add(self.new_account(), Secret::new(warden_mock::DEMO_PASSWORD))
+            .await
+            .expect("the demo account is added")
+    }
+
+    /// A device signs in, as the control API plays it; returns the server's session id.
+    async fn sign_in_device(&self, user_agent: &str, ip: &str) -> String {
+        let response: serde_json::Value = self
+            .http
+            .post(self.mock.url().join("__mock/sessions").expect("url"))
+            .json(&serde_json::json!({
+                "login": warden_mock::DEMO_LOGIN, "userAgent": user_agent, "ip": ip
+            }))
+            .send()
+            .await
+            .expect("control API answers")
+            .json()
+            .await
+            .expect("JSON");
+        response["id"].as_str().expect("an id").to_owned()
+    }
+
+    async fn server_side_ids(&self) -> Vec<String> {
+        let url = self
+            .mock
+            .url()
+            .join(&format!(
+                "__mock/sessions?login={}",
+                warden_mock::DEMO_LOGIN
+            ))
+            .expect("url");
+        let sessions: Vec<serde_json::Value> = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .expect("control API answers")
+            .json()
+            .await
+            .expect("JSON");
+        sessions
+            .iter()
+            .filter_map(|s| s["id"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn adding_an_account_signs_in_once_and_lists_our_session_as_current() {
+    let w = world().await;
+    let account = w.add().await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 1, "only our own session exists");
+    assert!(snapshot.sessions[0].is_current);
+    // A second listing reuses the session instead of signing in again.
+    w.accounts.snapshot(&account).await.expect("lists again");
+    assert_eq!(w.server_side_ids().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_reported_as_such_and_nothing_is_stored() {
+    let w = world().await;
+    let err = w
+        .accounts
+        .add(w.new_account(), Secret::new("not-the-password"))
+        .await
+        .expect_err("wrong password");
+    assert!(matches!(err, Error::BadCredentials { .. }), "{err:?}");
+    assert!(w.accounts.list().expect("lists").is_empty());
+}
+
+#[tokio::test]
+async fn a_dead_server_is_reported_as_unreachable() {
+    let w = world().await;
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        listener.local_addr().expect("addr")
+    };
+    let mut new = w.new_account();
+    new.url = format!("http://{dead}/hectoday");
+    let err = w
+        .accounts
+        .add(new, Secret::new(warden_mock::DEMO_PASSWORD))
+        .await
+        .expect_err("nothing listens there");
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_device_is_listed_with_its_name_and_address() {
+    let w = world().await;
+    let account = w.add().await;
+    w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let firefox = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("the Firefox session is listed");
+    assert_eq!(firefox.device.label, "Firefox on Linux");
+    assert_eq!(firefox.ip.as_deref(), Some("203.0.113.7"));
+}
+
+#[tokio::test]
+async fn revoking_a_session_ends_it_on_the_server() {
+    let w = world().await;
+    let account = w.add().await;
+    let server_id = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let target = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("listed");
+    let revoked = w
+        .accounts
+        .revoke(&account, &target.id)
+        .await
+        .expect("revokes");
+    assert_eq!(revoked.device.label, "Firefox on Linux");
+    assert!(!w.server_side_ids().await.contains(&server_id));
+}
+
+#[tokio::test]
+async fn revoking_our_own_session_is_refused_with_the_reason() {
+    let w = world().await;
+    let account = w.add().await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let ours = snapshot
+        .sessions
+        .iter()
+        .find(|s| s.is_current)
+        .expect("ours");
+    let err = w
+        .accounts
+        .revoke(&account, &ours.id)
+        .await
+        .expect_err("hectoday answers 400");
+    assert!(matches!(err, Error::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("own session"), "{err}");
+}
+
+#[tokio::test]
+async fn signing_out_others_keeps_only_our_session() {
+    let w = world().await;
+    let account = w.add().await;
+    w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
+    w.sign_in_device("curl/8.0", "192.0.2.1").await;
+    let ended = w.accounts.revoke_others(&account).await.expect("revokes");
+    assert_eq!(ended.len(), 2);
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 1);
+    assert!(snapshot.sessions[0].is_current);
+}
+
+#[tokio::test]
+async fn when_our_session_is_ended_elsewhere_the_engine_signs_in_again() {
+    let w = world().await;
+    let account = w.add().await;
+    let ours = w.server_side_ids().await;
+    // Another device signs everyone else out, us included.
+    let intruder = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
+    w.http
+        .post(w.mock.hectoday_url().to_string() + "/me/sessions/revoke-all")
+        .header("cookie", format!("session={intruder}"))
+        .send()
+        .await
+        .expect("revoke-all answers");
+    assert!(!w.server_side_ids().await.contains(&ours[0]));
+    let snapshot = w
+        .accounts
+        .snapshot(&account)
+        .await
+        .expect("lists after signing in again");
+    assert!(snapshot.sessions.iter().any(|s| s.is_current));
+}
+
+async fn next_event(
+    rx: &mut mpsc::UnboundedReceiver<Event>,
+    want: impl Fn(&Event) -> bool,
+) -> Event {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = rx.recv().await.expect("the watcher is running");
+            if want(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the expected event arrives within 10 s")
+}
+
+#[tokio::test]
+async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
+    let w = world().await;
+    // A device already signed in before watching starts is part of the baseline.
+    w.sign_in_device(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)",
+        "198.51.100.20",
+    )
+    .await;
+    let account = w.add().await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let watcher = Watcher::new(
+        Arc::clone(&w.accounts),
+        Arc::new(tx),
+        WatchSettings {
+            interval: Duration::from_millis(100),
+            ..WatchSettings::default()
+        },
+    );
+    watcher.watch(account.clone());
+    let first = next_event(&mut rx, |_| true).await;
+    assert!(
+        matches!(first, Event::Refreshed { ref snapshot } if snapshot.sessions.len() == 2),
+        "{first:?}"
+    );
+
+    w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
+    let appeared = next_event(&mut rx, |e| !matches!(e, Event::Refreshed { .. })).await;
+    let Event::SessionAppeared { session } = appeared else {
+        panic!("the first news after the baseline is the new device, got {appeared:?}");
+    };
+    assert_eq!(session.device.label, "Firefox on Linux");
+
+    w.accounts
+        .revoke(&account, &session.id)
+        .await
+        .expect("revokes");
+    watcher.poll_now(&account.id);
+    let ended = next_event(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
+    assert!(
+        matches!(ended, Event::SessionEnded { how: EndReason::RevokedHere, ref session } if session.device.label == "Firefox on Linux"),
+        "{ended:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
+    let w = world().await;
+    let account = w.add().await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let watcher = Watcher::new(
+        Arc::clone(&w.accounts),
+        Arc::new(tx),
+        WatchSettings {
+            interval: Duration::from_millis(50),
+            ..WatchSettings::default()
+        },
+    );
+    watcher.watch(account);
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    drop(w.mock);
+    let stale = next_event(&mut rx, |e| matches!(e, Event::Stale { .. })).await;
+    let Event::Stale { error, .. } = stale else {
+        unreachable!()
+    };
+    assert!(error.contains("cannot reach"), "{error}");
+}
