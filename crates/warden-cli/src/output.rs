@@ -48,7 +48,7 @@ pub fn sessions(
         .flat_map(|(account, snapshot)| {
             snapshot.sessions.iter().map(|s| {
                 let device = if s.is_current {
-                    format!("{} (Session Warden)", s.device.label)
+                    format!("{} (this app)", s.device.label)
                 } else {
                     s.device.label.clone()
                 };

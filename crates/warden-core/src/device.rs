@@ -24,6 +24,19 @@ impl Device {
     }
 }
 
+impl Device {
+    /// Session Warden's own session. Servers cannot name it from our user agent, but we
+    /// know which one it is: the session we signed in with.
+    pub fn ours() -> Self {
+        Device {
+            kind: DeviceKind::Desktop,
+            browser: Some("Session Warden".into()),
+            os: None,
+            label: "Session Warden".into(),
+        }
+    }
+}
+
 fn known(part: &str) -> Option<String> {
     let part = part.trim();
     let unknown = part.is_empty() || part.to_ascii_lowercase().starts_with("unknown");

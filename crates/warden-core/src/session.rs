@@ -2,7 +2,7 @@
 //! which API a session came from.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::account::AccountId;
@@ -10,7 +10,7 @@ use crate::secret::Secret;
 
 /// The id Session Warden shows for a session: derived from the server's id, never equal to
 /// it, because some servers (hectoday) use the session cookie itself as the id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionId(String);
 
@@ -26,6 +26,12 @@ impl SessionId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<String> for SessionId {
+    fn from(id: String) -> Self {
+        Self(id)
     }
 }
 

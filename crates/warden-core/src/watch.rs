@@ -59,15 +59,23 @@ pub struct Watcher {
     accounts: Arc<Accounts>,
     sink: Arc<dyn EventSink>,
     settings: WatchSettings,
+    runtime: tokio::runtime::Handle,
     tasks: Mutex<HashMap<AccountId, Task>>,
 }
 
 impl Watcher {
-    pub fn new(accounts: Arc<Accounts>, sink: Arc<dyn EventSink>, settings: WatchSettings) -> Self {
+    /// Tasks run on `runtime` (a desktop shell's setup is not itself inside a runtime).
+    pub fn new(
+        accounts: Arc<Accounts>,
+        sink: Arc<dyn EventSink>,
+        settings: WatchSettings,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         Self {
             accounts,
             sink,
             settings,
+            runtime,
             tasks: Mutex::new(HashMap::new()),
         }
     }
@@ -76,11 +84,11 @@ impl Watcher {
         self.tasks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts watching (or restarts, with a fresh baseline). Must be called on a tokio runtime.
+    /// Starts watching (or restarts, with a fresh baseline).
     pub fn watch(&self, account: Account) {
         let poke = Arc::new(Notify::new());
         let id = account.id.clone();
-        let handle = tokio::spawn(run(
+        let handle = self.runtime.spawn(run(
             Arc::clone(&self.accounts),
             Arc::clone(&self.sink),
             self.settings,

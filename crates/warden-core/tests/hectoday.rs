@@ -260,6 +260,7 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
             interval: Duration::from_millis(100),
             ..WatchSettings::default()
         },
+        tokio::runtime::Handle::current(),
     );
     watcher.watch(account.clone());
     let first = next_event(&mut rx, |_| true).await;
@@ -299,6 +300,7 @@ async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
             interval: Duration::from_millis(50),
             ..WatchSettings::default()
         },
+        tokio::runtime::Handle::current(),
     );
     watcher.watch(account);
     next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;

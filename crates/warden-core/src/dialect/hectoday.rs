@@ -141,7 +141,11 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: Device::from_label(wire.device_name.as_deref().unwrap_or_default()),
+        device: if wire.is_current {
+            Device::ours()
+        } else {
+            Device::from_label(wire.device_name.as_deref().unwrap_or_default())
+        },
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
         created_at: wire.created_at.as_deref().map(parse_time).transpose()?,
         last_active_at: wire.last_active_at.as_deref().map(parse_time).transpose()?,
@@ -176,7 +180,10 @@ mod tests {
         .expect("the documented example parses");
         let session =
             into_session(&account(), wire.into_iter().next().expect("one")).expect("converts");
-        assert_eq!(session.device.label, "Chrome on macOS");
+        assert_eq!(
+            session.device.label, "Session Warden",
+            "the current session is ours"
+        );
         assert_eq!(session.ip.as_deref(), Some("1.2.3.4"));
         assert!(session.is_current);
         assert_eq!(

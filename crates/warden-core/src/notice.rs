@@ -1,0 +1,54 @@
+//! What a person is told about an event, in a notification or a status line, and the
+//! desktop notifier that shows it.
+
+use crate::event::Event;
+
+/// A notification's text. No secret ever goes in here: only labels, devices and addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub summary: String,
+    pub body: String,
+}
+
+impl Notice {
+    /// The notice for an event worth interrupting the user for, if it is one.
+    pub fn for_event(event: &Event, account_label: &str) -> Option<Notice> {
+        match event {
+            Event::SessionAppeared { session } => {
+                let mut body = session.device.label.clone();
+                if let Some(ip) = &session.ip {
+                    body.push_str(&format!(", {ip}"));
+                }
+                Some(Notice {
+                    summary: format!("New sign-in on {account_label}"),
+                    body: format!("{body}. Not you? Revoke it in Session Warden."),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Shows notices to the user. Calls may block on D-Bus: call off the async runtime.
+pub trait Notifier: Send + Sync + 'static {
+    fn notify(&self, notice: &Notice);
+}
+
+/// The desktop's notification service (org.freedesktop.Notifications on Linux).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DesktopNotifier;
+
+impl Notifier for DesktopNotifier {
+    fn notify(&self, notice: &Notice) {
+        let shown = notify_rust::Notification::new()
+            .appname("Session Warden")
+            .summary(&notice.summary)
+            .body(&notice.body)
+            .icon("security-high")
+            .show();
+        // No notification daemon is not a reason to stop watching: the window still shows it.
+        if let Err(e) = shown {
+            tracing::warn!("could not show a notification: {e}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The real window, driven over WebDriver: tauri-driver in front of WebKitWebDriver,
+//! which starts the app on the test's private desktop.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use anyhow::Context;
+use fantoccini::{Client, ClientBuilder};
+
+use crate::desktop::Desktop;
+use crate::wait::wait_until;
+
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Driver {
+    /// Starts tauri-driver on the desktop; the app it launches inherits `env` and logs to
+    /// `log` (a file under the desktop's root, so tests can check it for secrets).
+    pub fn start(desktop: &Desktop, env: &[(&str, String)], log: &Path) -> anyhow::Result<Driver> {
+        let port = free_port()?;
+        let native = free_port()?;
+        let log = std::fs::File::create(log)?;
+        let child = desktop
+            .command("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Its own process group: WebKitWebDriver and the app die with it, even when a
+            // test fails before closing its session.
+            .process_group(0)
+            .spawn()
+            .context("cannot start tauri-driver (cargo xtask test installs it)")?;
+        wait_until("tauri-driver to listen", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        })?;
+        Ok(Driver { child, port })
+    }
+
+    /// Launches the app with `args` and returns a WebDriver session on its window.
+    pub async fn launch(&self, app: &Path, args: &[&str]) -> anyhow::Result<Client> {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app, "args": args }),
+        );
+        ClientBuilder::rustls()
+            .context("TLS set-up")?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("cannot open a WebDriver session on the app")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .status();
+        let _ = wait_until("the app to exit", Duration::from_secs(5), || {
+            std::process::Command::new("kill")
+                .args(["-0", "--", &group])
+                .stderr(Stdio::null())
+                .status()
+                .ok()
+                .filter(|s| !s.success())
+        });
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+}
