@@ -13,7 +13,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     }
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Session Warden")
-        .inner_size(960.0, 620.0)
+        .inner_size(1040.0, 640.0)
         .min_inner_size(640.0, 400.0)
         .build()?;
     Ok(())

@@ -1,1 +1,119 @@
-fn main() {}
+//! `cargo xtask`: the project's own set-up, demo and test commands.
+//!
+//! - `cargo xtask demo`: installs what is missing, builds, starts `warden-mock` with a demo
+//!   user and devices, and opens Session Warden on it.
+//! - `cargo xtask test`: the same set-up, then formatting, lints and every test, the
+//!   end-to-end ones included (each starts its own private desktop).
+//! - `cargo xtask screenshots`: reruns the end-to-end test, saving its pictures in docs/.
+#![forbid(unsafe_code)]
+
+mod demo;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    match task {
+        "setup" => setup::ensure(setup::Purpose::Test),
+        "demo" => demo::run(),
+        "test" => test(),
+        "screenshots" => screenshots(),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <demo | test | setup | screenshots>");
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}; try `cargo xtask help`"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The debug build of one of the workspace's binaries.
+fn binary(name: &str) -> PathBuf {
+    target_dir().join("debug").join(name)
+}
+
+fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args))
+}
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .current_dir(workspace_root())
+        .status()
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Every binary the demo and the end-to-end tests run.
+fn build_binaries() -> anyhow::Result<()> {
+    cargo(&[
+        "build",
+        "--package",
+        "session-warden",
+        "--package",
+        "warden-mock",
+        "--package",
+        "warden-cli",
+    ])
+}
+
+fn test() -> anyhow::Result<()> {
+    setup::ensure(setup::Purpose::Test)?;
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    build_binaries()?;
+    run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["test", "--workspace", "--all-targets"])
+            .env("WARDEN_APP", binary("session-warden"))
+            .env("WARDEN_CLI", binary("warden")),
+    )
+}
+
+fn screenshots() -> anyhow::Result<()> {
+    setup::ensure(setup::Purpose::Test)?;
+    build_binaries()?;
+    let docs = workspace_root().join("docs/screenshots");
+    run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["test", "--package", "warden-tests", "--test", "desktop_app"])
+            .env("WARDEN_APP", binary("session-warden"))
+            .env("WARDEN_SCREENSHOTS_DIR", &docs),
+    )?;
+    println!("screenshots saved in {}", docs.display());
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! `cargo xtask demo`: Session Warden against the bundled mock server, with a demo account
+//! already added and a few devices already signed in. On a machine with no display it runs
+//! on a private virtual desktop and saves a screenshot instead.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use warden_tests::{Desktop, wait_until};
+
+use crate::setup::{self, Purpose};
+
+const LABEL: &str = "Demo (hectoday)";
+
+/// Kills a child when dropped, so an error midway leaves nothing running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn has_display() -> bool {
+    let set = |var| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    (set("DISPLAY") || set("WAYLAND_DISPLAY")) && set("DBUS_SESSION_BUS_ADDRESS")
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let headless = !has_display();
+    setup::ensure(if headless {
+        Purpose::HeadlessDemo
+    } else {
+        Purpose::Demo
+    })?;
+    crate::build_binaries()?;
+
+    // Ctrl-C reaches the app and the mock too; we stay to clean up after them.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+
+    let desktop = if headless {
+        println!("xtask: no display here: running on a private virtual desktop (Xvfb)");
+        Some(Desktop::start()?)
+    } else {
+        None
+    };
+    let command = |program: &Path| match &desktop {
+        Some(desktop) => desktop.command(program),
+        None => Command::new(program),
+    };
+
+    let demo_dir = crate::target_dir().join("demo");
+    let home = demo_dir.join("home");
+    if home.exists() {
+        std::fs::remove_dir_all(&home)?;
+    }
+    std::fs::create_dir_all(&home)?;
+
+    let mut mock = Running(
+        command(&crate::binary("warden-mock"))
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot start warden-mock")?,
+    );
+    let mut lines = BufReader::new(mock.0.stdout.take().context("no stdout")?).lines();
+    let first = lines.next().context("warden-mock printed nothing")??;
+    let root = first
+        .rsplit(' ')
+        .next()
+        .filter(|url| url.starts_with("http://"))
+        .with_context(|| format!("unexpected first line from warden-mock: {first}"))?
+        .trim_end_matches('/')
+        .to_owned();
+    println!("{first}");
+    for line in lines.by_ref().take(3) {
+        println!("{}", line?);
+    }
+    // Keep draining, so the mock never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let api = format!("{root}/hectoday");
+
+    let warden = crate::binary("warden");
+    let mut add = command(&warden)
+        .args([
+            "accounts",
+            "add",
+            "--url",
+            &api,
+            "--dialect",
+            "hectoday",
+            "--login",
+            "demo@example.com",
+            "--label",
+            LABEL,
+            "--password-stdin",
+        ])
+        .env("WARDEN_HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    add.stdin
+        .take()
+        .context("no stdin")?
+        .write_all(b"demo-password\n")?;
+    if !add.wait()?.success() {
+        bail!("could not add the demo account");
+    }
+
+    let mut app = Running(
+        command(&crate::binary("session-warden"))
+            .arg("--open")
+            .env("WARDEN_HOME", &home)
+            .env("WARDEN_POLL_SECONDS", "3")
+            .spawn()
+            .context("cannot start session-warden")?,
+    );
+
+    // On the private desktop the keyring is on its own bus: the CLI must be pointed at it.
+    let cli_env = match &desktop {
+        Some(desktop) => desktop
+            .env()
+            .into_iter()
+            .filter(|(k, _)| *k == "DBUS_SESSION_BUS_ADDRESS")
+            .map(|(k, v)| format!("{k}={v} "))
+            .collect(),
+        None => String::new(),
+    };
+    println!(
+        "\nSession Warden is running, watching {LABEL} on the mock server.\n\
+         Sign in a new device and watch the notification and the window:\n\n    \
+         curl -X POST {root}/__mock/sessions -H 'content-type: application/json' \\\n      \
+         -d '{{\"login\":\"demo@example.com\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\",\"ip\":\"203.0.113.7\"}}'\n\n\
+         The CLI sees the same account:\n\n    {cli_env}WARDEN_HOME={} {} sessions\n\n\
+         Quit from the tray menu, or press Ctrl-C here.\n",
+        home.display(),
+        warden.display()
+    );
+
+    if let Some(desktop) = &desktop {
+        screenshot(desktop, &demo_dir.join("window.png"));
+    }
+
+    while !interrupted.load(Ordering::SeqCst) {
+        if app.0.try_wait()?.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(app);
+    // Take the demo account's password back out of the keyring.
+    let _ = command(&warden)
+        .args(["accounts", "remove", LABEL])
+        .env("WARDEN_HOME", &home)
+        .status();
+    drop(mock);
+    println!("xtask: demo stopped");
+    Ok(())
+}
+
+/// On a virtual desktop nobody sees the window: save a picture of it once it is up.
+fn screenshot(desktop: &Desktop, path: &Path) {
+    let window = wait_until("the window", Duration::from_secs(30), || {
+        // Prints `xwininfo: Window id: 0x1400003 "Session Warden"` once the window exists.
+        let info = desktop.run("xwininfo", &["-name", "Session Warden"]).ok()?;
+        let id = info
+            .split("Window id: ")
+            .nth(1)?
+            .split_whitespace()
+            .next()?;
+        Some(id.to_owned())
+    });
+    let Ok(window) = window else {
+        println!("xtask: the window did not appear within 30 s; no screenshot");
+        return;
+    };
+    // The page needs a moment to load and list the sessions; a demo picture may wait.
+    std::thread::sleep(Duration::from_secs(3));
+    let shot = path.display().to_string();
+    match desktop.run("import", &["-window", &window, &shot]) {
+        Ok(_) => println!("xtask: screenshot of the window saved to {shot}"),
+        Err(e) => println!("xtask: no screenshot: {e}"),
+    }
+}

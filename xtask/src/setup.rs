@@ -1,0 +1,128 @@
+//! Installing what the project needs from the system: Debian packages (apt when root,
+//! otherwise the exact `sudo` line to run) and tauri-driver for the WebDriver tests.
+
+use std::process::{Command, Stdio};
+
+use anyhow::bail;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Build and run the app on the user's own desktop.
+    Demo,
+    /// Build and run the app on a private virtual desktop (no display here).
+    HeadlessDemo,
+    /// Everything the tests start: virtual display, D-Bus, keyring, notifications, WebDriver.
+    Test,
+}
+
+/// To build the app (WebKitGTK, the tray's AppIndicator, D-Bus for the keyring).
+const BUILD: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "libdbus-1-dev",
+];
+
+/// To run on a private desktop: Xvfb, a session bus, the Secret Service, a notification
+/// daemon, and secret-tool to look into the keyring.
+const DESKTOP: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "dbus",
+    "gnome-keyring",
+    "libsecret-tools",
+    "dunst",
+];
+
+/// Only the headless demo takes a screenshot to show what it runs.
+const SCREENSHOT: &[&str] = &["x11-utils", "imagemagick"];
+
+/// WebKit's WebDriver, behind tauri-driver.
+const WEBDRIVER: &[&str] = &["webkit2gtk-driver"];
+
+fn wanted(purpose: Purpose) -> Vec<&'static str> {
+    let mut packages = BUILD.to_vec();
+    match purpose {
+        Purpose::Demo => {}
+        Purpose::HeadlessDemo => {
+            packages.extend(DESKTOP);
+            packages.extend(SCREENSHOT);
+        }
+        Purpose::Test => {
+            packages.extend(DESKTOP);
+            packages.extend(WEBDRIVER);
+        }
+    }
+    packages
+}
+
+pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
+    if cfg!(not(target_os = "linux")) {
+        println!("xtask: not Linux; install the Tauri prerequisites for your system by hand");
+        return Ok(());
+    }
+    install_packages(&wanted(purpose))?;
+    if purpose == Purpose::Test {
+        install_tauri_driver()?;
+    }
+    Ok(())
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f", "${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
+fn install_packages(packages: &[&str]) -> anyhow::Result<()> {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!(
+            "xtask: no dpkg here; make sure these (Debian names) are installed: {}",
+            packages.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    if !is_root {
+        bail!(
+            "missing system packages; install them with:\n\n    sudo apt-get install -y --no-install-recommends {}\n",
+            missing.join(" ")
+        );
+    }
+    println!("xtask: installing {}", missing.join(" "));
+    crate::run(Command::new("apt-get").args(["update", "-qq"]))?;
+    crate::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn install_tauri_driver() -> anyhow::Result<()> {
+    let present = Command::new("tauri-driver")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if present {
+        return Ok(());
+    }
+    println!("xtask: installing tauri-driver");
+    crate::cargo(&["install", "tauri-driver", "--version", "^2", "--locked"])
+}
