@@ -1,12 +1,57 @@
 //! Harness for the cross-process tests: a private desktop (Xvfb, D-Bus, an unlocked
-//! gnome-keyring, a notification daemon) started per test, waiting on conditions, and
-//! WebDriver through tauri-driver. `cargo xtask demo` reuses the desktop when no display
-//! is available.
+//! gnome-keyring, a notification daemon) started per test, the mock's control API, waiting
+//! on conditions, and WebDriver through tauri-driver. `cargo xtask demo` reuses the desktop
+//! when no display is available.
 #![forbid(unsafe_code)]
 
 pub mod desktop;
 pub mod driver;
+pub mod mock;
 pub mod wait;
+
+use std::path::{Path, PathBuf};
 
 pub use desktop::Desktop;
 pub use wait::wait_until;
+
+/// A binary of the workspace: `$<env>` when set (by `cargo xtask test`), else the debug build.
+pub fn workspace_binary(env: &str, name: &str) -> anyhow::Result<PathBuf> {
+    let path = match std::env::var_os(env) {
+        Some(path) => PathBuf::from(path),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(
+                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+                PathBuf::from,
+            )
+            .join("debug")
+            .join(name),
+    };
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: run the cross-process tests with `cargo xtask test`",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Every file under `dir` whose bytes contain `needle`: where a secret must never be.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}

@@ -1,71 +1,16 @@
 //! The desktop app end to end, on the real window through WebDriver, with the real
 //! keyring, notification daemon and HTTP stack against `warden-mock`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
 use fantoccini::{Client, Locator};
-use warden_tests::Desktop;
 use warden_tests::driver::Driver;
+use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::wait::wait_until_async;
+use warden_tests::{Desktop, files_containing, workspace_binary};
 
-const FIREFOX_LINUX: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const UI_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The built app: `WARDEN_APP` (set by `cargo xtask test`), else the workspace's debug build.
-fn app_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("WARDEN_APP") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("debug/session-warden")
-}
-
-struct Mock {
-    server: warden_mock::MockServer,
-    http: reqwest::Client,
-}
-
-impl Mock {
-    async fn sign_in_device(&self, user_agent: &str, ip: &str) -> anyhow::Result<String> {
-        let response: serde_json::Value = self
-            .http
-            .post(self.server.url().join("__mock/sessions")?)
-            .json(&serde_json::json!({
-                "login": warden_mock::DEMO_LOGIN, "userAgent": user_agent, "ip": ip
-            }))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        Ok(response["id"].as_str().context("no id")?.to_owned())
-    }
-
-    async fn live_ids(&self) -> anyhow::Result<Vec<String>> {
-        let url = self.server.url().join(&format!(
-            "__mock/sessions?login={}",
-            warden_mock::DEMO_LOGIN
-        ))?;
-        let sessions: Vec<serde_json::Value> = self
-            .http
-            .get(url)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        Ok(sessions
-            .iter()
-            .filter_map(|s| s["id"].as_str().map(str::to_owned))
-            .collect())
-    }
-}
 
 async fn rows(client: &Client) -> Vec<String> {
     let Ok(rows) = client.find_all(Locator::Css("#session-rows tr")).await else {
@@ -78,28 +23,6 @@ async fn rows(client: &Client) -> Vec<String> {
         }
     }
     devices
-}
-
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if std::fs::read(&path)
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-            {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 fn save_screenshot(png: &[u8], name: &str) -> anyhow::Result<()> {
@@ -118,28 +41,12 @@ fn save_screenshot(png: &[u8], name: &str) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() -> anyhow::Result<()>
 {
-    let app = app_binary();
-    anyhow::ensure!(
-        app.exists(),
-        "{} is missing: run the end-to-end tests with `cargo xtask test`",
-        app.display()
-    );
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
     let desktop = Desktop::start()?;
-    let mock = Mock {
-        server: warden_mock::spawn().await?,
-        http: reqwest::Client::new(),
-    };
+    let mock = Mock::start().await?;
     // A lived-in account: two devices signed in before Session Warden is.
-    mock.sign_in_device(
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-        "198.51.100.20",
-    )
-    .await?;
-    mock.sign_in_device(
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
-        "192.0.2.44",
-    )
-    .await?;
+    mock.sign_in_device(SAFARI_IPHONE, "198.51.100.20").await?;
+    mock.sign_in_device(CHROME_WINDOWS, "192.0.2.44").await?;
 
     let home = desktop.subdir("warden-home")?;
     let notifications = desktop.watch_notifications()?;
@@ -161,7 +68,7 @@ async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() ->
         .at_most(UI_TIMEOUT)
         .for_element(Locator::Id("add-url"))
         .await?
-        .send_keys(mock.server.hectoday_url().as_str())
+        .send_keys(&mock.hectoday_url())
         .await?;
     client
         .find(Locator::Id("add-login"))

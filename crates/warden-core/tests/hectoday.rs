@@ -304,7 +304,8 @@ async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
     );
     watcher.watch(account);
     next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
-    drop(w.mock);
+    let mut mock = w.mock;
+    mock.stop().await;
     let stale = next_event(&mut rx, |e| matches!(e, Event::Stale { .. })).await;
     let Event::Stale { error, .. } = stale else {
         unreachable!()

@@ -57,21 +57,18 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The course's `authenticate`: the session cookie, still within both timeouts; each
-/// authenticated request counts as activity.
-fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<(User, Session), Response> {
-    let id = cookie_value(headers, COOKIE).ok_or_else(unauthorized)?;
-    let session = state.store.session(&id).ok_or_else(unauthorized)?;
+/// authenticated request counts as activity. `None` is answered with 401.
+fn authenticate(state: &MockState, headers: &HeaderMap) -> Option<(User, Session)> {
+    let id = cookie_value(headers, COOKIE)?;
+    let session = state.store.session(&id)?;
     let now = state.clock.now();
     if expired(&session, now) {
         state.store.remove_session(&id);
-        return Err(unauthorized());
+        return None;
     }
-    let user = state
-        .store
-        .user(&session.user_id)
-        .ok_or_else(unauthorized)?;
+    let user = state.store.user(&session.user_id)?;
     state.store.touch(&id, now);
-    Ok((user, session))
+    Some((user, session))
 }
 
 #[derive(Deserialize)]
@@ -131,9 +128,8 @@ async fn logout(State(state): State<MockState>, headers: HeaderMap) -> Response 
 }
 
 async fn list(State(state): State<MockState>, headers: HeaderMap) -> Response {
-    let (user, current) = match authenticate(&state, &headers) {
-        Ok(found) => found,
-        Err(response) => return response,
+    let Some((user, current)) = authenticate(&state, &headers) else {
+        return unauthorized();
     };
     let now = state.clock.now();
     state
@@ -162,9 +158,8 @@ async fn revoke(
     headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> Response {
-    let (user, current) = match authenticate(&state, &headers) {
-        Ok(found) => found,
-        Err(response) => return response,
+    let Some((user, current)) = authenticate(&state, &headers) else {
+        return unauthorized();
     };
     if session_id == current.id {
         return error(
@@ -183,9 +178,8 @@ async fn revoke(
 }
 
 async fn revoke_all(State(state): State<MockState>, headers: HeaderMap) -> Response {
-    let (user, current) = match authenticate(&state, &headers) {
-        Ok(found) => found,
-        Err(response) => return response,
+    let Some((user, current)) = authenticate(&state, &headers) else {
+        return unauthorized();
     };
     state
         .store

@@ -74,6 +74,7 @@ pub struct MockServer {
     url: Url,
     state: MockState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl MockServer {
@@ -96,6 +97,16 @@ impl MockServer {
     pub fn state(&self) -> &MockState {
         &self.state
     }
+
+    /// Stops serving and returns once the port is closed, as when a real server dies.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
 }
 
 impl Drop for MockServer {
@@ -116,7 +127,7 @@ pub async fn spawn_with(state: MockState) -> std::io::Result<MockServer> {
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let served = state.clone();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         if let Err(e) = serve(listener, served, async {
             let _ = rx.await;
         })
@@ -130,5 +141,6 @@ pub async fn spawn_with(state: MockState) -> std::io::Result<MockServer> {
         url,
         state,
         shutdown: Some(tx),
+        task: Some(task),
     })
 }
