@@ -1,0 +1,260 @@
+//! The hectoday API as wire-formats.md §3 specifies it, checked over real HTTP.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, MockServer, MockState};
+
+struct Api {
+    server: MockServer,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn start() -> Api {
+        Api {
+            server: warden_mock::spawn().await.expect("mock starts"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.hectoday_url())
+    }
+
+    /// Signs in with a user agent and a forwarded address; returns the response.
+    async fn login(&self, email: &str, password: &str, agent: &str, ip: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/login"))
+            .header("user-agent", agent)
+            .header("x-forwarded-for", format!("{ip}, 10.0.0.1"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("answers")
+    }
+
+    async fn session_cookie(&self, agent: &str, ip: &str) -> String {
+        let response = self.login(DEMO_LOGIN, DEMO_PASSWORD, agent, ip).await;
+        let cookie = response.headers()[SET_COOKIE].to_str().expect("ascii").to_owned();
+        cookie.split(';').next().expect("name=value").to_owned()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, cookie: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .expect("answers");
+        let status = StatusCode::from_u16(response.status().as_u16()).expect("status");
+        (status, response.json().await.expect("a JSON body"))
+    }
+}
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+#[tokio::test]
+async fn login_sets_the_session_cookie_with_the_courses_attributes() {
+    let api = Api::start().await;
+    let response = api.login(DEMO_LOGIN, DEMO_PASSWORD, FIREFOX, "203.0.113.7").await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()[SET_COOKIE].to_str().expect("ascii");
+    let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+    assert!(attributes[0].starts_with("session="), "{cookie}");
+    for wanted in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=86400"] {
+        assert!(attributes.contains(&wanted), "{wanted} missing from {cookie}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_401() {
+    let api = Api::start().await;
+    let response = api.login(DEMO_LOGIN, "nope", FIREFOX, "203.0.113.7").await;
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn without_a_cookie_every_route_is_401_unauthorized() {
+    let api = Api::start().await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/me/sessions"),
+        (reqwest::Method::DELETE, "/me/sessions/abc"),
+        (reqwest::Method::POST, "/me/sessions/revoke-all"),
+    ] {
+        let (status, body) = api.call(method, path, "session=not-a-session").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(body, json!({ "error": "Unauthorized" }), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_a_bare_array_newest_first_with_sqlite_times() {
+    let api = Api::start().await;
+    let _older = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
+    api.server.state().clock.advance(chrono::Duration::seconds(5));
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    let (status, body) = api.call(reqwest::Method::GET, "/me/sessions", &mine).await;
+    assert_eq!(status, StatusCode::OK);
+    let sessions = body.as_array().expect("a bare array");
+    assert_eq!(sessions.len(), 2);
+    let (first, second) = (&sessions[0], &sessions[1]);
+    assert_eq!(first["deviceName"], "Firefox on Linux");
+    assert_eq!(first["ip"], "203.0.113.7", "the first X-Forwarded-For entry");
+    assert_eq!(first["isCurrent"], true);
+    assert_eq!(second["deviceName"], "Chrome on macOS");
+    assert_eq!(second["isCurrent"], false);
+    let time = first["lastActiveAt"].as_str().expect("text");
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(time, "%Y-%m-%d %H:%M:%S").is_ok(),
+        "YYYY-MM-DD HH:MM:SS, got {time}"
+    );
+    assert_eq!(
+        first.as_object().map(|o| o.len()),
+        Some(6),
+        "exactly id, deviceName, ip, lastActiveAt, createdAt, isCurrent: {first}"
+    );
+}
+
+#[tokio::test]
+async fn the_current_session_cannot_be_revoked_by_id() {
+    let api = Api::start().await;
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    let id = mine.trim_start_matches("session=");
+    let (status, body) = api
+        .call(reqwest::Method::DELETE, &format!("/me/sessions/{id}"), &mine)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, json!({ "error": "Use POST /logout to end your current session." }));
+}
+
+#[tokio::test]
+async fn another_users_session_is_not_found() {
+    let api = Api::start().await;
+    api.server.state().store.add_user("eve@example.com", "eve-pw", "Eve");
+    let eve = {
+        let response = api.login("eve@example.com", "eve-pw", FIREFOX, "192.0.2.66").await;
+        let cookie = response.headers()[SET_COOKIE].to_str().expect("ascii").to_owned();
+        cookie.split(';').next().expect("pair").to_owned()
+    };
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    let eves_id = eve.trim_start_matches("session=");
+    let (status, body) = api
+        .call(reqwest::Method::DELETE, &format!("/me/sessions/{eves_id}"), &mine)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({ "error": "Session not found" }));
+    let (status, _) = api.call(reqwest::Method::GET, "/me/sessions", &eve).await;
+    assert_eq!(status, StatusCode::OK, "Eve is still signed in");
+}
+
+#[tokio::test]
+async fn revoking_a_device_ends_it_and_its_cookie_stops_working() {
+    let api = Api::start().await;
+    let other = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    let id = other.trim_start_matches("session=");
+    let (status, body) = api
+        .call(reqwest::Method::DELETE, &format!("/me/sessions/{id}"), &mine)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "message": "Session revoked." }));
+    let (status, _) = api.call(reqwest::Method::GET, "/me/sessions", &other).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn revoke_all_keeps_only_the_current_session() {
+    let api = Api::start().await;
+    let other = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    let (status, body) = api
+        .call(reqwest::Method::POST, "/me/sessions/revoke-all", &mine)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "message": "All other sessions have been revoked." }));
+    assert_eq!(
+        api.call(reqwest::Method::GET, "/me/sessions", &other).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, sessions) = api.call(reqwest::Method::GET, "/me/sessions", &mine).await;
+    assert_eq!(sessions.as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_session_idle_for_30_minutes_has_ended() {
+    let api = Api::start().await;
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    api.server.state().clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0, StatusCode::OK);
+    api.server.state().clock.advance(chrono::Duration::minutes(31));
+    assert_eq!(
+        api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_session_ends_24_hours_after_sign_in_however_active() {
+    let api = Api::start().await;
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    for _ in 0..48 {
+        api.server.state().clock.advance(chrono::Duration::minutes(29));
+        if api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0 != StatusCode::OK {
+            break;
+        }
+    }
+    // 48 × 29 min = 23 h 12 min of activity: alive. Past 24 h it is over.
+    assert_eq!(api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0, StatusCode::OK);
+    api.server.state().clock.advance(chrono::Duration::minutes(50));
+    assert_eq!(
+        api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_control_api_refuses_a_peer_that_is_not_loopback() {
+    let router = warden_mock::router(MockState::with_demo_user());
+    let peer: SocketAddr = "192.0.2.10:40000".parse().expect("addr");
+    let mut request = Request::get(format!("/__mock/sessions?login={DEMO_LOGIN}"))
+        .body(Body::empty())
+        .expect("request");
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = router.oneshot(request).await.expect("answers");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_control_api_creates_and_lists_sessions_for_loopback() {
+    let api = Api::start().await;
+    let created: Value = api
+        .http
+        .post(format!("{}__mock/sessions", api.server.url()))
+        .json(&json!({ "login": DEMO_LOGIN, "userAgent": FIREFOX, "ip": "203.0.113.7" }))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    let id = created["id"].as_str().expect("an id");
+    let listed: Value = api
+        .http
+        .get(format!("{}__mock/sessions?login={DEMO_LOGIN}", api.server.url()))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["ip"], "203.0.113.7");
+}
