@@ -92,35 +92,61 @@ function renderSidebar() {
   );
 }
 
+const rowCells = new WeakMap(); // <tr> -> its cells, made once
+
+// A row's elements are made once and then updated in place: a refresh every few seconds
+// must not replace the button under the user's pointer, or the element a keyboard has focused.
 function sessionRow(accountId, session) {
-  const row = el("tr", { dataset: { sessionId: session.id, device: session.device.label } });
+  const name = el("span", { class: "name" });
+  const badge = el("span", { class: "badge", title: "The session Session Warden itself is signed in with" }, "This app");
+  const kind = el("span", { class: "kind" });
+  const cells = {
+    kind,
+    name,
+    badge,
+    ip: el("td", { class: "mono" }),
+    created: el("td"),
+    active: el("td"),
+    action: el("td"),
+  };
+  const row = el("tr", {},
+    el("td", {}, el("div", { class: "device" }, kind, el("span", {}, name, badge))),
+    cells.ip, cells.created, cells.active, cells.action);
+  rowCells.set(row, cells);
+  if (!session.isCurrent) {
+    cells.button = el("button", { type: "button", class: "revoke" }, "Revoke");
+    cells.action.append(cells.button);
+  }
   fillRow(row, accountId, session);
   return row;
 }
 
+function setText(node, text, title) {
+  if (node.textContent !== text) node.textContent = text;
+  if (title !== undefined && node.title !== title) node.title = title;
+}
+
 function fillRow(row, accountId, session) {
-  const device = el("div", { class: "device" },
-    el("span", { class: "kind", title: session.device.kind }, kindIcon(session.device.kind)),
-    el("span", {}, session.device.label,
-      session.isCurrent ? el("span", { class: "badge", title: "The session Session Warden itself is signed in with" }, "This app") : null));
-  let action = null;
-  if (!session.isCurrent) {
-    const busy = state.revoking.has(session.id);
-    action = el("button", {
-      type: "button",
-      class: "revoke",
-      "aria-label": `Revoke ${session.device.label}${session.ip ? ` at ${session.ip}` : ""}`,
-      onclick: () => revoke(accountId, session),
-    }, busy ? "Revoking…" : "Revoke");
-    action.disabled = busy;
+  const c = rowCells.get(row);
+  row.dataset.sessionId = session.id;
+  row.dataset.device = session.device.label;
+  if (c.kind.dataset.kind !== session.device.kind) {
+    c.kind.dataset.kind = session.device.kind;
+    c.kind.title = session.device.kind;
+    c.kind.replaceChildren(kindIcon(session.device.kind));
   }
-  row.replaceChildren(
-    el("td", {}, device),
-    el("td", { class: "mono" }, session.ip ?? "—"),
-    el("td", { title: exact(session.createdAt) }, relative(session.createdAt)),
-    el("td", { title: exact(session.lastActiveAt) }, relative(session.lastActiveAt)),
-    el("td", {}, action),
-  );
+  setText(c.name, session.device.label);
+  c.badge.hidden = !session.isCurrent;
+  setText(c.ip, session.ip ?? "—");
+  setText(c.created, relative(session.createdAt), exact(session.createdAt));
+  setText(c.active, relative(session.lastActiveAt), exact(session.lastActiveAt));
+  if (c.button) {
+    const busy = state.revoking.has(session.id);
+    c.button.onclick = () => revoke(accountId, session);
+    c.button.disabled = busy;
+    c.button.setAttribute("aria-label", `Revoke ${session.device.label}${session.ip ? ` at ${session.ip}` : ""}`);
+    setText(c.button, busy ? "Revoking…" : "Revoke");
+  }
 }
 
 function renderSessions() {
@@ -148,9 +174,7 @@ function renderSessions() {
     const row = existing.get(session.id);
     if (!row) return sessionRow(view.account.id, session);
     existing.delete(session.id);
-    const hadFocus = row.contains(document.activeElement);
     fillRow(row, view.account.id, session);
-    if (hadFocus) row.querySelector("button")?.focus();
     return row;
   });
   for (const gone of existing.values()) gone.remove();

@@ -41,8 +41,22 @@ fn save_screenshot(png: &[u8], name: &str) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() -> anyhow::Result<()>
 {
-    let app = workspace_binary("WARDEN_APP", "session-warden")?;
     let desktop = Desktop::start()?;
+    let result = sign_in_notify_revoke(&desktop).await;
+    if result.is_err() {
+        // The app's own account of what happened, for a failure seen only in CI.
+        let log = std::fs::read_to_string(desktop.root().join("app.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        eprintln!("--- app log (last 60 lines) ---");
+        for line in tail.into_iter().rev() {
+            eprintln!("{line}");
+        }
+    }
+    result
+}
+
+async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
     let mock = Mock::start().await?;
     // A lived-in account: two devices signed in before Session Warden is.
     mock.sign_in_device(SAFARI_IPHONE, "198.51.100.20").await?;
@@ -51,7 +65,7 @@ async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() ->
     let home = desktop.subdir("warden-home")?;
     let notifications = desktop.watch_notifications()?;
     let driver = Driver::start(
-        &desktop,
+        desktop,
         &[
             ("WARDEN_HOME", home.display().to_string()),
             ("WARDEN_POLL_SECONDS", "1".into()),
@@ -126,11 +140,29 @@ async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() ->
         .await?;
     save_screenshot(&client.screenshot().await?, "sessions.png")?;
 
-    // One click on its Revoke ends it on the server, and the row leaves the window.
-    row.find(Locator::Css("button.revoke"))
-        .await?
-        .click()
+    // The button stays the same element while the list refreshes under it (a person's
+    // pointer or focus must not lose it): hold it across a refresh, then click it.
+    let button = row.find(Locator::Css("button.revoke")).await?;
+    let status = client.find(Locator::Id("account-status")).await?;
+    let checked = status.text().await?;
+    wait_until_async("the list to refresh", UI_TIMEOUT, || async {
+        status.text().await.ok().filter(|now| *now != checked)
+    })
+    .await?;
+    let connected = client
+        .execute(
+            "return arguments[0].isConnected",
+            vec![serde_json::to_value(&button)?],
+        )
         .await?;
+    assert_eq!(
+        connected,
+        serde_json::Value::Bool(true),
+        "a refresh replaced the Revoke button instead of updating its row"
+    );
+
+    // One click on its Revoke ends it on the server, and the row leaves the window.
+    button.click().await?;
     wait_until_async("the session gone from the server", UI_TIMEOUT, || async {
         mock.live_ids()
             .await
@@ -155,6 +187,8 @@ async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() ->
         );
     }
 
+    // hectoday's session ids are the session cookies: ours and every device's are secrets.
+    let cookies = mock.live_ids().await?;
     client.close().await?;
     drop(driver);
     let leaks = files_containing(desktop.root(), password.as_bytes());
@@ -162,5 +196,9 @@ async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() ->
         leaks.is_empty(),
         "the password is written in {leaks:?} (the app's log included)"
     );
+    for cookie in cookies.iter().chain([&intruder]) {
+        let leaks = files_containing(desktop.root(), cookie.as_bytes());
+        assert!(leaks.is_empty(), "a session cookie is written in {leaks:?}");
+    }
     Ok(())
 }

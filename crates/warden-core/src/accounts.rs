@@ -16,14 +16,17 @@ use crate::ledger::Ledger;
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
+type TokenSlot = Arc<tokio::sync::Mutex<Option<Secret>>>;
+
 pub struct Accounts {
     ledger: Ledger,
     credentials: Arc<dyn CredentialStore>,
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
-    /// Our session token per account, cached so a poll costs one request. The lock is held
-    /// while signing in, so two callers never open two sessions for one account.
-    tokens: tokio::sync::Mutex<HashMap<AccountId, Secret>>,
+    /// Our session token per account, cached so a poll costs one request. Each account's
+    /// slot is locked while signing in, so two callers never open two sessions for one
+    /// account, and a slow server never holds up another account.
+    tokens: Mutex<HashMap<AccountId, TokenSlot>>,
     /// Sessions revoked from here and not yet seen gone by the watcher.
     revoked_here: Mutex<HashSet<SessionId>>,
 }
@@ -40,7 +43,7 @@ impl Accounts {
             credentials,
             clock,
             http: http::client(),
-            tokens: tokio::sync::Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
             revoked_here: Mutex::new(HashSet::new()),
         })
     }
@@ -76,7 +79,7 @@ impl Accounts {
             self.forget_secrets(&account.id).await;
             return Err(e);
         }
-        self.tokens.lock().await.insert(account.id.clone(), token);
+        *self.slot(&account.id).lock().await = Some(token);
         tracing::info!(account = %account.id, dialect = %account.dialect, "account added");
         Ok(account)
     }
@@ -99,7 +102,11 @@ impl Accounts {
     /// Signs our session out on the server (best effort), deletes the keyring entries and
     /// the account.
     pub async fn remove(&self, account: &Account) -> Result<()> {
-        let token = self.tokens.lock().await.remove(&account.id);
+        let token = self.slot(&account.id).lock().await.take();
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&account.id);
         let token = match token {
             Some(t) => Some(t),
             None => self
@@ -242,8 +249,9 @@ impl Accounts {
     }
 
     async fn token(&self, account: &Account) -> Result<Secret> {
-        let mut tokens = self.tokens.lock().await;
-        if let Some(token) = tokens.get(&account.id) {
+        let slot = self.slot(&account.id);
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref() {
             return Ok(token.clone());
         }
         let token = match self
@@ -262,16 +270,18 @@ impl Accounts {
                 token
             }
         };
-        tokens.insert(account.id.clone(), token.clone());
+        *cached = Some(token.clone());
         Ok(token)
     }
 
     async fn drop_token(&self, account: &Account, stale: &Secret) {
-        let mut tokens = self.tokens.lock().await;
-        if tokens.get(&account.id) == Some(stale) {
-            tokens.remove(&account.id);
+        {
+            let slot = self.slot(&account.id);
+            let mut cached = slot.lock().await;
+            if cached.as_ref() == Some(stale) {
+                *cached = None;
+            }
         }
-        drop(tokens);
         if let Err(e) = self
             .blocking(
                 move |store, id| store.delete(&id, SecretKind::SessionToken),
@@ -281,6 +291,11 @@ impl Accounts {
         {
             tracing::warn!(account = %account.id, "could not forget the old session token: {e}");
         }
+    }
+
+    fn slot(&self, id: &AccountId) -> TokenSlot {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(tokens.entry(id.clone()).or_default())
     }
 
     async fn sign_in(&self, account: &Account, password: &Secret) -> Result<Secret> {

@@ -16,7 +16,6 @@ const FIREFOX_LINUX: &str =
 struct World {
     mock: warden_mock::MockServer,
     accounts: Arc<Accounts>,
-    http: reqwest::Client,
     _home: tempfile::TempDir,
 }
 
@@ -32,12 +31,26 @@ async fn world() -> World {
     World {
         mock,
         accounts: Arc::new(accounts),
-        http: reqwest::Client::new(),
         _home: home,
     }
 }
 
 impl World {
+    fn watcher(&self, interval: Duration) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let settings = WatchSettings {
+            interval,
+            ..WatchSettings::default()
+        };
+        let watcher = Watcher::new(
+            Arc::clone(&self.accounts),
+            Arc::new(tx),
+            settings,
+            tokio::runtime::Handle::current(),
+        );
+        (watcher, rx)
+    }
+
     fn new_account(&self) -> NewAccount {
         NewAccount {
             url: self.mock.hectoday_url().to_string(),
@@ -56,43 +69,19 @@ impl World {
 
     /// A device signs in, as the control API plays it; returns the server's session id.
     async fn sign_in_device(&self, user_agent: &str, ip: &str) -> String {
-        let response: serde_json::Value = self
-            .http
-            .post(self.mock.url().join("__mock/sessions").expect("url"))
-            .json(&serde_json::json!({
-                "login": warden_mock::DEMO_LOGIN, "userAgent": user_agent, "ip": ip
-            }))
-            .send()
+        self.mock
+            .control()
+            .sign_in_device(warden_mock::DEMO_LOGIN, user_agent, ip)
             .await
             .expect("control API answers")
-            .json()
-            .await
-            .expect("JSON");
-        response["id"].as_str().expect("an id").to_owned()
     }
 
     async fn server_side_ids(&self) -> Vec<String> {
-        let url = self
-            .mock
-            .url()
-            .join(&format!(
-                "__mock/sessions?login={}",
-                warden_mock::DEMO_LOGIN
-            ))
-            .expect("url");
-        let sessions: Vec<serde_json::Value> = self
-            .http
-            .get(url)
-            .send()
+        self.mock
+            .control()
+            .live_ids(warden_mock::DEMO_LOGIN)
             .await
             .expect("control API answers")
-            .json()
-            .await
-            .expect("JSON");
-        sessions
-            .iter()
-            .filter_map(|s| s["id"].as_str().map(str::to_owned))
-            .collect()
     }
 }
 
@@ -211,7 +200,7 @@ async fn when_our_session_is_ended_elsewhere_the_engine_signs_in_again() {
     let ours = w.server_side_ids().await;
     // Another device signs everyone else out, us included.
     let intruder = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
-    w.http
+    reqwest::Client::new()
         .post(w.mock.hectoday_url().to_string() + "/me/sessions/revoke-all")
         .header("cookie", format!("session={intruder}"))
         .send()
@@ -252,16 +241,7 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
     )
     .await;
     let account = w.add().await;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let watcher = Watcher::new(
-        Arc::clone(&w.accounts),
-        Arc::new(tx),
-        WatchSettings {
-            interval: Duration::from_millis(100),
-            ..WatchSettings::default()
-        },
-        tokio::runtime::Handle::current(),
-    );
+    let (watcher, mut rx) = w.watcher(Duration::from_millis(100));
     watcher.watch(account.clone());
     let first = next_event(&mut rx, |_| true).await;
     assert!(
@@ -292,16 +272,7 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
 async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
     let w = world().await;
     let account = w.add().await;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let watcher = Watcher::new(
-        Arc::clone(&w.accounts),
-        Arc::new(tx),
-        WatchSettings {
-            interval: Duration::from_millis(50),
-            ..WatchSettings::default()
-        },
-        tokio::runtime::Handle::current(),
-    );
+    let (watcher, mut rx) = w.watcher(Duration::from_millis(50));
     watcher.watch(account);
     next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
     let mut mock = w.mock;

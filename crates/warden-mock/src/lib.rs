@@ -5,6 +5,7 @@
 
 pub mod clock;
 mod control;
+mod control_client;
 mod device;
 mod hectoday;
 mod peer;
@@ -19,6 +20,7 @@ use tokio::net::TcpListener;
 use url::Url;
 
 pub use clock::MockClock;
+pub use control_client::ControlClient;
 pub use store::Store;
 
 pub const DEMO_LOGIN: &str = "demo@example.com";
@@ -92,6 +94,11 @@ impl MockServer {
         let mut url = self.url.clone();
         url.set_path(prefix);
         url
+    }
+
+    /// A client for this server's control API.
+    pub fn control(&self) -> ControlClient {
+        ControlClient::new(self.url.clone())
     }
 
     pub fn state(&self) -> &MockState {

@@ -41,8 +41,25 @@ impl Api {
 
     async fn session_cookie(&self, agent: &str, ip: &str) -> String {
         let response = self.login(DEMO_LOGIN, DEMO_PASSWORD, agent, ip).await;
-        let cookie = response.headers()[SET_COOKIE].to_str().expect("ascii").to_owned();
+        let cookie = response.headers()[SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
         cookie.split(';').next().expect("name=value").to_owned()
+    }
+
+    /// Revokes the session whose cookie is `target`, as the holder of `cookie`.
+    async fn revoke(&self, target: &str, cookie: &str) -> (StatusCode, Value) {
+        let id = target.trim_start_matches("session=");
+        let path = format!("/me/sessions/{id}");
+        self.call(reqwest::Method::DELETE, &path, cookie).await
+    }
+
+    /// What listing the sessions with this cookie answers.
+    async fn list_status(&self, cookie: &str) -> StatusCode {
+        self.call(reqwest::Method::GET, "/me/sessions", cookie)
+            .await
+            .0
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, cookie: &str) -> (StatusCode, Value) {
@@ -64,13 +81,18 @@ const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleW
 #[tokio::test]
 async fn login_sets_the_session_cookie_with_the_courses_attributes() {
     let api = Api::start().await;
-    let response = api.login(DEMO_LOGIN, DEMO_PASSWORD, FIREFOX, "203.0.113.7").await;
+    let response = api
+        .login(DEMO_LOGIN, DEMO_PASSWORD, FIREFOX, "203.0.113.7")
+        .await;
     assert_eq!(response.status(), 200);
     let cookie = response.headers()[SET_COOKIE].to_str().expect("ascii");
     let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
     assert!(attributes[0].starts_with("session="), "{cookie}");
     for wanted in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=86400"] {
-        assert!(attributes.contains(&wanted), "{wanted} missing from {cookie}");
+        assert!(
+            attributes.contains(&wanted),
+            "{wanted} missing from {cookie}"
+        );
     }
 }
 
@@ -99,7 +121,10 @@ async fn without_a_cookie_every_route_is_401_unauthorized() {
 async fn sessions_are_a_bare_array_newest_first_with_sqlite_times() {
     let api = Api::start().await;
     let _older = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
-    api.server.state().clock.advance(chrono::Duration::seconds(5));
+    api.server
+        .state()
+        .clock
+        .advance(chrono::Duration::seconds(5));
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
     let (status, body) = api.call(reqwest::Method::GET, "/me/sessions", &mine).await;
     assert_eq!(status, StatusCode::OK);
@@ -107,7 +132,10 @@ async fn sessions_are_a_bare_array_newest_first_with_sqlite_times() {
     assert_eq!(sessions.len(), 2);
     let (first, second) = (&sessions[0], &sessions[1]);
     assert_eq!(first["deviceName"], "Firefox on Linux");
-    assert_eq!(first["ip"], "203.0.113.7", "the first X-Forwarded-For entry");
+    assert_eq!(
+        first["ip"], "203.0.113.7",
+        "the first X-Forwarded-For entry"
+    );
     assert_eq!(first["isCurrent"], true);
     assert_eq!(second["deviceName"], "Chrome on macOS");
     assert_eq!(second["isCurrent"], false);
@@ -127,32 +155,40 @@ async fn sessions_are_a_bare_array_newest_first_with_sqlite_times() {
 async fn the_current_session_cannot_be_revoked_by_id() {
     let api = Api::start().await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
-    let id = mine.trim_start_matches("session=");
-    let (status, body) = api
-        .call(reqwest::Method::DELETE, &format!("/me/sessions/{id}"), &mine)
-        .await;
+    let (status, body) = api.revoke(&mine, &mine).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, json!({ "error": "Use POST /logout to end your current session." }));
+    assert_eq!(
+        body,
+        json!({ "error": "Use POST /logout to end your current session." })
+    );
 }
 
 #[tokio::test]
 async fn another_users_session_is_not_found() {
     let api = Api::start().await;
-    api.server.state().store.add_user("eve@example.com", "eve-pw", "Eve");
+    api.server
+        .state()
+        .store
+        .add_user("eve@example.com", "eve-pw", "Eve");
     let eve = {
-        let response = api.login("eve@example.com", "eve-pw", FIREFOX, "192.0.2.66").await;
-        let cookie = response.headers()[SET_COOKIE].to_str().expect("ascii").to_owned();
+        let response = api
+            .login("eve@example.com", "eve-pw", FIREFOX, "192.0.2.66")
+            .await;
+        let cookie = response.headers()[SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
         cookie.split(';').next().expect("pair").to_owned()
     };
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
-    let eves_id = eve.trim_start_matches("session=");
-    let (status, body) = api
-        .call(reqwest::Method::DELETE, &format!("/me/sessions/{eves_id}"), &mine)
-        .await;
+    let (status, body) = api.revoke(&eve, &mine).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body, json!({ "error": "Session not found" }));
-    let (status, _) = api.call(reqwest::Method::GET, "/me/sessions", &eve).await;
-    assert_eq!(status, StatusCode::OK, "Eve is still signed in");
+    assert_eq!(
+        api.list_status(&eve).await,
+        StatusCode::OK,
+        "Eve is still signed in"
+    );
 }
 
 #[tokio::test]
@@ -160,14 +196,10 @@ async fn revoking_a_device_ends_it_and_its_cookie_stops_working() {
     let api = Api::start().await;
     let other = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
-    let id = other.trim_start_matches("session=");
-    let (status, body) = api
-        .call(reqwest::Method::DELETE, &format!("/me/sessions/{id}"), &mine)
-        .await;
+    let (status, body) = api.revoke(&other, &mine).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({ "message": "Session revoked." }));
-    let (status, _) = api.call(reqwest::Method::GET, "/me/sessions", &other).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.list_status(&other).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -179,11 +211,11 @@ async fn revoke_all_keeps_only_the_current_session() {
         .call(reqwest::Method::POST, "/me/sessions/revoke-all", &mine)
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({ "message": "All other sessions have been revoked." }));
     assert_eq!(
-        api.call(reqwest::Method::GET, "/me/sessions", &other).await.0,
-        StatusCode::UNAUTHORIZED
+        body,
+        json!({ "message": "All other sessions have been revoked." })
     );
+    assert_eq!(api.list_status(&other).await, StatusCode::UNAUTHORIZED);
     let (_, sessions) = api.call(reqwest::Method::GET, "/me/sessions", &mine).await;
     assert_eq!(sessions.as_array().map(Vec::len), Some(1));
 }
@@ -192,13 +224,16 @@ async fn revoke_all_keeps_only_the_current_session() {
 async fn a_session_idle_for_30_minutes_has_ended() {
     let api = Api::start().await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
-    api.server.state().clock.advance(chrono::Duration::minutes(29));
-    assert_eq!(api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0, StatusCode::OK);
-    api.server.state().clock.advance(chrono::Duration::minutes(31));
-    assert_eq!(
-        api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    api.server
+        .state()
+        .clock
+        .advance(chrono::Duration::minutes(29));
+    assert_eq!(api.list_status(&mine).await, StatusCode::OK);
+    api.server
+        .state()
+        .clock
+        .advance(chrono::Duration::minutes(31));
+    assert_eq!(api.list_status(&mine).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -206,18 +241,21 @@ async fn a_session_ends_24_hours_after_sign_in_however_active() {
     let api = Api::start().await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
     for _ in 0..48 {
-        api.server.state().clock.advance(chrono::Duration::minutes(29));
-        if api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0 != StatusCode::OK {
+        api.server
+            .state()
+            .clock
+            .advance(chrono::Duration::minutes(29));
+        if api.list_status(&mine).await != StatusCode::OK {
             break;
         }
     }
     // 48 × 29 min = 23 h 12 min of activity: alive. Past 24 h it is over.
-    assert_eq!(api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0, StatusCode::OK);
-    api.server.state().clock.advance(chrono::Duration::minutes(50));
-    assert_eq!(
-        api.call(reqwest::Method::GET, "/me/sessions", &mine).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(api.list_status(&mine).await, StatusCode::OK);
+    api.server
+        .state()
+        .clock
+        .advance(chrono::Duration::minutes(50));
+    assert_eq!(api.list_status(&mine).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -235,26 +273,10 @@ async fn the_control_api_refuses_a_peer_that_is_not_loopback() {
 #[tokio::test]
 async fn the_control_api_creates_and_lists_sessions_for_loopback() {
     let api = Api::start().await;
-    let created: Value = api
-        .http
-        .post(format!("{}__mock/sessions", api.server.url()))
-        .json(&json!({ "login": DEMO_LOGIN, "userAgent": FIREFOX, "ip": "203.0.113.7" }))
-        .send()
+    let control = api.server.control();
+    let id = control
+        .sign_in_device(DEMO_LOGIN, FIREFOX, "203.0.113.7")
         .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("an id");
-    let listed: Value = api
-        .http
-        .get(format!("{}__mock/sessions?login={DEMO_LOGIN}", api.server.url()))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
-    assert_eq!(listed[0]["id"], id);
-    assert_eq!(listed[0]["ip"], "203.0.113.7");
+        .expect("creates");
+    assert_eq!(control.live_ids(DEMO_LOGIN).await.expect("lists"), vec![id]);
 }
