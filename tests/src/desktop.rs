@@ -120,8 +120,6 @@ impl Desktop {
             ("XDG_RUNTIME_DIR", at("run")),
             ("WAYLAND_DISPLAY", String::new()),
             ("GDK_BACKEND", "x11".into()),
-            // WebKit's sandbox cannot start as root in a container; it is not under test.
-            ("WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS", "1".into()),
         ]
     }
 
