@@ -138,6 +138,20 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
         .at_most(UI_TIMEOUT)
         .for_element(Locator::Css("tr[data-device='Firefox on Linux']"))
         .await?;
+    let mut marked = Vec::new();
+    for badge in client
+        .find_all(Locator::Css("#session-rows .badge"))
+        .await?
+    {
+        if badge.is_displayed().await? {
+            marked.push(badge);
+        }
+    }
+    assert_eq!(
+        marked.len(),
+        1,
+        "only the app's own session is marked as such"
+    );
     save_screenshot(&client.screenshot().await?, "sessions.png")?;
 
     // The button stays the same element while the list refreshes under it (a person's
