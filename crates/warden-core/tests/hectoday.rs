@@ -215,6 +215,32 @@ async fn when_our_session_is_ended_elsewhere_the_engine_signs_in_again() {
     assert!(snapshot.sessions.iter().any(|s| s.is_current));
 }
 
+#[tokio::test]
+async fn when_our_session_idles_out_on_the_server_the_engine_signs_in_again() {
+    let w = world().await;
+    let account = w.add().await;
+    let first = w.server_side_ids().await;
+    // hectoday ends a session idle for 30 minutes.
+    w.mock
+        .control()
+        .advance_clock("PT31M")
+        .await
+        .expect("the clock moves");
+    let snapshot = w
+        .accounts
+        .snapshot(&account)
+        .await
+        .expect("lists after signing in again");
+    let ours: Vec<_> = snapshot.sessions.iter().filter(|s| s.is_current).collect();
+    assert_eq!(ours.len(), 1, "{snapshot:?}");
+    let now = w.server_side_ids().await;
+    assert!(
+        !now.contains(&first[0]),
+        "the idle session is gone on the server"
+    );
+    assert_eq!(now.len(), 1, "exactly one new session, not one per retry");
+}
+
 async fn next_event(
     rx: &mut mpsc::UnboundedReceiver<Event>,
     want: impl Fn(&Event) -> bool,

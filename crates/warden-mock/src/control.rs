@@ -3,6 +3,8 @@
 //!
 //! - `POST /__mock/sessions {"login","userAgent","ip"}` → 201 `{"id"}`: a device signs in.
 //! - `GET /__mock/sessions?login=…` → 200, every live session of that user, server side.
+//! - `POST /__mock/clock {"advance":"PT25H"}` → 200 `{"now"}`: moves the virtual clock.
+//! - `GET /__mock/clock` → 200 `{"now"}`.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -16,7 +18,47 @@ use crate::MockState;
 use crate::peer::LoopbackOnly;
 
 pub fn routes() -> Router<MockState> {
-    Router::new().route("/sessions", get(list_sessions).post(create_session))
+    Router::new()
+        .route("/sessions", get(list_sessions).post(create_session))
+        .route("/clock", get(clock_now).post(advance_clock))
+}
+
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    /// An ISO-8601 duration in days, hours, minutes and seconds: "PT25H", "P30DT1S".
+    advance: String,
+}
+
+/// `POST /__mock/clock {"advance":"PT25H"}` → 200 `{"now"}`: time moves for every API at once.
+async fn advance_clock(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(body): Json<Advance>,
+) -> Response {
+    let parsed = match iso8601_duration::Duration::parse(&body.advance) {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            return bad_request(format!(
+                "{:?} is not an ISO-8601 duration such as PT25H",
+                body.advance
+            ));
+        }
+    };
+    // Years and months have no fixed length; a test means a precise amount of time.
+    let Some(by) = parsed.to_chrono() else {
+        return bad_request("use days, hours, minutes and seconds, not years or months".into());
+    };
+    state.clock.advance(by);
+    clock_now(LoopbackOnly, State(state)).await
+}
+
+/// `GET /__mock/clock` → 200 `{"now"}`, the mock's idea of the time (RFC 3339).
+async fn clock_now(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
 }
 
 fn not_found(login: &str) -> Response {

@@ -59,6 +59,17 @@ impl ControlClient {
             .collect())
     }
 
+    /// Moves the server's clock by an ISO-8601 duration ("PT31M", "P1DT1H").
+    pub async fn advance_clock(&self, by: &str) -> Result<(), reqwest::Error> {
+        self.http
+            .post(self.url("__mock/clock"))
+            .json(&serde_json::json!({ "advance": by }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     fn url(&self, path: &str) -> Url {
         let mut url = self.root.clone();
         url.set_path(path);

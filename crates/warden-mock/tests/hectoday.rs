@@ -48,6 +48,15 @@ impl Api {
         cookie.split(';').next().expect("name=value").to_owned()
     }
 
+    /// Moves the server's clock through the control API.
+    async fn advance(&self, by: &str) {
+        self.server
+            .control()
+            .advance_clock(by)
+            .await
+            .expect("the clock moves");
+    }
+
     /// Revokes the session whose cookie is `target`, as the holder of `cookie`.
     async fn revoke(&self, target: &str, cookie: &str) -> (StatusCode, Value) {
         let id = target.trim_start_matches("session=");
@@ -121,10 +130,7 @@ async fn without_a_cookie_every_route_is_401_unauthorized() {
 async fn sessions_are_a_bare_array_newest_first_with_sqlite_times() {
     let api = Api::start().await;
     let _older = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
-    api.server
-        .state()
-        .clock
-        .advance(chrono::Duration::seconds(5));
+    api.advance("PT5S").await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
     let (status, body) = api.call(reqwest::Method::GET, "/me/sessions", &mine).await;
     assert_eq!(status, StatusCode::OK);
@@ -224,15 +230,9 @@ async fn revoke_all_keeps_only_the_current_session() {
 async fn a_session_idle_for_30_minutes_has_ended() {
     let api = Api::start().await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
-    api.server
-        .state()
-        .clock
-        .advance(chrono::Duration::minutes(29));
+    api.advance("PT29M").await;
     assert_eq!(api.list_status(&mine).await, StatusCode::OK);
-    api.server
-        .state()
-        .clock
-        .advance(chrono::Duration::minutes(31));
+    api.advance("PT31M").await;
     assert_eq!(api.list_status(&mine).await, StatusCode::UNAUTHORIZED);
 }
 
@@ -241,20 +241,14 @@ async fn a_session_ends_24_hours_after_sign_in_however_active() {
     let api = Api::start().await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
     for _ in 0..48 {
-        api.server
-            .state()
-            .clock
-            .advance(chrono::Duration::minutes(29));
+        api.advance("PT29M").await;
         if api.list_status(&mine).await != StatusCode::OK {
             break;
         }
     }
     // 48 × 29 min = 23 h 12 min of activity: alive. Past 24 h it is over.
     assert_eq!(api.list_status(&mine).await, StatusCode::OK);
-    api.server
-        .state()
-        .clock
-        .advance(chrono::Duration::minutes(50));
+    api.advance("PT50M").await;
     assert_eq!(api.list_status(&mine).await, StatusCode::UNAUTHORIZED);
 }
 
@@ -279,4 +273,53 @@ async fn the_control_api_creates_and_lists_sessions_for_loopback() {
         .await
         .expect("creates");
     assert_eq!(control.live_ids(DEMO_LOGIN).await.expect("lists"), vec![id]);
+}
+
+#[tokio::test]
+async fn the_clock_refuses_what_is_not_a_precise_duration() {
+    let api = Api::start().await;
+    let http = reqwest::Client::new();
+    for (advance, why) in [("25 hours", "ISO-8601"), ("P1M", "not years or months")] {
+        let response = http
+            .post(format!("{}__mock/clock", api.server.url()))
+            .json(&json!({ "advance": advance }))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), 400, "{advance}");
+        let body: Value = response.json().await.expect("JSON");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.contains(why), "{advance}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn advancing_the_clock_moves_the_servers_now() {
+    let api = Api::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}__mock/clock", api.server.url());
+    let now = |body: Value| {
+        chrono::DateTime::parse_from_rfc3339(body["now"].as_str().expect("now")).expect("RFC 3339")
+    };
+    let before = now(http
+        .get(&url)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON"));
+    let advanced = http
+        .post(&url)
+        .json(&json!({ "advance": "PT25H" }))
+        .send()
+        .await
+        .expect("answers");
+    let after = now(advanced.json().await.expect("JSON"));
+    let moved = after - before;
+    let slack = chrono::Duration::seconds(5);
+    assert!(
+        moved >= chrono::Duration::hours(25) && moved < chrono::Duration::hours(25) + slack,
+        "moved {moved}"
+    );
 }
