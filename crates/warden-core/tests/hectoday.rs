@@ -295,6 +295,32 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
 }
 
 #[tokio::test]
+async fn a_session_ended_elsewhere_is_reported_as_vanished() {
+    let w = world().await;
+    let account = w.add().await;
+    let server_id = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
+    let (watcher, mut rx) = w.watcher(Duration::from_millis(100));
+    watcher.watch(account);
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    w.mock
+        .control()
+        .end_session(&server_id)
+        .await
+        .expect("the service ends it");
+    let ended = next_event(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
+    assert!(
+        matches!(
+            ended,
+            Event::SessionEnded {
+                how: EndReason::Vanished,
+                ..
+            }
+        ),
+        "not revoked here: {ended:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
     let w = world().await;
     let account = w.add().await;

@@ -5,11 +5,15 @@
 //! - `GET /__mock/sessions?login=…` → 200, every live session of that user, server side.
 //! - `POST /__mock/clock {"advance":"PT25H"}` → 200 `{"now"}`: moves the virtual clock.
 //! - `GET /__mock/clock` → 200 `{"now"}`.
+//! - `DELETE /__mock/sessions/:id` → 204: the service ends a session itself.
+//! - `POST /__mock/sessions/:id/activity [{"ip"}]` → 200 `{"lastActiveAt"}`.
+//! - `POST /__mock/users {"login","password","displayName"}` → 201 `{"id"}`.
+//! - `POST /__mock/reset` → 204.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -20,7 +24,92 @@ use crate::peer::LoopbackOnly;
 pub fn routes() -> Router<MockState> {
     Router::new()
         .route("/sessions", get(list_sessions).post(create_session))
+        .route("/sessions/{id}", delete(revoke_session))
+        .route("/sessions/{id}/activity", post(record_activity))
+        .route("/users", post(create_user))
         .route("/clock", get(clock_now).post(advance_clock))
+        .route("/reset", post(reset))
+}
+
+fn no_session(id: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": format!("no session {id:?}") })),
+    )
+        .into_response()
+}
+
+/// `DELETE /__mock/sessions/:id` → 204: the service ends the session itself (an admin, an
+/// expiry, a sign-out on that device), not through any user-facing API.
+async fn revoke_session(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+) -> Response {
+    match state.store.remove_session(&id) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => no_session(&id),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Activity {
+    /// The device now calls from this address.
+    #[serde(default)]
+    ip: Option<String>,
+}
+
+/// `POST /__mock/sessions/:id/activity [{"ip"}]` → 200 `{"lastActiveAt"}`: the device used
+/// the service just now, from its address or a new one.
+async fn record_activity(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+    body: Option<Json<Activity>>,
+) -> Response {
+    let activity = body.map(|Json(a)| a).unwrap_or_default();
+    if let Some(ip) = activity.ip.filter(|ip| !ip.is_empty()) {
+        state.store.move_to(&id, ip);
+    }
+    match state.store.touch(&id, state.clock.now()) {
+        Some(session) => {
+            Json(json!({ "lastActiveAt": session.last_active_at.to_rfc3339() })).into_response()
+        }
+        None => no_session(&id),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewUser {
+    login: String,
+    password: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+/// `POST /__mock/users {"login","password","displayName"}` → 201 `{"id"}`; 409 if taken.
+async fn create_user(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(new): Json<NewUser>,
+) -> Response {
+    if state.store.user_by_login(&new.login).is_some() {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({ "error": format!("user {:?} exists", new.login) })),
+        )
+            .into_response();
+    }
+    let name = new.display_name.unwrap_or_else(|| new.login.clone());
+    let user = state.store.add_user(&new.login, &new.password, &name);
+    (StatusCode::CREATED, Json(json!({ "id": user.id }))).into_response()
+}
+
+/// `POST /__mock/reset` → 204: the demo user alone, no session, real time.
+async fn reset(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    state.reset();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 fn bad_request(message: String) -> Response {

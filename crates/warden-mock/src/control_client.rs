@@ -70,6 +70,48 @@ impl ControlClient {
         Ok(())
     }
 
+    /// The service ends a session itself, as an admin or an expiry would.
+    pub async fn end_session(&self, id: &str) -> Result<(), reqwest::Error> {
+        self.http
+            .delete(self.url(&format!("__mock/sessions/{id}")))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// The device used the service just now, from `ip` when given.
+    pub async fn record_activity(&self, id: &str, ip: Option<&str>) -> Result<(), reqwest::Error> {
+        self.http
+            .post(self.url(&format!("__mock/sessions/{id}/activity")))
+            .json(&serde_json::json!({ "ip": ip }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// A new user who can sign in with `login` / `password`.
+    pub async fn create_user(&self, login: &str, password: &str) -> Result<(), reqwest::Error> {
+        self.http
+            .post(self.url("__mock/users"))
+            .json(&serde_json::json!({ "login": login, "password": password }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// Back to the demo user alone, no session, real time.
+    pub async fn reset(&self) -> Result<(), reqwest::Error> {
+        self.http
+            .post(self.url("__mock/reset"))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     fn url(&self, path: &str) -> Url {
         let mut url = self.root.clone();
         url.set_path(path);

@@ -39,13 +39,19 @@ pub struct MockState {
 impl MockState {
     /// A store holding the demo user and nothing else.
     pub fn with_demo_user() -> Self {
-        let clock = MockClock::default();
-        let store = Store::default();
-        store.add_user(DEMO_LOGIN, DEMO_PASSWORD, "Demo User");
-        Self {
-            store: Arc::new(store),
-            clock,
-        }
+        let state = Self {
+            store: Arc::new(Store::default()),
+            clock: MockClock::default(),
+        };
+        state.reset();
+        state
+    }
+
+    /// Back to the demo user alone, no session, and the real time.
+    pub fn reset(&self) {
+        self.store.clear();
+        self.store.add_user(DEMO_LOGIN, DEMO_PASSWORD, "Demo User");
+        self.clock.reset();
     }
 }
 

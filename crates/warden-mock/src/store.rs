@@ -54,6 +54,13 @@ impl Store {
         user
     }
 
+    /// Forgets every user and session.
+    pub fn clear(&self) {
+        let mut inner = self.inner();
+        inner.users.clear();
+        inner.sessions.clear();
+    }
+
     pub fn user_by_login(&self, login: &str) -> Option<User> {
         self.inner()
             .users
@@ -91,9 +98,18 @@ impl Store {
         self.inner().sessions.get(id).cloned()
     }
 
-    pub fn touch(&self, id: &str, now: DateTime<Utc>) {
+    /// Records activity; returns the updated session, if it exists.
+    pub fn touch(&self, id: &str, now: DateTime<Utc>) -> Option<Session> {
+        let mut inner = self.inner();
+        let session = inner.sessions.get_mut(id)?;
+        session.last_active_at = now;
+        Some(session.clone())
+    }
+
+    /// The device moved: its next request comes from `ip`.
+    pub fn move_to(&self, id: &str, ip: String) {
         if let Some(s) = self.inner().sessions.get_mut(id) {
-            s.last_active_at = now;
+            s.ip = Some(ip);
         }
     }
 

@@ -323,3 +323,72 @@ async fn advancing_the_clock_moves_the_servers_now() {
         "moved {moved}"
     );
 }
+
+#[tokio::test]
+async fn a_session_the_service_ends_itself_stops_working() {
+    let api = Api::start().await;
+    let other = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
+    let id = other.trim_start_matches("session=");
+    api.server.control().end_session(id).await.expect("ends");
+    assert_eq!(api.list_status(&other).await, StatusCode::UNAUTHORIZED);
+    let again = api.server.control().end_session(id).await;
+    assert_eq!(
+        again.err().and_then(|e| e.status()).map(|s| s.as_u16()),
+        Some(404),
+        "ending it twice is a 404"
+    );
+}
+
+#[tokio::test]
+async fn activity_moves_last_active_and_can_change_the_address() {
+    let api = Api::start().await;
+    let other = api.session_cookie(CHROME_MAC, "1.2.3.4").await;
+    let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
+    api.advance("PT10M").await;
+    let id = other.trim_start_matches("session=");
+    api.server
+        .control()
+        .record_activity(id, Some("198.51.100.99"))
+        .await
+        .expect("records");
+    let (_, sessions) = api.call(reqwest::Method::GET, "/me/sessions", &mine).await;
+    let chrome = sessions
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == id))
+        .expect("listed");
+    assert_eq!(chrome["ip"], "198.51.100.99");
+    assert_eq!(
+        chrome["lastActiveAt"], sessions[0]["lastActiveAt"],
+        "as recent as our own request"
+    );
+}
+
+#[tokio::test]
+async fn a_created_user_signs_in_and_reset_forgets_everyone_but_the_demo_user() {
+    let api = Api::start().await;
+    let control = api.server.control();
+    control
+        .create_user("bob@example.com", "bob-pw")
+        .await
+        .expect("creates");
+    let bob = api
+        .login("bob@example.com", "bob-pw", FIREFOX, "192.0.2.5")
+        .await;
+    assert_eq!(bob.status(), 200);
+    control.reset().await.expect("resets");
+    let bob = api
+        .login("bob@example.com", "bob-pw", FIREFOX, "192.0.2.5")
+        .await;
+    assert_eq!(bob.status(), 401, "bob is gone");
+    assert!(
+        control
+            .live_ids(DEMO_LOGIN)
+            .await
+            .expect("lists")
+            .is_empty()
+    );
+    let demo = api
+        .login(DEMO_LOGIN, DEMO_PASSWORD, FIREFOX, "192.0.2.5")
+        .await;
+    assert_eq!(demo.status(), 200, "the demo user remains");
+}
