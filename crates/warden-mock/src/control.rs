@@ -32,11 +32,7 @@ pub fn routes() -> Router<MockState> {
 }
 
 fn no_session(id: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": format!("no session {id:?}") })),
-    )
-        .into_response()
+    error(StatusCode::NOT_FOUND, format!("no session {id:?}"))
 }
 
 /// `DELETE /__mock/sessions/:id` → 204: the service ends the session itself (an admin, an
@@ -95,11 +91,7 @@ async fn create_user(
     Json(new): Json<NewUser>,
 ) -> Response {
     if state.store.user_by_login(&new.login).is_some() {
-        return (
-            StatusCode::CONFLICT,
-            Json(json!({ "error": format!("user {:?} exists", new.login) })),
-        )
-            .into_response();
+        return error(StatusCode::CONFLICT, format!("user {:?} exists", new.login));
     }
     let name = new.display_name.unwrap_or_else(|| new.login.clone());
     let user = state.store.add_user(&new.login, &new.password, &name);
@@ -110,10 +102,6 @@ async fn create_user(
 async fn reset(_: LoopbackOnly, State(state): State<MockState>) -> Response {
     state.reset();
     StatusCode::NO_CONTENT.into_response()
-}
-
-fn bad_request(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -131,15 +119,21 @@ async fn advance_clock(
     let parsed = match iso8601_duration::Duration::parse(&body.advance) {
         Ok(parsed) => parsed,
         Err(_) => {
-            return bad_request(format!(
-                "{:?} is not an ISO-8601 duration such as PT25H",
-                body.advance
-            ));
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "{:?} is not an ISO-8601 duration such as PT25H",
+                    body.advance
+                ),
+            );
         }
     };
     // Years and months have no fixed length; a test means a precise amount of time.
     let Some(by) = parsed.to_chrono() else {
-        return bad_request("use days, hours, minutes and seconds, not years or months".into());
+        return error(
+            StatusCode::BAD_REQUEST,
+            "use days, hours, minutes and seconds, not years or months".into(),
+        );
     };
     state.clock.advance(by);
     clock_now(LoopbackOnly, State(state)).await
@@ -150,12 +144,12 @@ async fn clock_now(_: LoopbackOnly, State(state): State<MockState>) -> Response 
     Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
 }
 
-fn not_found(login: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": format!("no user {login:?}") })),
-    )
-        .into_response()
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn no_user(login: &str) -> Response {
+    error(StatusCode::NOT_FOUND, format!("no user {login:?}"))
 }
 
 #[derive(Deserialize)]
@@ -174,7 +168,7 @@ async fn create_session(
     Json(new): Json<NewSession>,
 ) -> Response {
     let Some(user) = state.store.user_by_login(&new.login) else {
-        return not_found(&new.login);
+        return no_user(&new.login);
     };
     let ip = new.ip.filter(|ip| !ip.is_empty());
     let session = state
@@ -194,7 +188,7 @@ async fn list_sessions(
     Query(query): Query<ByLogin>,
 ) -> Response {
     let Some(user) = state.store.user_by_login(&query.login) else {
-        return not_found(&query.login);
+        return no_user(&query.login);
     };
     let sessions: Vec<_> = state
         .store
