@@ -3,7 +3,7 @@
 //! lives in a temp dir; every process dies with the `Desktop`. Nothing touches the real
 //! home directory or the user's own session.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -262,7 +262,7 @@ fn spawn_reading_first_line(command: &mut Command, name: &str) -> anyhow::Result
         let mut line = String::new();
         let _ = tx.send(reader.read_line(&mut line).map(|_| line));
         // Keep draining so the daemon never blocks on a full pipe.
-        let _ = std::io::copy(&mut reader.take(u64::MAX), &mut std::io::sink());
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
     match rx.recv_timeout(START_TIMEOUT) {
         Ok(Ok(line)) if !line.trim().is_empty() => Ok((child, line)),

@@ -55,8 +55,13 @@ fn binary(name: &str) -> PathBuf {
     target_dir().join("debug").join(name)
 }
 
+/// The cargo that runs us (`$CARGO`), so a pinned toolchain stays pinned.
+fn cargo_command() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
 fn cargo(args: &[&str]) -> anyhow::Result<()> {
-    run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args))
+    run(cargo_command().args(args))
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
@@ -96,24 +101,20 @@ fn test() -> anyhow::Result<()> {
         "warnings",
     ])?;
     build_binaries()?;
-    run(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["test", "--workspace", "--all-targets"])
-            .env("WARDEN_APP", binary("session-warden"))
-            .env("WARDEN_CLI", binary("warden")),
-    )
+    run(cargo_command()
+        .args(["test", "--workspace", "--all-targets"])
+        .env("WARDEN_APP", binary("session-warden"))
+        .env("WARDEN_CLI", binary("warden")))
 }
 
 fn screenshots() -> anyhow::Result<()> {
     setup::ensure(setup::Purpose::Test)?;
     build_binaries()?;
     let docs = workspace_root().join("docs/screenshots");
-    run(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["test", "--package", "warden-tests", "--test", "desktop_app"])
-            .env("WARDEN_APP", binary("session-warden"))
-            .env("WARDEN_SCREENSHOTS_DIR", &docs),
-    )?;
+    run(cargo_command()
+        .args(["test", "--package", "warden-tests", "--test", "desktop_app"])
+        .env("WARDEN_APP", binary("session-warden"))
+        .env("WARDEN_SCREENSHOTS_DIR", &docs))?;
     println!("screenshots saved in {}", docs.display());
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use warden_core::{
     Account, Accounts, DialectKind, Error, ErrorCode, Home, KeyringStore, NewAccount, Secret,
-    SessionId, SystemClock,
+    SystemClock,
 };
 
 #[derive(Parser)]
@@ -206,9 +206,12 @@ async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
     // The id alone names the session: find the account whose list holds it.
     for account in &chosen {
         let snapshot = accounts.snapshot(account).await?;
-        if let Some(session) = snapshot.sessions.iter().find(|s| s.id.as_str() == wanted) {
-            let id: SessionId = session.id.clone();
-            let revoked = accounts.revoke(account, &id).await?;
+        if let Some(session) = snapshot
+            .sessions
+            .into_iter()
+            .find(|s| s.id.as_str() == wanted)
+        {
+            let revoked = accounts.revoke_session(account, session).await?;
             println!(
                 "revoked {} ({}) on {}; checked gone",
                 revoked.device.label,

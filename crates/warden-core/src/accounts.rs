@@ -155,6 +155,12 @@ impl Accounts {
             .get(id)
             .cloned()
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        self.revoke_session(account, session).await
+    }
+
+    /// `revoke` for a caller that has just listed the session: saves a listing.
+    pub async fn revoke_session(&self, account: &Account, session: Session) -> Result<Session> {
+        let id = &session.id;
         self.call(account, |token| {
             let server_id = session.server_id.clone();
             async move {

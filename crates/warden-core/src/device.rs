@@ -22,9 +22,7 @@ impl Device {
             label,
         }
     }
-}
 
-impl Device {
     /// Session Warden's own session. Servers cannot name it from our user agent, but we
     /// know which one it is: the session we signed in with.
     pub fn ours() -> Self {

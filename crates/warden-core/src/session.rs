@@ -29,12 +29,6 @@ impl SessionId {
     }
 }
 
-impl From<String> for SessionId {
-    fn from(id: String) -> Self {
-        Self(id)
-    }
-}
-
 impl std::fmt::Display for SessionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -40,7 +40,19 @@ impl Api {
     }
 
     async fn session_cookie(&self, agent: &str, ip: &str) -> String {
-        let response = self.login(DEMO_LOGIN, DEMO_PASSWORD, agent, ip).await;
+        self.session_cookie_as(DEMO_LOGIN, DEMO_PASSWORD, agent, ip)
+            .await
+    }
+
+    /// Signs `email` in and returns the `session=<id>` pair its cookie sets.
+    async fn session_cookie_as(
+        &self,
+        email: &str,
+        password: &str,
+        agent: &str,
+        ip: &str,
+    ) -> String {
+        let response = self.login(email, password, agent, ip).await;
         let cookie = response.headers()[SET_COOKIE]
             .to_str()
             .expect("ascii")
@@ -176,16 +188,9 @@ async fn another_users_session_is_not_found() {
         .state()
         .store
         .add_user("eve@example.com", "eve-pw", "Eve");
-    let eve = {
-        let response = api
-            .login("eve@example.com", "eve-pw", FIREFOX, "192.0.2.66")
-            .await;
-        let cookie = response.headers()[SET_COOKIE]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
-        cookie.split(';').next().expect("pair").to_owned()
-    };
+    let eve = api
+        .session_cookie_as("eve@example.com", "eve-pw", FIREFOX, "192.0.2.66")
+        .await;
     let mine = api.session_cookie(FIREFOX, "203.0.113.7").await;
     let (status, body) = api.revoke(&eve, &mine).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
