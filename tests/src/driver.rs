@@ -46,9 +46,15 @@ impl Driver {
             .process_group(0)
             .spawn()
             .context("cannot start tauri-driver (cargo xtask test installs it)")?;
-        wait_until("tauri-driver to listen", Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-        })?;
+        // tauri-driver listens before the WebKitWebDriver it spawned does, and forwards a
+        // new-session request to a closed port as "connection refused": wait for both.
+        for (what, port) in [("tauri-driver", port), ("WebKitWebDriver", native)] {
+            wait_until(
+                &format!("{what} to listen"),
+                Duration::from_secs(20),
+                || std::net::TcpStream::connect(("127.0.0.1", port)).ok(),
+            )?;
+        }
         Ok(Driver { child, port })
     }
 
