@@ -13,15 +13,24 @@ pub struct MockClock {
 
 impl MockClock {
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+        Utc::now() + Duration::milliseconds(self.offset_ms())
     }
 
     pub fn reset(&self) {
-        self.offset_ms.store(0, Ordering::Relaxed);
+        self.set_offset_ms(0);
     }
 
     pub fn advance(&self, by: Duration) {
         self.offset_ms
             .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+    }
+
+    /// How far ahead of real time the mock is (saved with `--state`).
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn set_offset_ms(&self, offset: i64) {
+        self.offset_ms.store(offset, Ordering::Relaxed);
     }
 }

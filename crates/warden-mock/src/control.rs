@@ -1,14 +1,5 @@
-//! The control API under `/__mock/`: what tests and demos use to play the other devices.
-//! Loopback clients only.
-//!
-//! - `POST /__mock/sessions {"login","userAgent","ip"}` → 201 `{"id"}`: a device signs in.
-//! - `GET /__mock/sessions?login=…` → 200, every live session of that user, server side.
-//! - `POST /__mock/clock {"advance":"PT25H"}` → 200 `{"now"}`: moves the virtual clock.
-//! - `GET /__mock/clock` → 200 `{"now"}`.
-//! - `DELETE /__mock/sessions/:id` → 204: the service ends a session itself.
-//! - `POST /__mock/sessions/:id/activity [{"ip"}]` → 200 `{"lastActiveAt"}`.
-//! - `POST /__mock/users {"login","password","displayName"}` → 201 `{"id"}`.
-//! - `POST /__mock/reset` → 204.
+//! The control API under `/__mock/`: what tests and demos use to play the other devices and
+//! to look at the server's side. Loopback clients only. docs/mock.md lists every route.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,129 +10,32 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::MockState;
+use crate::dialect::{self, Dialect};
+use crate::faults::FaultSpec;
+use crate::node_auth;
 use crate::peer::LoopbackOnly;
+use crate::persist::Snapshot;
+use crate::scenario::parse_offset;
+use crate::store::{Device, Location, NewUser, Session};
+use crate::totp;
 
 pub fn routes() -> Router<MockState> {
     Router::new()
         .route("/sessions", get(list_sessions).post(create_session))
-        .route("/sessions/{id}", delete(revoke_session))
+        .route("/sessions/{id}", delete(end_session))
         .route("/sessions/{id}/activity", post(record_activity))
+        .route("/sessions/{id}/refresh", post(refresh_session))
         .route("/users", post(create_user))
+        .route("/users/{login}/totp", get(user_totp))
+        .route("/outbox", get(outbox))
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/faults/{id}", delete(remove_fault))
         .route("/clock", get(clock_now).post(advance_clock))
+        .route("/snapshot", get(snapshot).put(restore))
         .route("/reset", post(reset))
-}
-
-fn no_session(id: &str) -> Response {
-    error(StatusCode::NOT_FOUND, format!("no session {id:?}"))
-}
-
-/// `DELETE /__mock/sessions/:id` → 204: the service ends the session itself (an admin, an
-/// expiry, a sign-out on that device), not through any user-facing API.
-async fn revoke_session(
-    _: LoopbackOnly,
-    State(state): State<MockState>,
-    Path(id): Path<String>,
-) -> Response {
-    match state.store.remove_session(&id) {
-        Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => no_session(&id),
-    }
-}
-
-#[derive(Deserialize, Default)]
-struct Activity {
-    /// The device now calls from this address.
-    #[serde(default)]
-    ip: Option<String>,
-}
-
-/// `POST /__mock/sessions/:id/activity [{"ip"}]` → 200 `{"lastActiveAt"}`: the device used
-/// the service just now, from its address or a new one.
-async fn record_activity(
-    _: LoopbackOnly,
-    State(state): State<MockState>,
-    Path(id): Path<String>,
-    body: Option<Json<Activity>>,
-) -> Response {
-    let activity = body.map(|Json(a)| a).unwrap_or_default();
-    if let Some(ip) = activity.ip.filter(|ip| !ip.is_empty()) {
-        state.store.move_to(&id, ip);
-    }
-    match state.store.touch(&id, state.clock.now()) {
-        Some(session) => {
-            Json(json!({ "lastActiveAt": session.last_active_at.to_rfc3339() })).into_response()
-        }
-        None => no_session(&id),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewUser {
-    login: String,
-    password: String,
-    #[serde(default)]
-    display_name: Option<String>,
-}
-
-/// `POST /__mock/users {"login","password","displayName"}` → 201 `{"id"}`; 409 if taken.
-async fn create_user(
-    _: LoopbackOnly,
-    State(state): State<MockState>,
-    Json(new): Json<NewUser>,
-) -> Response {
-    if state.store.user_by_login(&new.login).is_some() {
-        return error(StatusCode::CONFLICT, format!("user {:?} exists", new.login));
-    }
-    let name = new.display_name.unwrap_or_else(|| new.login.clone());
-    let user = state.store.add_user(&new.login, &new.password, &name);
-    (StatusCode::CREATED, Json(json!({ "id": user.id }))).into_response()
-}
-
-/// `POST /__mock/reset` → 204: the demo user alone, no session, real time.
-async fn reset(_: LoopbackOnly, State(state): State<MockState>) -> Response {
-    state.reset();
-    StatusCode::NO_CONTENT.into_response()
-}
-
-#[derive(Deserialize)]
-struct Advance {
-    /// An ISO-8601 duration in days, hours, minutes and seconds: "PT25H", "P30DT1S".
-    advance: String,
-}
-
-/// `POST /__mock/clock {"advance":"PT25H"}` → 200 `{"now"}`: time moves for every API at once.
-async fn advance_clock(
-    _: LoopbackOnly,
-    State(state): State<MockState>,
-    Json(body): Json<Advance>,
-) -> Response {
-    let parsed = match iso8601_duration::Duration::parse(&body.advance) {
-        Ok(parsed) => parsed,
-        Err(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "{:?} is not an ISO-8601 duration such as PT25H",
-                    body.advance
-                ),
-            );
-        }
-    };
-    // Years and months have no fixed length; a test means a precise amount of time.
-    let Some(by) = parsed.to_chrono() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "use days, hours, minutes and seconds, not years or months".into(),
-        );
-    };
-    state.clock.advance(by);
-    clock_now(LoopbackOnly, State(state)).await
-}
-
-/// `GET /__mock/clock` → 200 `{"now"}`, the mock's idea of the time (RFC 3339).
-async fn clock_now(_: LoopbackOnly, State(state): State<MockState>) -> Response {
-    Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
 }
 
 fn error(status: StatusCode, message: String) -> Response {
@@ -152,6 +46,10 @@ fn no_user(login: &str) -> Response {
     error(StatusCode::NOT_FOUND, format!("no user {login:?}"))
 }
 
+fn no_session(id: &str) -> Response {
+    error(StatusCode::NOT_FOUND, format!("no live session {id:?}"))
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NewSession {
@@ -160,8 +58,18 @@ struct NewSession {
     user_agent: String,
     #[serde(default)]
     ip: Option<String>,
+    #[serde(default)]
+    location: Option<Location>,
+    /// The API the device signs in through; hectoday unless said.
+    #[serde(default)]
+    dialect: Option<Dialect>,
+    /// RTC: 30 days instead of 24 hours.
+    #[serde(default)]
+    remember_me: bool,
 }
 
+/// `POST /__mock/sessions` → 201 `{"id","dialect","credentials"}`: a device signs in, as
+/// its login would (second factors skipped), with the credentials it would hold.
 async fn create_session(
     _: LoopbackOnly,
     State(state): State<MockState>,
@@ -170,11 +78,15 @@ async fn create_session(
     let Some(user) = state.store.user_by_login(&new.login) else {
         return no_user(&new.login);
     };
-    let ip = new.ip.filter(|ip| !ip.is_empty());
-    let session = state
-        .store
-        .create_session(&user.id, &new.user_agent, ip, state.clock.now());
-    (StatusCode::CREATED, Json(json!({ "id": session.id }))).into_response()
+    let device = Device {
+        user_agent: new.user_agent,
+        ip: new.ip.filter(|ip| !ip.is_empty()),
+        location: new.location,
+    };
+    let dialect = new.dialect.unwrap_or(Dialect::Hectoday);
+    let (session, credentials) = dialect::sign_in(&state, &user, dialect, device, new.remember_me);
+    let body = json!({ "id": session.id, "dialect": dialect, "credentials": credentials });
+    (StatusCode::CREATED, Json(body)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -182,6 +94,21 @@ struct ByLogin {
     login: String,
 }
 
+fn session_json(s: &Session, login: &str) -> serde_json::Value {
+    json!({
+        "id": s.id,
+        "login": login,
+        "dialect": s.dialect,
+        "userAgent": s.user_agent,
+        "ip": s.ip,
+        "location": s.location,
+        "createdAt": s.created_at.to_rfc3339(),
+        "lastActiveAt": s.last_active_at.to_rfc3339(),
+        "expiresAt": s.expires_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+/// `GET /__mock/sessions?login=…` → every live session of that user, newest activity first.
 async fn list_sessions(
     _: LoopbackOnly,
     State(state): State<MockState>,
@@ -192,18 +119,241 @@ async fn list_sessions(
     };
     let sessions: Vec<_> = state
         .store
-        .sessions_of(&user.id)
-        .into_iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "login": user.email,
-                "userAgent": s.user_agent,
-                "ip": s.ip,
-                "createdAt": s.created_at.to_rfc3339(),
-                "lastActiveAt": s.last_active_at.to_rfc3339(),
-            })
-        })
+        .sessions_of(&user.id, state.clock.now())
+        .iter()
+        .map(|s| session_json(s, &user.email))
         .collect();
     Json(sessions).into_response()
+}
+
+/// `DELETE /__mock/sessions/:id` → 204: the service ends the session itself (an admin, a
+/// password change elsewhere), not through any user-facing API.
+async fn end_session(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+) -> Response {
+    if state.store.end_session(&id, state.clock.now()) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        no_session(&id)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Activity {
+    /// The device now calls from this address…
+    #[serde(default)]
+    ip: Option<String>,
+    /// …in this place.
+    #[serde(default)]
+    location: Option<Location>,
+}
+
+/// `POST /__mock/sessions/:id/activity [{"ip","location"}]` → 200 `{"lastActiveAt"}`.
+async fn record_activity(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+    body: Option<Json<Activity>>,
+) -> Response {
+    let activity = body.map(|Json(a)| a).unwrap_or_default();
+    let now = state.clock.now();
+    if !state.store.session(&id).is_some_and(|s| s.is_live(now)) {
+        return no_session(&id);
+    }
+    if let Some(ip) = activity.ip.filter(|ip| !ip.is_empty()) {
+        state.store.move_to(&id, ip, activity.location);
+    }
+    match state.store.touch(&id, now) {
+        Some(s) => Json(json!({ "lastActiveAt": s.last_active_at.to_rfc3339() })).into_response(),
+        None => no_session(&id),
+    }
+}
+
+/// `POST /__mock/sessions/:id/refresh` → 200 `{"id"}`: the device refreshes as node-auth
+/// does it, so its session gets a new id and a fresh `createdAt`.
+async fn refresh_session(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+) -> Response {
+    let now = state.clock.now();
+    let rotated = state
+        .store
+        .session(&id)
+        .filter(|s| s.is_live(now))
+        .and_then(|s| node_auth::refresh_device(&state, &s, now));
+    match rotated {
+        Some(s) => Json(json!({ "id": s.id })).into_response(),
+        None => no_session(&id),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateUser {
+    /// The email address.
+    login: String,
+    password: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    /// Turns a TOTP second factor on.
+    #[serde(default)]
+    totp: bool,
+}
+
+/// `POST /__mock/users` → 201 `{"id"}` (and `{"totp"}` when asked for); 409 if taken.
+async fn create_user(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(new): Json<CreateUser>,
+) -> Response {
+    let taken = [Some(&new.login), new.username.as_ref(), new.phone.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|login| state.store.user_by_login(login).is_some());
+    if let Some(login) = taken {
+        return error(StatusCode::CONFLICT, format!("{login:?} is taken"));
+    }
+    let user = state.store.add_user(NewUser {
+        display_name: new.display_name.unwrap_or_else(|| new.login.clone()),
+        email: new.login,
+        username: new.username,
+        phone: new.phone,
+        password: new.password,
+        totp: new.totp.then(totp::enroll),
+    });
+    let body = json!({ "id": user.id, "totp": user.totp });
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// `GET /__mock/users/:login/totp` → the secret, the code of the moment (at the mock's
+/// time), and the backup codes left.
+async fn user_totp(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(login): Path<String>,
+) -> Response {
+    let Some(user) = state.store.user_by_login(&login) else {
+        return no_user(&login);
+    };
+    let Some(secret) = user.totp else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("{login:?} has no TOTP second factor"),
+        );
+    };
+    let now = state.clock.now();
+    Json(json!({
+        "secret": secret.secret,
+        "otpauthUrl": totp::otpauth_url(&secret.secret, &user.email, "warden-mock"),
+        "code": totp::code_at(&secret.secret, now),
+        "validForSeconds": 30 - now.timestamp().rem_euclid(30),
+        "backupCodes": secret.backup_codes,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct To {
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// `GET /__mock/outbox[?to=+1555…]` → the one-time codes "sent" by SMS, oldest first.
+async fn outbox(_: LoopbackOnly, State(state): State<MockState>, Query(q): Query<To>) -> Response {
+    Json(state.store.outbox(q.to.as_deref())).into_response()
+}
+
+async fn list_faults(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    Json(state.faults.list()).into_response()
+}
+
+/// `POST /__mock/faults {…}` → 201 `{"id"}`.
+async fn add_fault(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(spec): Json<FaultSpec>,
+) -> Response {
+    if let Err(e) = spec.validate() {
+        return error(StatusCode::BAD_REQUEST, e);
+    }
+    let id = state.faults.add(spec);
+    (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
+}
+
+async fn remove_fault(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Path(id): Path<u64>,
+) -> Response {
+    if state.faults.remove(id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error(StatusCode::NOT_FOUND, format!("no fault {id}"))
+    }
+}
+
+async fn clear_faults(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    state.faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    /// An ISO-8601 duration in days, hours, minutes and seconds: "PT25H", "P30DT1S".
+    advance: String,
+}
+
+/// `POST /__mock/clock {"advance":"PT25H"}` → 200 `{"now"}`: time moves for every API at
+/// once, and every scenario step that falls due runs before the answer.
+async fn advance_clock(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(body): Json<Advance>,
+) -> Response {
+    match parse_offset(&body.advance) {
+        Ok(by) if by >= chrono::Duration::zero() => state.clock.advance(by),
+        Ok(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the clock only moves forward".into(),
+            );
+        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    }
+    state.scenario.run_due(&state);
+    clock_now(LoopbackOnly, State(state)).await
+}
+
+/// `GET /__mock/clock` → 200 `{"now"}`, the mock's idea of the time (RFC 3339).
+async fn clock_now(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
+}
+
+/// `GET /__mock/snapshot` → everything: users, sessions, codes, the clock's offset.
+async fn snapshot(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    Json(Snapshot::of(&state)).into_response()
+}
+
+/// `PUT /__mock/snapshot` with what `GET` gave → 204: the server is back in that state.
+async fn restore(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(snapshot): Json<Snapshot>,
+) -> Response {
+    snapshot.restore(&state);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /__mock/reset` → 204: the demo accounts alone, no fault, real time, the scenario
+/// (if any) from its start.
+async fn reset(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    state.reset();
+    StatusCode::NO_CONTENT.into_response()
 }

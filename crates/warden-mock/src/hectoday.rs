@@ -1,23 +1,26 @@
 //! The hectoday course's session API (wire-formats.md §3), served as the course builds it:
 //! cookie `session=<id>`, idle timeout 30 min, absolute 24 h, a bare array of sessions.
 
+use axum::Json;
+use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::MockState;
 use crate::device::hectoday_device_name;
-use crate::peer::{forwarded_for, user_agent};
-use crate::store::{Session, User};
+use crate::dialect::{self, Credentials, Dialect};
+use crate::peer::{ClientAddr, user_agent};
+use crate::respond::{cookie_value, error, set_cookie};
+use crate::store::{Device, Session, User};
 
 const COOKIE: &str = "session";
-const IDLE_TIMEOUT: Duration = Duration::minutes(30);
-const ABSOLUTE_TIMEOUT: Duration = Duration::hours(24);
+pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(24);
 
 pub fn routes() -> Router<MockState> {
     Router::new()
@@ -28,8 +31,12 @@ pub fn routes() -> Router<MockState> {
         .route("/me/sessions/{session_id}", delete(revoke))
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+/// The session id is the cookie.
+pub fn credentials(session: &Session) -> Credentials {
+    Credentials {
+        cookie: Some(format!("{COOKIE}={}", session.id)),
+        ..Credentials::default()
+    }
 }
 
 fn unauthorized() -> Response {
@@ -41,46 +48,28 @@ fn sqlite_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-fn expired(session: &Session, now: DateTime<Utc>) -> bool {
-    now - session.last_active_at > IDLE_TIMEOUT || now - session.created_at > ABSOLUTE_TIMEOUT
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
-}
-
 /// The course's `authenticate`: the session cookie, still within both timeouts; each
 /// authenticated request counts as activity. `None` is answered with 401.
 fn authenticate(state: &MockState, headers: &HeaderMap) -> Option<(User, Session)> {
     let id = cookie_value(headers, COOKIE)?;
-    let session = state.store.session(&id)?;
     let now = state.clock.now();
-    if expired(&session, now) {
-        state.store.remove_session(&id);
-        return None;
-    }
+    let session = state.store.session(&id).filter(|s| s.is_live(now))?;
     let user = state.store.user(&session.user_id)?;
     state.store.touch(&id, now);
     Some((user, session))
 }
 
 #[derive(Deserialize)]
-struct Credentials {
+struct LoginBody {
     email: Option<String>,
     password: Option<String>,
 }
 
 async fn login(
     State(state): State<MockState>,
+    addr: ClientAddr,
     headers: HeaderMap,
-    body: Option<Json<Credentials>>,
+    body: Option<Json<LoginBody>>,
 ) -> Response {
     let (Some(email), Some(password)) = body
         .map(|Json(c)| (c.email, c.password))
@@ -90,54 +79,48 @@ async fn login(
     };
     let Some(user) = state
         .store
-        .user_by_login(&email)
+        .user_by_email(&email)
         .filter(|u| u.password == password)
     else {
         return error(StatusCode::UNAUTHORIZED, "Invalid email or password");
     };
-    let session = state.store.create_session(
-        &user.id,
-        &user_agent(&headers),
-        forwarded_for(&headers),
-        state.clock.now(),
-    );
-    let cookie = format!(
-        "{COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400",
-        session.id
-    );
-    let mut response = Json(json!({
+    let device = Device {
+        user_agent: user_agent(&headers),
+        ip: addr.forwarded(),
+        location: None,
+    };
+    let (session, _) = dialect::sign_in(&state, &user, Dialect::Hectoday, device, false);
+    let response = Json(json!({
         "user": { "id": user.id, "email": user.email, "displayName": user.display_name }
     }))
     .into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    set_cookie(
+        response,
+        &format!(
+            "{COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400",
+            session.id
+        ),
+    )
 }
 
 async fn logout(State(state): State<MockState>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie_value(&headers, COOKIE) {
-        state.store.remove_session(&id);
+        state.store.end_session(&id, state.clock.now());
     }
-    let mut response = Json(json!({ "message": "Logged out" })).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
-    );
-    response
+    let response = Json(json!({ "message": "Logged out" })).into_response();
+    set_cookie(
+        response,
+        "session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0",
+    )
 }
 
 async fn list(State(state): State<MockState>, headers: HeaderMap) -> Response {
     let Some((user, current)) = authenticate(&state, &headers) else {
         return unauthorized();
     };
-    let now = state.clock.now();
-    state
-        .store
-        .remove_sessions_where(&user.id, |s| expired(s, now));
     let sessions: Vec<_> = state
         .store
-        .sessions_of(&user.id)
+        .sessions_of(&user.id, state.clock.now())
         .into_iter()
         .map(|s| {
             json!({
@@ -168,10 +151,10 @@ async fn revoke(
         );
     }
     // The user id check is the course's IDOR guard: another user's id is "not found".
-    let removed = state
+    let ended = state
         .store
-        .remove_sessions_where(&user.id, |s| s.id == session_id);
-    if removed == 0 {
+        .end_sessions_where(&user.id, state.clock.now(), |s| s.id == session_id);
+    if ended == 0 {
         return error(StatusCode::NOT_FOUND, "Session not found");
     }
     Json(json!({ "message": "Session revoked." })).into_response()
@@ -183,6 +166,6 @@ async fn revoke_all(State(state): State<MockState>, headers: HeaderMap) -> Respo
     };
     state
         .store
-        .remove_sessions_where(&user.id, |s| s.id != current.id);
+        .end_sessions_where(&user.id, state.clock.now(), |s| s.id != current.id);
     Json(json!({ "message": "All other sessions have been revoked." })).into_response()
 }

@@ -1,11 +1,18 @@
-//! `warden-mock`: serves every supported session API on loopback with a demo user.
+//! `warden-mock`: serves every supported session API on loopback, with demo accounts and a
+//! scenario playing on them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Duration;
 use clap::Parser;
-use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, HECTODAY_PREFIX, MockState};
+use warden_mock::persist::{self, Saver};
+use warden_mock::scenario::BUILT_IN;
+use warden_mock::{
+    DEMO_BACKUP_CODES, DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, DEMO_TOTP_SECRET,
+    Dialect, MockState, Scenario,
+};
 
 #[derive(Parser)]
 #[command(
@@ -13,38 +20,30 @@ use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, HECTODAY_PREFIX, MockState};
     about = "A local server that plays the session APIs Session Warden speaks"
 )]
 struct Args {
-    /// Address to listen on. Anything but loopback exposes the demo user to the network.
+    /// Address to listen on. Anything but loopback exposes the demo accounts to the network.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
     /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8787)]
     port: u16,
-    /// Start with no device signed in (by default a few are, as in a lived-in account).
-    #[arg(long)]
+    /// A built-in scenario (quiet, demo, credential-stuffing, impossible-travel,
+    /// refresh-storm, flaky) or a scenario file. Default: quiet.
+    #[arg(long, value_name = "NAME|FILE")]
+    scenario: Option<String>,
+    /// Start with no device signed in and no scenario.
+    #[arg(long, conflicts_with = "scenario")]
     no_devices: bool,
+    /// Keep users and sessions in this file (written atomically on every change) instead of
+    /// in memory only.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// The bearer secret of node-auth's admin API.
+    #[arg(long, default_value = warden_mock::DEMO_ADMIN_SECRET, env = "WARDEN_MOCK_ADMIN_SECRET")]
+    admin_secret: String,
+    /// List the built-in scenarios and exit.
+    #[arg(long)]
+    list_scenarios: bool,
 }
-
-/// Devices already signed in to the demo account: (user agent, IP, signed in, last active).
-const DEMO_DEVICES: &[(&str, &str, i64, i64)] = &[
-    (
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-        "198.51.100.20",
-        180,
-        2,
-    ),
-    (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
-        "192.0.2.44",
-        600,
-        14,
-    ),
-    (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
-        "198.51.100.73",
-        1300,
-        27,
-    ),
-];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -56,15 +55,46 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.list_scenarios {
+        for (name, _) in BUILT_IN {
+            let scenario = Scenario::load(name).map_err(anyhow::Error::msg)?;
+            println!(
+                "{name}\n  {}\n",
+                scenario.description.trim().replace('\n', "\n  ")
+            );
+        }
+        return Ok(());
+    }
     if !args.bind.is_loopback() {
         eprintln!(
-            "warning: listening on {} exposes the demo user and its password to the network",
+            "warning: listening on {} exposes the demo accounts and their passwords to the \
+             network (the control API still answers loopback only)",
             args.bind
         );
     }
-    let state = MockState::with_demo_user();
-    if !args.no_devices {
-        seed_devices(&state);
+    let scenario = match (&args.scenario, args.no_devices) {
+        (_, true) => None,
+        (Some(name), false) => Some(Scenario::load(name).map_err(anyhow::Error::msg)?),
+        (None, false) => Some(Scenario::load("quiet").map_err(anyhow::Error::msg)?),
+    };
+    let state = MockState::with_admin_secret(&args.admin_secret);
+    let restored = match &args.state {
+        Some(path) => match persist::load(path)? {
+            Some(snapshot) => {
+                snapshot.restore(&state);
+                true
+            }
+            None => false,
+        },
+        None => false,
+    };
+    let scenario_line = scenario.as_ref().map(|s| {
+        let name = args.scenario.as_deref().unwrap_or("quiet");
+        format!("{name}: {}", s.description.trim().replace('\n', " "))
+    });
+    if let Some(scenario) = scenario {
+        // A restored state already holds the scene the scenario's past steps would set.
+        state.start_scenario(scenario, restored);
     }
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
@@ -72,30 +102,62 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // The first line is for scripts (cargo xtask demo reads it); the rest is for people.
     println!("warden-mock listening on http://{addr}/");
-    println!("  hectoday API   http://{addr}{HECTODAY_PREFIX}");
-    println!("  demo login     {DEMO_LOGIN} / {DEMO_PASSWORD}");
-    println!("  control API    http://{addr}/__mock/  (loopback only)");
-    warden_mock::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    println!();
+    for dialect in Dialect::ALL {
+        let sign_in = match dialect {
+            Dialect::SecureAuth => {
+                format!("phone {DEMO_PHONE}, code from http://{addr}/__mock/outbox")
+            }
+            _ => format!("{DEMO_LOGIN} / {DEMO_PASSWORD}"),
+        };
+        println!(
+            "  {:<11} http://{addr}{:<12} {sign_in}",
+            dialect.name(),
+            dialect.prefix()
+        );
+    }
+    println!(
+        "  {:<11} Authorization: Bearer {}",
+        "  admin API", args.admin_secret
+    );
+    println!();
+    println!("  with TOTP   {DEMO_TOTP_LOGIN} / {DEMO_PASSWORD}");
+    println!("              TOTP secret {DEMO_TOTP_SECRET}");
+    println!("              backup codes {}", DEMO_BACKUP_CODES.join(" "));
+    println!("              current code: http://{addr}/__mock/users/{DEMO_TOTP_LOGIN}/totp");
+    println!();
+    if let Some(line) = scenario_line {
+        println!("  scenario    {line}");
+    }
+    match &args.state {
+        Some(path) if restored => println!("  state       {} (restored)", path.display()),
+        Some(path) => println!("  state       {} (new)", path.display()),
+        None => println!("  state       in memory (--state FILE to keep it)"),
+    }
+    println!("  control API http://{addr}/__mock/  (loopback only; see docs/mock.md)");
+    let saver = args
+        .state
+        .clone()
+        .map(|path| Saver::start(path, state.clone(), Duration::from_millis(250)));
+    warden_mock::serve(listener, state, stop_signal()).await?;
+    if let Some(saver) = saver {
+        saver.finish().context("cannot save the state")?;
+    }
     Ok(())
 }
 
-fn seed_devices(state: &MockState) {
-    let Some(user) = state.store.user_by_login(DEMO_LOGIN) else {
-        return;
+/// Ctrl-C or SIGTERM (what scripts and test harnesses send).
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
     };
-    let now = state.clock.now();
-    for (agent, ip, signed_in_min, active_min) in DEMO_DEVICES {
-        let session = state.store.create_session(
-            &user.id,
-            agent,
-            Some((*ip).to_owned()),
-            now - Duration::minutes(*signed_in_min),
-        );
-        state
-            .store
-            .touch(&session.id, now - Duration::minutes(*active_min));
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
     }
 }

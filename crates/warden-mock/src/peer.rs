@@ -31,6 +31,56 @@ impl<S: Send + Sync> FromRequestParts<S> for LoopbackOnly {
     }
 }
 
+/// Where a request comes from: the proxy headers it carries and the socket peer. Each API
+/// reads them in its own order.
+pub struct ClientAddr {
+    forwarded_for: Option<String>,
+    real_ip: Option<String>,
+    socket: Option<std::net::IpAddr>,
+}
+
+impl ClientAddr {
+    /// hectoday: the first `X-Forwarded-For` entry, or nothing ("unknown" on the wire).
+    pub fn forwarded(&self) -> Option<String> {
+        self.forwarded_for.clone()
+    }
+
+    /// Express with `trust proxy` (SecureAuth, node-auth): the forwarded address, else the socket.
+    pub fn express(&self) -> Option<String> {
+        self.forwarded_for
+            .clone()
+            .or_else(|| self.socket.map(|ip| ip.to_string()))
+    }
+
+    /// RTC: `X-Forwarded-For`, then `X-Real-IP`, then the socket.
+    pub fn rtc(&self) -> Option<String> {
+        self.forwarded_for
+            .clone()
+            .or_else(|| self.real_ip.clone())
+            .or_else(|| self.socket.map(|ip| ip.to_string()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr {
+            forwarded_for: forwarded_for(&parts.headers),
+            real_ip: parts
+                .headers
+                .get("x-real-ip")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            socket: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        })
+    }
+}
+
 /// The first `X-Forwarded-For` entry, as the hectoday course reads it.
 pub fn forwarded_for(headers: &HeaderMap) -> Option<String> {
     headers

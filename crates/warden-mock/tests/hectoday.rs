@@ -185,9 +185,10 @@ async fn the_current_session_cannot_be_revoked_by_id() {
 async fn another_users_session_is_not_found() {
     let api = Api::start().await;
     api.server
-        .state()
-        .store
-        .add_user("eve@example.com", "eve-pw", "Eve");
+        .control()
+        .create_user("eve@example.com", "eve-pw")
+        .await
+        .expect("eve is created");
     let eve = api
         .session_cookie_as("eve@example.com", "eve-pw", FIREFOX, "192.0.2.66")
         .await;
