@@ -65,7 +65,7 @@ pub fn run() -> anyhow::Result<()> {
 
     let mut mock = Running(
         command(&crate::binary("warden-mock"))
-            .args(["--port", "0"])
+            .args(["--port", "0", "--scenario", "demo"])
             .stdout(Stdio::piped())
             .spawn()
             .context("cannot start warden-mock")?,
@@ -80,8 +80,13 @@ pub fn run() -> anyhow::Result<()> {
         .trim_end_matches('/')
         .to_owned();
     println!("{first}");
-    for line in lines.by_ref().take(3) {
-        println!("{}", line?);
+    // The banner: every API with its demo credentials, the scenario, the control API.
+    for line in lines.by_ref() {
+        let line = line?;
+        println!("{line}");
+        if line.contains("control API") {
+            break;
+        }
     }
     // Keep draining, so the mock never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
@@ -135,7 +140,8 @@ pub fn run() -> anyhow::Result<()> {
     };
     println!(
         "\nSession Warden is running, watching {LABEL} on the mock server.\n\
-         Sign in a new device and watch the notification and the window:\n\n    \
+         In about a minute the demo scenario signs a stranger in from São Paulo; watch the\n\
+         notification and the window. Or sign a device in yourself:\n\n    \
          curl -X POST {root}/__mock/sessions -H 'content-type: application/json' \\\n      \
          -d '{{\"login\":\"demo@example.com\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\",\"ip\":\"203.0.113.7\"}}'\n\n\
          The CLI sees the same account:\n\n    {cli_env}WARDEN_HOME={} {} sessions\n\n\

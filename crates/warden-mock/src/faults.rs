@@ -272,10 +272,18 @@ pub async fn apply(State(state): State<MockState>, request: Request, next: Next)
             parts
                 .headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            // The pause lets hyper flush the headers and the first half before the error.
             let half = bytes.slice(..bytes.len() / 2);
-            let chunks: Vec<Result<Bytes, std::io::Error>> =
-                vec![Ok(half), Err(std::io::Error::other("truncated by a fault"))];
-            Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+            let chunks = futures_util::stream::unfold(Some(half), |half| async move {
+                match half {
+                    Some(half) => Some((Ok::<Bytes, std::io::Error>(half), None)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Some((Err(std::io::Error::other("truncated by a fault")), None))
+                    }
+                }
+            });
+            Response::from_parts(parts, Body::from_stream(chunks))
         }
         None => {
             let target = (fail.size_mb.unwrap_or(0.0) * 1024.0 * 1024.0) as usize;
