@@ -5,8 +5,10 @@
 //! - `cargo xtask test`: the same set-up, then formatting, lints and every test, the
 //!   end-to-end ones included (each starts its own private desktop).
 //! - `cargo xtask screenshots`: reruns the end-to-end test, saving its pictures in docs/.
+//! - `cargo xtask bench mock`: the mock server's throughput and memory, release build.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod demo;
 mod setup;
 
@@ -23,8 +25,9 @@ fn main() -> anyhow::Result<()> {
         "demo" => demo::run(),
         "test" => test(),
         "screenshots" => screenshots(),
+        "bench" => bench::run(args.get(1).map(String::as_str)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <demo | test | setup | screenshots>");
+            println!("usage: cargo xtask <demo | test | setup | screenshots | bench mock>");
             Ok(())
         }
         other => bail!("unknown task {other:?}; try `cargo xtask help`"),

@@ -13,6 +13,8 @@ pub enum Purpose {
     HeadlessDemo,
     /// Everything the tests start: virtual display, D-Bus, keyring, notifications, WebDriver.
     Test,
+    /// The load tool the benchmarks drive the mock server with.
+    Bench,
 }
 
 /// To build the app (WebKitGTK, the tray's AppIndicator, D-Bus for the keyring).
@@ -38,6 +40,9 @@ const DESKTOP: &[&str] = &[
 /// Only the headless demo takes a screenshot to show what it runs.
 const SCREENSHOT: &[&str] = &["x11-utils", "imagemagick"];
 
+/// An HTTP load generator.
+const LOAD: &[&str] = &["wrk"];
+
 /// WebKit's WebDriver, behind tauri-driver.
 const WEBDRIVER: &[&str] = &["webkit2gtk-driver"];
 
@@ -53,6 +58,8 @@ fn wanted(purpose: Purpose) -> Vec<&'static str> {
             packages.extend(DESKTOP);
             packages.extend(WEBDRIVER);
         }
+        // The mock server needs no system library: only the load tool.
+        Purpose::Bench => return LOAD.to_vec(),
     }
     packages
 }
