@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use warden_core::{
-    Account, Accounts, DialectKind, Error, ErrorCode, Home, KeyringStore, NewAccount, Secret,
-    SystemClock,
+    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, Home, KeyringStore,
+    NewAccount, Secret, SystemClock,
 };
 
 #[derive(Parser)]
@@ -94,7 +94,7 @@ fn parse_dialect(s: &str) -> Result<DialectKind, String> {
 /// Exit codes scripts can rely on; also listed in README.md.
 fn exit_code(error: &anyhow::Error) -> u8 {
     match error.downcast_ref::<Error>().map(Error::code) {
-        Some(ErrorCode::BadCredentials) => 3,
+        Some(ErrorCode::BadCredentials | ErrorCode::BadCode | ErrorCode::NeedsSignIn) => 3,
         Some(ErrorCode::Unreachable) => 4,
         Some(ErrorCode::NotFound) => 5,
         Some(ErrorCode::Refused) => 6,
@@ -146,7 +146,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             label,
             password_stdin,
         }) => {
-            let password = read_password(&login, password_stdin)?;
+            let password = if dialect.uses_password() {
+                read_password(&login, password_stdin)?
+            } else {
+                Secret::new("")
+            };
+            accounts.set_prompt(Arc::new(TerminalPrompt));
             let new = NewAccount {
                 url,
                 dialect,
@@ -222,6 +227,31 @@ async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
         }
     }
     Err(Error::SessionNotFound(wanted).into())
+}
+
+/// Asks for one-time codes on the terminal, or reads the next line of standard input when
+/// there is no terminal (scripts pipe the password, then the code).
+struct TerminalPrompt;
+
+impl CodePrompt for TerminalPrompt {
+    fn code(&self, account: &str, request: &CodeRequest) -> warden_core::Result<Secret> {
+        let question = format!("{} for {account}: ", request.question());
+        let code = if std::io::stdin().is_terminal() {
+            rpassword::prompt_password(question)
+                .map_err(|e| Error::InvalidInput(format!("cannot read the code: {e}")))?
+        } else {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::InvalidInput(format!("cannot read the code: {e}")))?;
+            line.trim().to_owned()
+        };
+        if code.trim().is_empty() {
+            return Err(Error::BadCode("no code was entered".into()));
+        }
+        Ok(Secret::new(code.trim()))
+    }
 }
 
 fn read_password(login: &str, from_stdin: bool) -> anyhow::Result<Secret> {

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use crate::account::{Account, AccountId, NewAccount};
 use crate::clock::Clock;
 use crate::credential::{CredentialStore, SecretKind};
-use crate::dialect::{CallError, DialectKind, hectoday};
+use crate::dialect::{self, CallError, Ctx};
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::http;
 use crate::ledger::Ledger;
+use crate::prompt::{CodePrompt, NoPrompt};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
@@ -29,6 +30,8 @@ pub struct Accounts {
     tokens: Mutex<HashMap<AccountId, TokenSlot>>,
     /// Sessions revoked from here and not yet seen gone by the watcher.
     revoked_here: Mutex<HashSet<SessionId>>,
+    /// Who answers when a sign-in asks for a one-time code.
+    prompt: Mutex<Arc<dyn CodePrompt>>,
 }
 
 impl Accounts {
@@ -45,7 +48,27 @@ impl Accounts {
             http: http::client(),
             tokens: Mutex::new(HashMap::new()),
             revoked_here: Mutex::new(HashSet::new()),
+            prompt: Mutex::new(Arc::new(NoPrompt)),
         })
+    }
+
+    /// Who to ask for one-time codes from now on (by default nobody: a sign-in that needs a
+    /// code fails with `NeedsSignIn`).
+    pub fn set_prompt(&self, prompt: Arc<dyn CodePrompt>) {
+        *self.prompt.lock().unwrap_or_else(|p| p.into_inner()) = prompt;
+    }
+
+    fn prompt(&self) -> Arc<dyn CodePrompt> {
+        Arc::clone(&self.prompt.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn ctx<'a>(&'a self, account: &'a Account) -> Ctx<'a> {
+        Ctx {
+            http: &self.http,
+            base: &account.base_url,
+            account: &account.id,
+            label: &account.label,
+        }
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -56,7 +79,7 @@ impl Accounts {
     /// keyring and the account (no secret) in the ledger.
     pub async fn add(&self, new: NewAccount, password: Secret) -> Result<Account> {
         let (base_url, login, label) = new.validate()?;
-        if password.is_empty() {
+        if password.is_empty() && new.dialect.uses_password() {
             return Err(Error::InvalidInput("the password is empty".into()));
         }
         if self.ledger.label_taken(&label)? {
@@ -71,8 +94,10 @@ impl Accounts {
             added_at: self.clock.now(),
         };
         let token = self.sign_in(&account, &password).await?;
-        self.store_secret(&account.id, SecretKind::Password, password)
-            .await?;
+        if account.dialect.uses_password() {
+            self.store_secret(&account.id, SecretKind::Password, password)
+                .await?;
+        }
         self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
             .await?;
         if let Err(e) = self.ledger.insert_account(&account) {
@@ -115,15 +140,10 @@ impl Accounts {
                 .ok()
                 .flatten(),
         };
-        if let Some(token) = token {
-            let result = match account.dialect {
-                DialectKind::Hectoday => {
-                    hectoday::logout(&self.http, &account.base_url, &token).await
-                }
-            };
-            if let Err(e) = result {
-                tracing::warn!(account = %account.id, "could not sign out on the server: {e}");
-            }
+        if let Some(token) = token
+            && let Err(e) = dialect::logout(account.dialect, &self.ctx(account), &token).await
+        {
+            tracing::warn!(account = %account.id, "could not sign out on the server: {e}");
         }
         self.forget_secrets(&account.id).await;
         self.ledger.remove_account(&account.id)?;
@@ -134,11 +154,7 @@ impl Accounts {
     pub async fn snapshot(&self, account: &Account) -> Result<Snapshot> {
         let sessions = self
             .call(account, |token| async move {
-                match account.dialect {
-                    DialectKind::Hectoday => {
-                        hectoday::list(&self.http, &account.base_url, &account.id, &token).await
-                    }
-                }
+                dialect::list(account.dialect, &self.ctx(account), &token).await
             })
             .await?;
         Ok(Snapshot {
@@ -161,15 +177,9 @@ impl Accounts {
     /// `revoke` for a caller that has just listed the session: saves a listing.
     pub async fn revoke_session(&self, account: &Account, session: Session) -> Result<Session> {
         let id = &session.id;
-        self.call(account, |token| {
-            let server_id = session.server_id.clone();
-            async move {
-                match account.dialect {
-                    DialectKind::Hectoday => {
-                        hectoday::revoke(&self.http, &account.base_url, &token, &server_id).await
-                    }
-                }
-            }
+        let target = &session;
+        self.call(account, |token| async move {
+            dialect::revoke(account.dialect, &self.ctx(account), &token, target).await
         })
         .await
         .map_err(|e| match e {
@@ -193,12 +203,9 @@ impl Accounts {
             .filter(|s| !s.is_current)
             .cloned()
             .collect();
+        let listed = &before.sessions;
         self.call(account, |token| async move {
-            match account.dialect {
-                DialectKind::Hectoday => {
-                    hectoday::revoke_others(&self.http, &account.base_url, &token).await
-                }
-            }
+            dialect::revoke_others(account.dialect, &self.ctx(account), &token, listed).await
         })
         .await?;
         self.mark_revoked_here(others.iter().map(|s| s.id.clone()));
@@ -229,7 +236,8 @@ impl Accounts {
     }
 
     /// Runs a dialect call with our session token; when the server says our session is
-    /// gone, signs in again with the stored password and retries once.
+    /// gone, renews it where the API can (node-auth's refresh) or signs in again with the
+    /// stored credentials, and retries once.
     async fn call<'a, T, F, Fut>(&'a self, account: &'a Account, op: F) -> Result<T>
     where
         F: Fn(Secret) -> Fut,
@@ -240,9 +248,18 @@ impl Accounts {
             Ok(value) => Ok(value),
             Err(CallError::Other(e)) => Err(e),
             Err(CallError::Expired) => {
-                tracing::info!(account = %account.id, "our session ended; signing in again");
-                self.drop_token(account, &token).await;
-                let token = self.token(account).await?;
+                let token = match dialect::renew(account.dialect, &self.ctx(account), &token).await
+                {
+                    Some(renewed) => {
+                        tracing::debug!(account = %account.id, "token renewed");
+                        self.replace_token(account, &token, renewed).await?
+                    }
+                    None => {
+                        tracing::info!(account = %account.id, "our session ended; signing in again");
+                        self.drop_token(account, &token).await;
+                        self.token(account).await?
+                    }
+                };
                 match op(token).await {
                     Ok(value) => Ok(value),
                     Err(CallError::Other(e)) => Err(e),
@@ -266,10 +283,13 @@ impl Accounts {
         {
             Some(token) => token,
             None => {
-                let password = self
-                    .load_secret(&account.id, SecretKind::Password)
-                    .await?
-                    .ok_or_else(|| Error::MissingCredential(account.id.to_string()))?;
+                let password = if account.dialect.uses_password() {
+                    self.load_secret(&account.id, SecretKind::Password)
+                        .await?
+                        .ok_or_else(|| Error::MissingCredential(account.id.to_string()))?
+                } else {
+                    Secret::new("")
+                };
                 let token = self.sign_in(account, &password).await?;
                 self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
                     .await?;
@@ -278,6 +298,25 @@ impl Accounts {
         };
         *cached = Some(token.clone());
         Ok(token)
+    }
+
+    /// Puts a renewed token in place of `stale`, in the cache and the keyring.
+    async fn replace_token(
+        &self,
+        account: &Account,
+        stale: &Secret,
+        renewed: Secret,
+    ) -> Result<Secret> {
+        let slot = self.slot(&account.id);
+        let mut cached = slot.lock().await;
+        if let Some(current) = cached.as_ref().filter(|c| *c != stale) {
+            // Another caller renewed it first: use theirs.
+            return Ok(current.clone());
+        }
+        self.store_secret(&account.id, SecretKind::SessionToken, renewed.clone())
+            .await?;
+        *cached = Some(renewed.clone());
+        Ok(renewed)
     }
 
     async fn drop_token(&self, account: &Account, stale: &Secret) {
@@ -305,11 +344,15 @@ impl Accounts {
     }
 
     async fn sign_in(&self, account: &Account, password: &Secret) -> Result<Secret> {
-        match account.dialect {
-            DialectKind::Hectoday => {
-                hectoday::login(&self.http, &account.base_url, &account.login, password).await
-            }
-        }
+        let prompt = self.prompt();
+        dialect::login(
+            account.dialect,
+            &self.ctx(account),
+            &account.login,
+            password,
+            &prompt,
+        )
+        .await
     }
 
     async fn load_secret(&self, id: &AccountId, kind: SecretKind) -> Result<Option<Secret>> {

@@ -13,6 +13,12 @@ pub enum Error {
     Unreachable { url: String, reason: String },
     #[error("the server did not answer within {seconds} s")]
     Timeout { seconds: u64 },
+    #[error("the one-time code was not accepted: {0}")]
+    BadCode(String),
+    #[error("{0}: sign in again from Session Warden to enter a new code")]
+    NeedsSignIn(String),
+    #[error("the server is rate limiting us{}", retry_after.map(|s| format!("; it asks to wait {s} s")).unwrap_or_default())]
+    RateLimited { retry_after: Option<u64> },
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
     #[error("the server's answer could not be understood: {0}")]
@@ -42,6 +48,8 @@ pub enum Error {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     BadCredentials,
+    BadCode,
+    NeedsSignIn,
     Unreachable,
     Refused,
     NotFound,
@@ -54,7 +62,11 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::BadCredentials { .. } => ErrorCode::BadCredentials,
-            Error::Unreachable { .. } | Error::Timeout { .. } => ErrorCode::Unreachable,
+            Error::BadCode(_) => ErrorCode::BadCode,
+            Error::NeedsSignIn(_) => ErrorCode::NeedsSignIn,
+            Error::Unreachable { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => {
+                ErrorCode::Unreachable
+            }
             Error::Refused(_) | Error::RevokeNotEffective(_) => ErrorCode::Refused,
             Error::SessionNotFound(_) | Error::AccountNotFound(_) => ErrorCode::NotFound,
             Error::InvalidInput(_) | Error::DuplicateLabel(_) => ErrorCode::InvalidInput,

@@ -106,7 +106,17 @@ impl Response {
         }
     }
 
+    /// The error for an answer the dialect did not expect; a 429 is a rate limit, with the
+    /// server's `Retry-After` when it gives seconds.
     pub fn server_error(&self) -> Error {
+        if self.status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = self
+                .headers
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            return Error::RateLimited { retry_after };
+        }
         Error::Server {
             status: self.status.as_u16(),
             message: self.error_message(),

@@ -63,7 +63,11 @@ pub struct Session {
     #[serde(skip)]
     pub server_id: Secret,
     pub device: Device,
+    /// The raw user agent, where the server gives it.
+    pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// Where the server places it ("Berlin, DE"), when it says.
+    pub location: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub last_active_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -117,7 +121,9 @@ mod tests {
                 os: Some("Linux".into()),
                 label: "Firefox on Linux".into(),
             },
+            user_agent: None,
             ip: Some("203.0.113.7".into()),
+            location: None,
             created_at: None,
             last_active_at: None,
             expires_at: None,

@@ -4,9 +4,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reqwest::StatusCode;
 use serde::Deserialize;
-use url::Url;
 
-use super::CallError;
+use super::{CallError, Ctx};
 use crate::account::AccountId;
 use crate::error::{Error, Result};
 use crate::http;
@@ -27,11 +26,6 @@ struct WireSession {
     is_current: bool,
 }
 
-fn endpoint(base: &Url, path: &str) -> Result<Url> {
-    base.join(path)
-        .map_err(|e| Error::InvalidInput(format!("bad URL {base}{path}: {e}")))
-}
-
 fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::RequestBuilder {
     request.header(
         reqwest::header::COOKIE,
@@ -40,14 +34,9 @@ fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::Req
 }
 
 /// Signs in; the session cookie is the token.
-pub(crate) async fn login(
-    http: &reqwest::Client,
-    base: &Url,
-    login: &str,
-    password: &Secret,
-) -> Result<Secret> {
+pub(crate) async fn login(ctx: &Ctx<'_>, login: &str, password: &Secret) -> Result<Secret> {
     let body = serde_json::json!({ "email": login, "password": password.expose() });
-    let response = http::send(http.post(endpoint(base, "login")?).json(&body)).await?;
+    let response = http::send(ctx.http.post(ctx.endpoint("login")?).json(&body)).await?;
     match response.status {
         s if s.is_success() => response.cookie(COOKIE).ok_or_else(|| {
             Error::Protocol("the server accepted the sign-in but set no session cookie".into())
@@ -62,27 +51,23 @@ pub(crate) async fn login(
 }
 
 /// Ends our own session on the server (used when the account is removed).
-pub(crate) async fn logout(http: &reqwest::Client, base: &Url, token: &Secret) -> Result<()> {
-    let response = http::send(with_cookie(http.post(endpoint(base, "logout")?), token)).await?;
+pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
+    let response = http::send(with_cookie(ctx.http.post(ctx.endpoint("logout")?), token)).await?;
     match response.status {
         s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
         _ => Err(response.server_error()),
     }
 }
 
-pub(crate) async fn list(
-    http: &reqwest::Client,
-    base: &Url,
-    account: &AccountId,
-    token: &Secret,
-) -> Result<Vec<Session>, CallError> {
-    let response = http::send(with_cookie(http.get(endpoint(base, "me/sessions")?), token)).await?;
+pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
+    let url = ctx.endpoint("me/sessions")?;
+    let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
     match response.status {
         StatusCode::OK => {
             let wire: Vec<WireSession> = response.json()?;
             Ok(wire
                 .into_iter()
-                .map(|w| into_session(account, w))
+                .map(|w| into_session(ctx.account, w))
                 .collect::<Result<_>>()?)
         }
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
@@ -91,18 +76,13 @@ pub(crate) async fn list(
 }
 
 pub(crate) async fn revoke(
-    http: &reqwest::Client,
-    base: &Url,
+    ctx: &Ctx<'_>,
     token: &Secret,
     server_id: &Secret,
 ) -> Result<(), CallError> {
-    // The id is a session cookie: it goes in the path because the API says so, and the URL
-    // is never logged.
-    let url = endpoint(base, "me/sessions/")?;
-    let url = url
-        .join(&urlencode(server_id.expose()))
-        .map_err(|e| Error::Protocol(format!("session id does not fit in a URL: {e}")))?;
-    let response = http::send(with_cookie(http.delete(url), token)).await?;
+    // The id is a session cookie: it goes in the path because the API says so.
+    let url = ctx.endpoint_with_id("me/sessions/", server_id)?;
+    let response = http::send(with_cookie(ctx.http.delete(url), token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::BAD_REQUEST => Err(Error::Refused(
@@ -117,22 +97,14 @@ pub(crate) async fn revoke(
     }
 }
 
-pub(crate) async fn revoke_others(
-    http: &reqwest::Client,
-    base: &Url,
-    token: &Secret,
-) -> Result<(), CallError> {
-    let url = endpoint(base, "me/sessions/revoke-all")?;
-    let response = http::send(with_cookie(http.post(url), token)).await?;
+pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
+    let url = ctx.endpoint("me/sessions/revoke-all")?;
+    let response = http::send(with_cookie(ctx.http.post(url), token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
-}
-
-fn urlencode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
 }
 
 fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
@@ -146,7 +118,9 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         } else {
             Device::from_label(wire.device_name.as_deref().unwrap_or_default())
         },
+        user_agent: None,
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
+        location: None,
         created_at: wire.created_at.as_deref().map(parse_time).transpose()?,
         last_active_at: wire.last_active_at.as_deref().map(parse_time).transpose()?,
         // hectoday lists no expiry; its policy (idle 30 min, absolute 24 h) is the server's.

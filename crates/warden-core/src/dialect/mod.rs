@@ -3,24 +3,54 @@
 //! per API, never by a guess shared between APIs.
 
 pub mod hectoday;
+pub mod node_auth;
+pub mod rtc;
+pub mod secureauth;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use url::Url;
 
-use crate::error::Error;
+use crate::account::AccountId;
+use crate::error::{Error, Result};
+use crate::prompt::{CodePrompt, CodeRequest};
+use crate::secret::Secret;
+use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum DialectKind {
+    #[serde(rename = "secureauth")]
+    SecureAuth,
+    #[serde(rename = "node-auth")]
+    NodeAuth,
+    #[serde(rename = "hectoday")]
     Hectoday,
+    #[serde(rename = "rtc")]
+    Rtc,
 }
 
 impl DialectKind {
-    pub const ALL: [DialectKind; 1] = [DialectKind::Hectoday];
+    pub const ALL: [DialectKind; 4] = [
+        DialectKind::SecureAuth,
+        DialectKind::NodeAuth,
+        DialectKind::Hectoday,
+        DialectKind::Rtc,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            DialectKind::SecureAuth => "secureauth",
+            DialectKind::NodeAuth => "node-auth",
             DialectKind::Hectoday => "hectoday",
+            DialectKind::Rtc => "rtc",
         }
+    }
+
+    /// What the account's login is: SecureAuth signs in with a phone number and a texted
+    /// code, and has no password.
+    pub fn uses_password(self) -> bool {
+        self != DialectKind::SecureAuth
     }
 }
 
@@ -57,5 +87,126 @@ pub(crate) enum CallError {
 impl From<Error> for CallError {
     fn from(e: Error) -> Self {
         CallError::Other(e)
+    }
+}
+
+/// Where and as whom a dialect call is made.
+pub(crate) struct Ctx<'a> {
+    pub http: &'a reqwest::Client,
+    pub base: &'a Url,
+    pub account: &'a AccountId,
+    /// How the person knows the account, for prompts.
+    pub label: &'a str,
+}
+
+impl Ctx<'_> {
+    pub fn endpoint(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|e| Error::InvalidInput(format!("bad URL {}{path}: {e}", self.base)))
+    }
+
+    /// `path` followed by a server id as one escaped path segment. The id may be a secret
+    /// (hectoday's is the cookie); the URL is never logged.
+    pub fn endpoint_with_id(&self, path: &str, id: &Secret) -> Result<Url> {
+        let segment: String =
+            url::form_urlencoded::byte_serialize(id.expose().as_bytes()).collect();
+        self.endpoint(&format!("{path}{segment}"))
+    }
+
+    /// Asks the person for a code, on a blocking thread (the prompt may wait for them).
+    pub async fn ask(&self, prompt: &Arc<dyn CodePrompt>, request: CodeRequest) -> Result<Secret> {
+        let prompt = Arc::clone(prompt);
+        let label = self.label.to_owned();
+        tokio::task::spawn_blocking(move || prompt.code(&label, &request))
+            .await
+            .map_err(|e| Error::InvalidInput(format!("the code prompt failed: {e}")))?
+    }
+}
+
+/// Signs in; returns the token our later calls carry.
+pub(crate) async fn login(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    login: &str,
+    password: &Secret,
+    prompt: &Arc<dyn CodePrompt>,
+) -> Result<Secret> {
+    match kind {
+        DialectKind::SecureAuth => secureauth::login(ctx, login, prompt).await,
+        DialectKind::NodeAuth => node_auth::login(ctx, login, password, prompt).await,
+        DialectKind::Hectoday => hectoday::login(ctx, login, password).await,
+        DialectKind::Rtc => rtc::login(ctx, login, password, prompt).await,
+    }
+}
+
+/// A new token without asking anyone, where the API can (node-auth's refresh). `None`
+/// when it cannot: the caller signs in again.
+pub(crate) async fn renew(kind: DialectKind, ctx: &Ctx<'_>, token: &Secret) -> Option<Secret> {
+    match kind {
+        DialectKind::NodeAuth => node_auth::refresh(ctx, token).await,
+        _ => None,
+    }
+}
+
+/// Ends our own session on the server (when the account is removed).
+pub(crate) async fn logout(kind: DialectKind, ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
+    match kind {
+        DialectKind::SecureAuth => secureauth::logout(ctx, token).await,
+        DialectKind::NodeAuth => node_auth::logout(ctx, token).await,
+        DialectKind::Hectoday => hectoday::logout(ctx, token).await,
+        DialectKind::Rtc => rtc::logout(ctx, token).await,
+    }
+}
+
+pub(crate) async fn list(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+) -> Result<Vec<Session>, CallError> {
+    match kind {
+        DialectKind::SecureAuth => secureauth::list(ctx, token).await,
+        DialectKind::NodeAuth => node_auth::list(ctx, token).await,
+        DialectKind::Hectoday => hectoday::list(ctx, token).await,
+        DialectKind::Rtc => rtc::list(ctx, token).await,
+    }
+}
+
+pub(crate) async fn revoke(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    session: &Session,
+) -> Result<(), CallError> {
+    let id = &session.server_id;
+    match kind {
+        DialectKind::SecureAuth => secureauth::revoke(ctx, token, id).await,
+        DialectKind::NodeAuth => node_auth::revoke(ctx, token, id).await,
+        DialectKind::Hectoday => hectoday::revoke(ctx, token, id).await,
+        DialectKind::Rtc => rtc::revoke(ctx, token, id).await,
+    }
+}
+
+/// Signs out every session but ours: the API's own endpoint where it has one that spares
+/// the caller, otherwise one revoke per session of `listed`.
+pub(crate) async fn revoke_others(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    listed: &[Session],
+) -> Result<(), CallError> {
+    match kind {
+        DialectKind::SecureAuth => secureauth::revoke_others(ctx, token).await,
+        DialectKind::Hectoday => hectoday::revoke_others(ctx, token).await,
+        // node-auth has no such endpoint; RTC's logout-all would end ours too.
+        DialectKind::NodeAuth | DialectKind::Rtc => {
+            for session in listed.iter().filter(|s| !s.is_current) {
+                match revoke(kind, ctx, token, session).await {
+                    Ok(()) | Err(CallError::Other(Error::SessionNotFound(_))) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
     }
 }

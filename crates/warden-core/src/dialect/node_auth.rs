@@ -1,0 +1,273 @@
+//! awesome-node-auth in user mode (wire-formats.md §2), bearer strategy: 15-minute access
+//! tokens whose `sid` names our own session, refresh tokens that rotate the session handle,
+//! and no "revoke all others" endpoint. Its quirks are handled here: a refresh that fails
+//! because another login replaced our refresh token means signing in again;
+//! `SESSION_REVOKED` is final for that token; and since a revoked access token still lists,
+//! a listing without our own `sid` means our session is gone.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::{CallError, Ctx};
+use crate::account::AccountId;
+use crate::error::{Error, Result};
+use crate::http;
+use crate::prompt::{CodePrompt, CodeRequest};
+use crate::secret::Secret;
+use crate::session::{Device, Session, SessionId};
+
+const STRATEGY: (&str, &str) = ("x-auth-strategy", "bearer");
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSession {
+    session_handle: String,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    ip_address: Option<String>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    last_active_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct Listing {
+    sessions: Vec<WireSession>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Tokens {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    #[serde(default)]
+    requires_two_factor: bool,
+    #[serde(default)]
+    temp_token: Option<String>,
+}
+
+/// Our two tokens, kept as one secret: "access\nrefresh".
+struct Pair {
+    access: Secret,
+    refresh: Secret,
+}
+
+impl Pair {
+    fn from_secret(token: &Secret) -> Result<Pair> {
+        let (access, refresh) = token
+            .expose()
+            .split_once('\n')
+            .ok_or_else(|| Error::Protocol("the stored node-auth tokens are damaged".into()))?;
+        Ok(Pair {
+            access: Secret::new(access),
+            refresh: Secret::new(refresh),
+        })
+    }
+
+    fn into_secret(self) -> Secret {
+        Secret::new(format!(
+            "{}\n{}",
+            self.access.expose(),
+            self.refresh.expose()
+        ))
+    }
+
+    fn from_answer(tokens: Tokens) -> Result<Pair> {
+        match (tokens.access_token, tokens.refresh_token) {
+            (Some(access), Some(refresh)) => Ok(Pair {
+                access: Secret::new(access),
+                refresh: Secret::new(refresh),
+            }),
+            _ => Err(Error::Protocol(
+                "node-auth signed us in but returned no tokens (is the bearer strategy on?)".into(),
+            )),
+        }
+    }
+
+    /// The `sid` of the access token: which listed session is ours. The token is not
+    /// verified here (the server does that); only read.
+    fn sid(&self) -> Option<String> {
+        let payload = self.access.expose().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        claims.get("sid")?.as_str().map(str::to_owned)
+    }
+}
+
+fn bearer(request: reqwest::RequestBuilder, pair: &Pair) -> reqwest::RequestBuilder {
+    request.bearer_auth(pair.access.expose())
+}
+
+pub(crate) async fn login(
+    ctx: &Ctx<'_>,
+    email: &str,
+    password: &Secret,
+    prompt: &Arc<dyn CodePrompt>,
+) -> Result<Secret> {
+    let body = serde_json::json!({ "email": email, "password": password.expose() });
+    let request = ctx
+        .http
+        .post(ctx.endpoint("auth/login")?)
+        .header(STRATEGY.0, STRATEGY.1);
+    let response = http::send(request.json(&body)).await?;
+    let tokens: Tokens = match response.status {
+        StatusCode::OK => response.json()?,
+        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST => {
+            return Err(Error::BadCredentials {
+                login: email.to_owned(),
+            });
+        }
+        _ => return Err(response.server_error()),
+    };
+    let tokens = match (tokens.requires_two_factor, tokens.temp_token.clone()) {
+        (true, Some(temp)) => {
+            let code = ctx.ask(prompt, CodeRequest::Totp).await?;
+            let body = serde_json::json!({ "tempToken": temp, "totpCode": code.expose().trim() });
+            let request = ctx
+                .http
+                .post(ctx.endpoint("auth/2fa/verify")?)
+                .header(STRATEGY.0, STRATEGY.1);
+            let response = http::send(request.json(&body)).await?;
+            match response.status {
+                StatusCode::OK => response.json()?,
+                StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST => {
+                    return Err(Error::BadCode(format!(
+                        "node-auth says: {}",
+                        response.error_message()
+                    )));
+                }
+                _ => return Err(response.server_error()),
+            }
+        }
+        _ => tokens,
+    };
+    Ok(Pair::from_answer(tokens)?.into_secret())
+}
+
+/// A new token pair from our refresh token, or `None` when the server will not give one:
+/// `SESSION_REVOKED` (ours was revoked: final for this token), or a refresh token that a
+/// later login of the same user replaced. Either way the caller signs in again.
+pub(crate) async fn refresh(ctx: &Ctx<'_>, token: &Secret) -> Option<Secret> {
+    let pair = Pair::from_secret(token).ok()?;
+    let body = serde_json::json!({ "refreshToken": pair.refresh.expose() });
+    let request = ctx
+        .http
+        .post(ctx.endpoint("auth/refresh").ok()?)
+        .header(STRATEGY.0, STRATEGY.1)
+        .json(&body);
+    let response = http::send(request).await.ok()?;
+    if response.status != StatusCode::OK {
+        let code = serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|b| b.get("code").and_then(|c| c.as_str()).map(str::to_owned));
+        tracing::info!(
+            account = %ctx.account,
+            status = response.status.as_u16(),
+            code = code.as_deref().unwrap_or("-"),
+            "node-auth refused our refresh token"
+        );
+        return None;
+    }
+    let tokens: Tokens = response.json().ok()?;
+    Pair::from_answer(tokens).ok().map(Pair::into_secret)
+}
+
+/// node-auth's logout reads only the cookie, so the access token goes as one.
+pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
+    let pair = Pair::from_secret(token)?;
+    let request = ctx.http.post(ctx.endpoint("auth/logout")?).header(
+        reqwest::header::COOKIE,
+        format!("accessToken={}", pair.access.expose()),
+    );
+    let response = http::send(request).await?;
+    match response.status {
+        s if s.is_success() || s == StatusCode::FORBIDDEN => Ok(()),
+        _ => Err(response.server_error()),
+    }
+}
+
+pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
+    let pair = Pair::from_secret(token)?;
+    let response = http::send(bearer(ctx.http.get(ctx.endpoint("auth/sessions")?), &pair)).await?;
+    match response.status {
+        StatusCode::OK => {
+            let listing: Listing = response.json()?;
+            let sid = pair.sid();
+            // A revoked session's access token still lists (quirk 3): ours missing from
+            // the list means it is gone.
+            if sid.is_none()
+                || !listing
+                    .sessions
+                    .iter()
+                    .any(|s| Some(&s.session_handle) == sid.as_ref())
+            {
+                return Err(CallError::Expired);
+            }
+            Ok(listing
+                .sessions
+                .into_iter()
+                .map(|w| {
+                    let current = Some(&w.session_handle) == sid.as_ref();
+                    into_session(ctx.account, w, current)
+                })
+                .collect())
+        }
+        // No token, or an expired or bad one.
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+pub(crate) async fn revoke(
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    server_id: &Secret,
+) -> Result<(), CallError> {
+    let pair = Pair::from_secret(token)?;
+    if pair.sid().as_deref() == Some(server_id.expose()) {
+        return Err(Error::Refused(
+            "this is Session Warden's own session (remove the account to sign it out)".into(),
+        )
+        .into());
+    }
+    let url = ctx.endpoint_with_id("auth/sessions/", server_id)?;
+    let response = http::send(bearer(ctx.http.delete(url), &pair)).await?;
+    match response.status {
+        StatusCode::OK => Ok(()),
+        StatusCode::NOT_FOUND => Err(Error::SessionNotFound("on the server".into()).into()),
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Session {
+    let server_id = Secret::new(wire.session_handle);
+    let agent = wire.user_agent.unwrap_or_default();
+    Session {
+        account: account.clone(),
+        id: SessionId::derive(account, &server_id),
+        server_id,
+        device: if current {
+            Device::ours()
+        } else {
+            Device::from_user_agent(&agent)
+        },
+        user_agent: Some(agent).filter(|a| !a.is_empty()),
+        ip: wire.ip_address.filter(|ip| !ip.is_empty()),
+        location: None,
+        created_at: wire.created_at,
+        last_active_at: wire.last_active_at,
+        expires_at: wire.expires_at,
+        is_current: current,
+    }
+}

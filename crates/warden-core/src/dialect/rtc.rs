@@ -1,0 +1,185 @@
+//! RTC Collector (wire-formats.md §4): identifier + password + "remember me", an optional
+//! TOTP or backup code, a JWT in the `token` cookie, `{"sessions":[…]}` with a location.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::{CallError, Ctx};
+use crate::account::AccountId;
+use crate::error::{Error, Result};
+use crate::http;
+use crate::prompt::{CodePrompt, CodeRequest};
+use crate::secret::Secret;
+use crate::session::{Device, Session, SessionId};
+
+const COOKIE: &str = "token";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSession {
+    id: String,
+    #[serde(default)]
+    device_type: Option<String>,
+    #[serde(default)]
+    browser: Option<String>,
+    #[serde(default)]
+    ip_address: Option<String>,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    last_activity: Option<DateTime<Utc>>,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default = "yes")]
+    is_active: bool,
+    #[serde(default)]
+    is_current: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct Listing {
+    sessions: Vec<WireSession>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginAnswer {
+    #[serde(default, rename = "requires2FA")]
+    requires_2fa: bool,
+    #[serde(default)]
+    temp_token: Option<String>,
+}
+
+fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::RequestBuilder {
+    request.header(
+        reqwest::header::COOKIE,
+        format!("{COOKIE}={}", token.expose()),
+    )
+}
+
+/// Signs in with "remember me" (30 days, so the person is asked for a code rarely).
+pub(crate) async fn login(
+    ctx: &Ctx<'_>,
+    identifier: &str,
+    password: &Secret,
+    prompt: &Arc<dyn CodePrompt>,
+) -> Result<Secret> {
+    let body = serde_json::json!({
+        "identifier": identifier,
+        "password": password.expose(),
+        "rememberMe": true,
+    });
+    let response = http::send(ctx.http.post(ctx.endpoint("api/auth/login")?).json(&body)).await?;
+    match response.status {
+        StatusCode::OK => {}
+        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST => {
+            return Err(Error::BadCredentials {
+                login: identifier.to_owned(),
+            });
+        }
+        _ => return Err(response.server_error()),
+    }
+    if let Some(token) = response.cookie(COOKIE) {
+        return Ok(token);
+    }
+    let answer: LoginAnswer = response.json()?;
+    let temp = match (answer.requires_2fa, answer.temp_token) {
+        (true, Some(temp)) => temp,
+        _ => return Err(Error::Protocol("RTC signed us in but set no token".into())),
+    };
+    let code = ctx.ask(prompt, CodeRequest::TotpOrBackup).await?;
+    let body = serde_json::json!({ "tempToken": temp, "code": code.expose().trim() });
+    let response = http::send(ctx.http.post(ctx.endpoint("api/auth/2fa")?).json(&body)).await?;
+    match response.status {
+        StatusCode::OK => response
+            .cookie(COOKIE)
+            .ok_or_else(|| Error::Protocol("RTC accepted the code but set no token".into())),
+        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST => Err(Error::BadCode(format!(
+            "RTC says: {}",
+            response.error_message()
+        ))),
+        _ => Err(response.server_error()),
+    }
+}
+
+pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
+    let url = ctx.endpoint("api/auth/logout")?;
+    let response = http::send(with_cookie(ctx.http.post(url), token)).await?;
+    match response.status {
+        s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
+        _ => Err(response.server_error()),
+    }
+}
+
+pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
+    let url = ctx.endpoint("api/sessions")?;
+    let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
+    match response.status {
+        StatusCode::OK => {
+            let listing: Listing = response.json()?;
+            Ok(listing
+                .sessions
+                .into_iter()
+                .filter(|w| w.is_active)
+                .map(|w| into_session(ctx.account, w))
+                .collect())
+        }
+        // "Session expired", "Session revoked", "Invalid session": ours is gone.
+        StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+pub(crate) async fn revoke(
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    server_id: &Secret,
+) -> Result<(), CallError> {
+    let url = ctx.endpoint_with_id("api/sessions/", server_id)?;
+    let response = http::send(with_cookie(ctx.http.delete(url), token)).await?;
+    match response.status {
+        StatusCode::OK => Ok(()),
+        StatusCode::BAD_REQUEST => Err(Error::Refused(
+            "this is Session Warden's own session: RTC does not let a session revoke itself \
+             (remove the account to sign it out)"
+                .into(),
+        )
+        .into()),
+        StatusCode::NOT_FOUND => Err(Error::SessionNotFound("on the server".into()).into()),
+        StatusCode::UNAUTHORIZED => Err(CallError::Expired),
+        _ => Err(response.server_error().into()),
+    }
+}
+
+fn into_session(account: &AccountId, wire: WireSession) -> Session {
+    let server_id = Secret::new(wire.id);
+    Session {
+        account: account.clone(),
+        id: SessionId::derive(account, &server_id),
+        server_id,
+        device: if wire.is_current {
+            Device::ours()
+        } else {
+            Device::from_type_and_browser(
+                wire.device_type.as_deref().unwrap_or_default(),
+                wire.browser.as_deref().unwrap_or_default(),
+            )
+        },
+        user_agent: None,
+        ip: wire.ip_address.filter(|ip| !ip.is_empty()),
+        location: wire.location.filter(|l| !l.is_empty()),
+        created_at: wire.created_at,
+        last_active_at: wire.last_activity,
+        expires_at: wire.expires_at,
+        is_current: wire.is_current,
+    }
+}

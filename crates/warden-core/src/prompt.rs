@@ -1,0 +1,47 @@
+//! Asking the person for a one-time code: SecureAuth texts one, node-auth and RTC ask for a
+//! TOTP code (RTC also takes a backup code). The CLI asks on the terminal, the app in its
+//! window; a sign-in in the background has nobody to ask and says so.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// What the server asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRequest {
+    /// A code sent by SMS to this number.
+    Sms { to: String },
+    /// The 6-digit code of an authenticator app.
+    Totp,
+    /// The code of an authenticator app, or one of the backup codes.
+    TotpOrBackup,
+}
+
+impl CodeRequest {
+    /// The question, as a person reads it.
+    pub fn question(&self) -> String {
+        match self {
+            CodeRequest::Sms { to } => format!("Code sent by SMS to {to}"),
+            CodeRequest::Totp => "Code from your authenticator app".into(),
+            CodeRequest::TotpOrBackup => {
+                "Code from your authenticator app (or a backup code)".into()
+            }
+        }
+    }
+}
+
+/// Answers a [`CodeRequest`]. Called on a blocking thread: it may wait for a person.
+pub trait CodePrompt: Send + Sync {
+    fn code(&self, account: &str, request: &CodeRequest) -> Result<Secret>;
+}
+
+/// Nobody to ask: a sign-in that needs a code fails with [`Error::NeedsSignIn`].
+pub struct NoPrompt;
+
+impl CodePrompt for NoPrompt {
+    fn code(&self, account: &str, request: &CodeRequest) -> Result<Secret> {
+        Err(Error::NeedsSignIn(format!(
+            "{account} asks for a one-time code ({})",
+            request.question().to_lowercase()
+        )))
+    }
+}

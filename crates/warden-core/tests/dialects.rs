@@ -1,0 +1,444 @@
+//! The engine against `warden-mock` over real HTTP on SecureAuth, node-auth and RTC, quirks
+//! included. One-time codes are typed by a prompt that reads them where a person would:
+//! the SMS outbox and the authenticator (the mock's TOTP of the moment).
+
+use std::sync::Arc;
+
+use warden_core::{
+    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, Home, MemoryStore, NewAccount,
+    Secret, SystemClock,
+};
+use warden_mock::{ControlClient, DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, Dialect};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+
+/// Reads codes as the person would; counts how often it was asked.
+struct Person {
+    control: ControlClient,
+    runtime: tokio::runtime::Handle,
+    login: String,
+    wrong: bool,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl CodePrompt for Person {
+    fn code(&self, _account: &str, request: &CodeRequest) -> warden_core::Result<Secret> {
+        self.asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.wrong {
+            return Ok(Secret::new("000000"));
+        }
+        let code = self.runtime.block_on(async {
+            match request {
+                CodeRequest::Sms { to } => self
+                    .control
+                    .last_code_sent_to(to)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+                CodeRequest::Totp | CodeRequest::TotpOrBackup => self
+                    .control
+                    .totp(&self.login)
+                    .await
+                    .map(|t| t.code)
+                    .unwrap_or_default(),
+            }
+        });
+        Ok(Secret::new(code))
+    }
+}
+
+struct World {
+    mock: warden_mock::MockServer,
+    accounts: Arc<Accounts>,
+    person: Arc<Person>,
+    _home: tempfile::TempDir,
+}
+
+async fn world(login: &str) -> World {
+    world_with(login, false).await
+}
+
+async fn world_with(login: &str, wrong_codes: bool) -> World {
+    let mock = warden_mock::spawn().await.expect("mock starts");
+    let home = tempfile::tempdir().expect("temp dir");
+    let accounts = Accounts::open(
+        &Home::at(home.path()),
+        Arc::new(MemoryStore::default()),
+        Arc::new(SystemClock),
+    )
+    .expect("accounts open");
+    let person = Arc::new(Person {
+        control: mock.control(),
+        runtime: tokio::runtime::Handle::current(),
+        login: login.to_owned(),
+        wrong: wrong_codes,
+        asked: Default::default(),
+    });
+    accounts.set_prompt(person.clone());
+    World {
+        mock,
+        accounts: Arc::new(accounts),
+        person,
+        _home: home,
+    }
+}
+
+impl World {
+    async fn add(&self, dialect: Dialect, login: &str) -> Result<Account, Error> {
+        let kind = match dialect {
+            Dialect::SecureAuth => DialectKind::SecureAuth,
+            Dialect::NodeAuth => DialectKind::NodeAuth,
+            Dialect::Hectoday => DialectKind::Hectoday,
+            Dialect::Rtc => DialectKind::Rtc,
+        };
+        let password = if kind.uses_password() {
+            DEMO_PASSWORD
+        } else {
+            ""
+        };
+        self.accounts
+            .add(
+                NewAccount {
+                    url: self.mock.api_url(dialect).to_string(),
+                    dialect: kind,
+                    login: login.into(),
+                    label: Some(format!("demo {dialect}")),
+                },
+                Secret::new(password),
+            )
+            .await
+    }
+
+    async fn device(&self, dialect: Dialect, agent: &str, ip: &str) -> String {
+        self.mock
+            .control()
+            .sign_in_via(dialect, DEMO_LOGIN, agent, ip, None)
+            .await
+            .expect("the device signs in")
+            .id
+    }
+
+    async fn server_side_ids(&self) -> Vec<String> {
+        self.mock
+            .control()
+            .live_ids(DEMO_LOGIN)
+            .await
+            .expect("control API answers")
+    }
+
+    fn asked(&self) -> usize {
+        self.person.asked.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+// --- SecureAuth -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn secureauth_signs_in_with_the_texted_code_and_lists_devices() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::SecureAuth, DEMO_PHONE).await.expect("added");
+    assert_eq!(w.asked(), 1, "one code, asked once");
+    w.device(Dialect::SecureAuth, IPHONE, "198.51.100.20").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 2);
+    let ours = snapshot
+        .sessions
+        .iter()
+        .find(|s| s.is_current)
+        .expect("ours");
+    assert_eq!(ours.device.label, "Session Warden");
+    let phone = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("phone");
+    assert_eq!(phone.device.label, "Safari on iOS");
+    assert_eq!(phone.ip.as_deref(), Some("198.51.100.20"));
+    assert!(phone.created_at.is_some() && phone.last_active_at.is_some());
+}
+
+#[tokio::test]
+async fn secureauth_a_wrong_code_is_bad_code_and_nothing_is_kept() {
+    let w = world_with(DEMO_LOGIN, true).await;
+    let err = w
+        .add(Dialect::SecureAuth, DEMO_PHONE)
+        .await
+        .expect_err("wrong code");
+    assert!(matches!(err, Error::BadCode(_)), "{err:?}");
+    assert!(err.to_string().contains("the code is wrong"), "{err}");
+    assert!(w.accounts.list().expect("lists").is_empty());
+}
+
+#[tokio::test]
+async fn secureauth_403_on_an_unknown_id_is_reported_as_such() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::SecureAuth, DEMO_PHONE).await.expect("added");
+    let id = w.device(Dialect::SecureAuth, IPHONE, "198.51.100.20").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let phone = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .cloned()
+        .expect("phone");
+    // The service ends it before our click lands.
+    w.mock.control().end_session(&id).await.expect("ended");
+    let err = w
+        .accounts
+        .revoke_session(&account, phone)
+        .await
+        .expect_err("gone already");
+    assert!(matches!(err, Error::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("403 Forbidden"), "{err}");
+}
+
+#[tokio::test]
+async fn secureauth_revoke_and_sign_out_others_are_verified() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::SecureAuth, DEMO_PHONE).await.expect("added");
+    for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        w.device(Dialect::SecureAuth, FIREFOX, ip).await;
+    }
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let one = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("one");
+    w.accounts.revoke(&account, &one.id).await.expect("revoked");
+    let ended = w
+        .accounts
+        .revoke_others(&account)
+        .await
+        .expect("others out");
+    assert_eq!(ended.len(), 2);
+    assert_eq!(w.server_side_ids().await.len(), 1, "only ours is left");
+}
+
+#[tokio::test]
+async fn secureauth_when_our_token_dies_a_background_sign_in_asks_for_a_code_it_cannot_get() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::SecureAuth, DEMO_PHONE).await.expect("added");
+    w.accounts.set_prompt(Arc::new(warden_core::NoPrompt));
+    w.mock
+        .control()
+        .advance_clock("P7DT1M")
+        .await
+        .expect("a week later");
+    let err = w
+        .accounts
+        .snapshot(&account)
+        .await
+        .expect_err("needs a code");
+    assert!(matches!(err, Error::NeedsSignIn(_)), "{err:?}");
+    assert!(err.to_string().contains("one-time code"), "{err}");
+}
+
+// --- node-auth ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn node_auth_marks_our_session_by_the_tokens_sid() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::NodeAuth, DEMO_LOGIN).await.expect("added");
+    w.device(Dialect::Hectoday, IPHONE, "198.51.100.20").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 2);
+    assert_eq!(snapshot.sessions.iter().filter(|s| s.is_current).count(), 1);
+    let phone = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("phone");
+    assert_eq!(phone.device.label, "Safari on iOS");
+    assert_eq!(phone.user_agent.as_deref(), Some(IPHONE));
+    assert!(phone.expires_at.is_some());
+}
+
+#[tokio::test]
+async fn node_auth_refreshes_an_expired_access_token_without_a_new_login() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::NodeAuth, DEMO_LOGIN).await.expect("added");
+    let before = w.server_side_ids().await;
+    w.mock
+        .control()
+        .advance_clock("PT16M")
+        .await
+        .expect("later");
+    let snapshot = w
+        .accounts
+        .snapshot(&account)
+        .await
+        .expect("lists after refresh");
+    let after = w.server_side_ids().await;
+    assert_eq!(after.len(), 1, "refreshed, not signed in a second time");
+    assert_ne!(before, after, "the refresh rotated our handle");
+    assert!(
+        snapshot.sessions[0].is_current,
+        "and we still know which is ours"
+    );
+}
+
+#[tokio::test]
+async fn node_auth_a_login_elsewhere_that_replaced_our_refresh_token_means_signing_in_again() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::NodeAuth, DEMO_LOGIN).await.expect("added");
+    // Quirk 1: another device's login replaces the user's one refresh token.
+    w.device(Dialect::NodeAuth, IPHONE, "198.51.100.20").await;
+    w.mock
+        .control()
+        .advance_clock("PT16M")
+        .await
+        .expect("later");
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.iter().filter(|s| s.is_current).count(), 1);
+    assert!(
+        snapshot
+            .sessions
+            .iter()
+            .any(|s| s.device.label == "Safari on iOS"),
+        "the other device is still listed"
+    );
+}
+
+#[tokio::test]
+async fn node_auth_a_revoked_session_whose_token_still_lists_is_noticed() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::NodeAuth, DEMO_LOGIN).await.expect("added");
+    let ours = w.server_side_ids().await;
+    // Revoked elsewhere; our access token still lists for up to 15 minutes (quirk 3), and
+    // the refresh says SESSION_REVOKED: the engine signs in again instead of trusting it.
+    w.mock.control().end_session(&ours[0]).await.expect("ended");
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let now = w.server_side_ids().await;
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, ours, "a new session of ours");
+    assert!(snapshot.sessions[0].is_current);
+}
+
+#[tokio::test]
+async fn node_auth_signs_out_others_one_by_one_sparing_ours() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::NodeAuth, DEMO_LOGIN).await.expect("added");
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        w.device(Dialect::Hectoday, FIREFOX, ip).await;
+    }
+    let ended = w
+        .accounts
+        .revoke_others(&account)
+        .await
+        .expect("others out");
+    assert_eq!(ended.len(), 2);
+    assert_eq!(w.server_side_ids().await.len(), 1);
+    assert!(w.accounts.snapshot(&account).await.expect("lists").sessions[0].is_current);
+}
+
+#[tokio::test]
+async fn node_auth_a_totp_user_is_asked_for_the_authenticator_code() {
+    let w = world(DEMO_TOTP_LOGIN).await;
+    let account = w
+        .add(Dialect::NodeAuth, DEMO_TOTP_LOGIN)
+        .await
+        .expect("added");
+    assert_eq!(w.asked(), 1);
+    assert_eq!(
+        w.accounts
+            .snapshot(&account)
+            .await
+            .expect("lists")
+            .sessions
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn node_auth_a_wrong_password_is_bad_credentials() {
+    let w = world(DEMO_LOGIN).await;
+    let err = w
+        .accounts
+        .add(
+            NewAccount {
+                url: w.mock.api_url(Dialect::NodeAuth).to_string(),
+                dialect: DialectKind::NodeAuth,
+                login: DEMO_LOGIN.into(),
+                label: None,
+            },
+            Secret::new("nope"),
+        )
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::BadCredentials { .. }), "{err:?}");
+}
+
+// --- RTC ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn rtc_lists_location_and_revokes_others_without_ending_ours() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::Rtc, DEMO_LOGIN).await.expect("added");
+    let berlin = warden_mock::store::Location {
+        city: "Berlin".into(),
+        country: "DE".into(),
+        lat: 52.52,
+        lon: 13.4,
+    };
+    w.mock
+        .control()
+        .sign_in_via(
+            Dialect::Rtc,
+            DEMO_LOGIN,
+            IPHONE,
+            "198.51.100.20",
+            Some(berlin),
+        )
+        .await
+        .expect("signs in");
+    w.device(Dialect::Rtc, FIREFOX, "198.51.100.21").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    let phone = snapshot
+        .sessions
+        .iter()
+        .find(|s| s.location.is_some())
+        .expect("the phone has a place");
+    assert_eq!(phone.location.as_deref(), Some("Berlin, DE"));
+    assert_eq!(phone.device.label, "Safari on a phone");
+    let ours = snapshot
+        .sessions
+        .iter()
+        .find(|s| s.is_current)
+        .expect("ours");
+    let expires = ours.expires_at.expect("RTC says when");
+    assert!(
+        expires - chrono::Utc::now() > chrono::Duration::days(29),
+        "remember me"
+    );
+    let err = w
+        .accounts
+        .revoke(&account, &ours.id)
+        .await
+        .expect_err("not ours");
+    assert!(matches!(err, Error::Refused(_)), "{err:?}");
+    let ended = w
+        .accounts
+        .revoke_others(&account)
+        .await
+        .expect("others out");
+    assert_eq!(ended.len(), 2);
+    assert_eq!(
+        w.server_side_ids().await.len(),
+        1,
+        "ours survived (no logout-all)"
+    );
+}
+
+#[tokio::test]
+async fn rtc_a_totp_user_is_asked_for_a_code_once() {
+    let w = world(DEMO_TOTP_LOGIN).await;
+    let account = w.add(Dialect::Rtc, DEMO_TOTP_LOGIN).await.expect("added");
+    assert_eq!(w.asked(), 1);
+    w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(w.asked(), 1, "the session is reused, no new code");
+}
