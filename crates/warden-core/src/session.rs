@@ -75,6 +75,37 @@ pub struct Session {
     pub is_current: bool,
 }
 
+impl Session {
+    /// What stays the same when a server hands a device a new session id (node-auth on
+    /// every refresh, any server after a restart): the device as the server describes it,
+    /// and its network. Two sessions with one key are one device, as far as alerts go.
+    pub fn device_key(&self) -> String {
+        let device = match (&self.user_agent, self.is_current) {
+            (_, true) => "\u{0}ours",
+            (Some(agent), false) => agent.as_str(),
+            (None, false) => self.device.label.as_str(),
+        };
+        let network = self.ip.as_deref().map(network_of).unwrap_or_default();
+        format!("{device}|{network}")
+    }
+}
+
+/// The network part of an address: /24 for IPv4, /48 for IPv6 (a home or office, not
+/// the one address a router hands out today).
+pub fn network_of(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+        Err(_) => ip.to_owned(),
+    }
+}
+
 /// Every live session of one account, as listed at `fetched_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

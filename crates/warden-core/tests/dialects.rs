@@ -442,3 +442,68 @@ async fn rtc_a_totp_user_is_asked_for_a_code_once() {
     w.accounts.snapshot(&account).await.expect("lists");
     assert_eq!(w.asked(), 1, "the session is reused, no new code");
 }
+
+// --- node-auth refresh storm ------------------------------------------------------------------
+
+#[tokio::test]
+async fn node_auth_a_hundred_refreshes_raise_no_alert() {
+    use std::time::Duration;
+    use warden_core::Event;
+    use warden_core::watch::{WatchSettings, Watcher};
+
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::NodeAuth, DEMO_LOGIN).await.expect("added");
+    let mut devices = Vec::new();
+    for (agent, ip) in [(IPHONE, "198.51.100.21"), (FIREFOX, "198.51.100.22")] {
+        devices.push(w.device(Dialect::NodeAuth, agent, ip).await);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = Watcher::new(
+        Arc::clone(&w.accounts),
+        Arc::new(tx),
+        WatchSettings {
+            interval: Duration::from_millis(20),
+            ..WatchSettings::default()
+        },
+        tokio::runtime::Handle::current(),
+    );
+    watcher.watch(account.clone());
+    let mut news = Vec::new();
+    for round in 0..100 {
+        let which = round % devices.len();
+        devices[which] = w
+            .mock
+            .control()
+            .refresh_device(&devices[which])
+            .await
+            .expect("the device refreshes");
+        // Wait until the watcher has seen this refresh: a listing of three sessions in
+        // which the refreshed device's handle is new.
+        let seen = w.server_side_ids().await;
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match rx.recv().await.expect("watching") {
+                    Event::Refreshed { snapshot }
+                        if snapshot.sessions.len() == 3
+                            && snapshot
+                                .sessions
+                                .iter()
+                                .all(|s| seen.contains(&s.server_id.expose().to_owned())) =>
+                    {
+                        return;
+                    }
+                    Event::Refreshed { .. } => {}
+                    other => news.push(other),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: the watcher never saw the refresh"));
+    }
+    assert!(
+        news.is_empty(),
+        "refreshes raised {} events, the first: {:?}",
+        news.len(),
+        news.first()
+    );
+}
