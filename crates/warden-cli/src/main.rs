@@ -49,10 +49,11 @@ enum AccountsCommand {
         /// The service's base URL, e.g. http://127.0.0.1:8787/hectoday
         #[arg(long)]
         url: String,
-        /// Which session API the service speaks.
-        #[arg(long, value_parser = parse_dialect)]
-        dialect: DialectKind,
-        /// The email or username you sign in with.
+        /// Which session API the service speaks: secureauth, node-auth, hectoday, rtc, or
+        /// auto to find out by asking the server.
+        #[arg(long, value_parser = parse_dialect, default_value = "auto")]
+        dialect: Option<DialectKind>,
+        /// The email or username you sign in with (SecureAuth: the phone number).
         #[arg(long)]
         login: String,
         /// A name for the account (default: login@host).
@@ -87,8 +88,12 @@ struct RevokeArgs {
     account: Option<String>,
 }
 
-fn parse_dialect(s: &str) -> Result<DialectKind, String> {
-    s.parse().map_err(|e: Error| e.to_string())
+/// `None` is "auto".
+fn parse_dialect(s: &str) -> Result<Option<DialectKind>, String> {
+    if s == "auto" {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|e: Error| e.to_string())
 }
 
 /// Exit codes scripts can rely on; also listed in README.md.
@@ -146,6 +151,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             label,
             password_stdin,
         }) => {
+            let dialect = match dialect {
+                Some(dialect) => dialect,
+                None => {
+                    let found = accounts.detect_dialect(&url).await?;
+                    eprintln!("warden: {url} speaks {found}");
+                    found
+                }
+            };
             let password = if dialect.uses_password() {
                 read_password(&login, password_stdin)?
             } else {

@@ -109,6 +109,12 @@ impl Accounts {
         Ok(account)
     }
 
+    /// Which API `url` speaks, by probing it without credentials.
+    pub async fn detect_dialect(&self, url: &str) -> Result<dialect::DialectKind> {
+        let base = crate::account::parse_base_url(url)?;
+        dialect::detect(&self.http, &base).await
+    }
+
     pub fn list(&self) -> Result<Vec<Account>> {
         self.ledger.accounts()
     }

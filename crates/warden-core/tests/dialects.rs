@@ -507,3 +507,40 @@ async fn node_auth_a_hundred_refreshes_raise_no_alert() {
         news.first()
     );
 }
+
+// --- auto-detection -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn auto_detection_names_each_api_and_says_when_none_answers() {
+    let w = world(DEMO_LOGIN).await;
+    for (dialect, kind) in [
+        (Dialect::SecureAuth, DialectKind::SecureAuth),
+        (Dialect::NodeAuth, DialectKind::NodeAuth),
+        (Dialect::Hectoday, DialectKind::Hectoday),
+        (Dialect::Rtc, DialectKind::Rtc),
+    ] {
+        let url = w.mock.api_url(dialect).to_string();
+        assert_eq!(
+            w.accounts.detect_dialect(&url).await.expect("detected"),
+            kind,
+            "{url}"
+        );
+    }
+    let nothing = w
+        .accounts
+        .detect_dialect(w.mock.url().as_str())
+        .await
+        .expect_err("the root speaks no API");
+    assert!(matches!(nothing, Error::InvalidInput(_)), "{nothing:?}");
+    assert!(nothing.to_string().contains("--dialect"), "{nothing}");
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        listener.local_addr().expect("addr")
+    };
+    let err = w
+        .accounts
+        .detect_dialect(&format!("http://{dead}/"))
+        .await
+        .expect_err("nothing listens");
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+}

@@ -2,6 +2,7 @@
 //! converts them into the domain model at the boundary; its status codes map to `Error`s
 //! per API, never by a guess shared between APIs.
 
+mod detect;
 pub mod hectoday;
 pub mod node_auth;
 pub mod rtc;
@@ -11,6 +12,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+pub use detect::detect;
 
 use crate::account::AccountId;
 use crate::error::{Error, Result};
