@@ -63,13 +63,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("me/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
     match response.status {
-        StatusCode::OK => {
-            let wire: Vec<WireSession> = response.json()?;
-            Ok(wire
-                .into_iter()
-                .map(|w| into_session(ctx.account, w))
-                .collect::<Result<_>>()?)
-        }
+        StatusCode::OK => Ok(parse_list(ctx.account, &response.body)?),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
@@ -105,6 +99,13 @@ pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), C
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
+}
+
+/// A listing's body, into the domain model.
+pub(crate) fn parse_list(account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
+    let wire: Vec<WireSession> =
+        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    wire.into_iter().map(|w| into_session(account, w)).collect()
 }
 
 fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {

@@ -213,3 +213,68 @@ pub(crate) async fn revoke_others(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// Any JSON value, nested a few levels, with the field names the parsers look for
+    /// showing up often enough to reach past the envelope.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+            "(19|20|99)[0-9]{2}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(Z|\\.000Z)?"
+                .prop_map(Value::String),
+        ];
+        let key = prop_oneof![
+            Just("sessions".to_owned()),
+            Just("id".to_owned()),
+            Just("sessionHandle".to_owned()),
+            Just("createdAt".to_owned()),
+            Just("lastActiveAt".to_owned()),
+            Just("lastActivity".to_owned()),
+            Just("expiresAt".to_owned()),
+            Just("isCurrent".to_owned()),
+            Just("isActive".to_owned()),
+            Just("ip".to_owned()),
+            Just("userAgent".to_owned()),
+            ".{0,6}",
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(key.clone(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn parse_all(body: &[u8]) {
+        let account = AccountId::from_stored("acc".into());
+        let _ = hectoday::parse_list(&account, body);
+        let _ = secureauth::parse_list(&account, body, chrono::Utc::now());
+        let _ = node_auth::parse_list(&account, body, Some("x"));
+        let _ = rtc::parse_list(&account, body);
+    }
+
+    proptest! {
+        #[test]
+        fn any_json_into_any_dialect_is_an_answer_never_a_panic(value in json()) {
+            parse_all(&serde_json::to_vec(&value).unwrap_or_default());
+        }
+
+        #[test]
+        fn any_bytes_into_any_dialect_is_an_answer_never_a_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..256)
+        ) {
+            parse_all(&bytes);
+        }
+    }
+}

@@ -201,26 +201,13 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let response = http::send(bearer(ctx.http.get(ctx.endpoint("auth/sessions")?), &pair)).await?;
     match response.status {
         StatusCode::OK => {
-            let listing: Listing = response.json()?;
-            let sid = pair.sid();
+            let sessions = parse_list(ctx.account, &response.body, pair.sid().as_deref())?;
             // A revoked session's access token still lists (quirk 3): ours missing from
             // the list means it is gone.
-            if sid.is_none()
-                || !listing
-                    .sessions
-                    .iter()
-                    .any(|s| Some(&s.session_handle) == sid.as_ref())
-            {
+            if !sessions.iter().any(|s| s.is_current) {
                 return Err(CallError::Expired);
             }
-            Ok(listing
-                .sessions
-                .into_iter()
-                .map(|w| {
-                    let current = Some(&w.session_handle) == sid.as_ref();
-                    into_session(ctx.account, w, current)
-                })
-                .collect())
+            Ok(sessions)
         }
         // No token, or an expired or bad one.
         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(CallError::Expired),
@@ -248,6 +235,24 @@ pub(crate) async fn revoke(
         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
+}
+
+/// A listing's body, into the domain model; `sid` (from our access token) marks ours.
+pub(crate) fn parse_list(
+    account: &AccountId,
+    body: &[u8],
+    sid: Option<&str>,
+) -> Result<Vec<Session>> {
+    let listing: Listing =
+        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    Ok(listing
+        .sessions
+        .into_iter()
+        .map(|w| {
+            let current = Some(w.session_handle.as_str()) == sid;
+            into_session(account, w, current)
+        })
+        .collect())
 }
 
 fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Session {

@@ -124,15 +124,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("api/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
     match response.status {
-        StatusCode::OK => {
-            let listing: Listing = response.json()?;
-            Ok(listing
-                .sessions
-                .into_iter()
-                .filter(|w| w.is_active)
-                .map(|w| into_session(ctx.account, w))
-                .collect())
-        }
+        StatusCode::OK => Ok(parse_list(ctx.account, &response.body)?),
         // "Session expired", "Session revoked", "Invalid session": ours is gone.
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
@@ -158,6 +150,18 @@ pub(crate) async fn revoke(
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
+}
+
+/// A listing's body, into the domain model (inactive sessions left out).
+pub(crate) fn parse_list(account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
+    let listing: Listing =
+        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    Ok(listing
+        .sessions
+        .into_iter()
+        .filter(|w| w.is_active)
+        .map(|w| into_session(account, w))
+        .collect())
 }
 
 fn into_session(account: &AccountId, wire: WireSession) -> Session {

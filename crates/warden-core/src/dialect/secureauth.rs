@@ -145,18 +145,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("api/auth/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
     match response.status {
-        StatusCode::OK => {
-            let wire: Vec<WireSession> = response.json()?;
-            let now = Utc::now();
-            Ok(wire
-                .into_iter()
-                .filter(|w| !w.revoked)
-                .map(|w| into_session(ctx.account, w))
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .filter(|s| s.is_current || s.last_active_at.is_none_or(|t| now - t < DEAD_AFTER))
-                .collect())
-        }
+        StatusCode::OK => Ok(parse_list(ctx.account, &response.body, Utc::now())?),
         _ if ours_is_gone(&response) => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
@@ -197,6 +186,25 @@ pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), C
         _ if ours_is_gone(&response) => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
+}
+
+/// A listing's body, into the domain model: revoked sessions and those idle past the JWT's
+/// lifetime at `now` left out.
+pub(crate) fn parse_list(
+    account: &AccountId,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>> {
+    let wire: Vec<WireSession> =
+        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    Ok(wire
+        .into_iter()
+        .filter(|w| !w.revoked)
+        .map(|w| into_session(account, w))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|s| s.is_current || s.last_active_at.is_none_or(|t| now - t < DEAD_AFTER))
+        .collect())
 }
 
 fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
