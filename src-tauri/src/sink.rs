@@ -65,7 +65,9 @@ impl EventSink for AppSink {
                 }),
             ),
             Event::Recovered { account } => self.views.set_stale(account, None),
-            Event::SessionAppeared { .. } | Event::SessionEnded { .. } => {}
+            Event::SessionAppeared { .. }
+            | Event::Suspicious { .. }
+            | Event::SessionEnded { .. } => {}
         }
         self.publish(&event);
     }

@@ -14,6 +14,7 @@ use crate::home::Home;
 use crate::http;
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
+use crate::rules::Detector;
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
@@ -32,6 +33,7 @@ pub struct Accounts {
     revoked_here: Mutex<HashSet<SessionId>>,
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
+    detector: Detector,
 }
 
 impl Accounts {
@@ -49,7 +51,13 @@ impl Accounts {
             tokens: Mutex::new(HashMap::new()),
             revoked_here: Mutex::new(HashSet::new()),
             prompt: Mutex::new(Arc::new(NoPrompt)),
+            detector: Detector::default(),
         })
+    }
+
+    /// The detection rules and what they learned of each account.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
     }
 
     /// Who to ask for one-time codes from now on (by default nobody: a sign-in that needs a

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::account::AccountId;
+use crate::rules::Finding;
 use crate::session::{Session, Snapshot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,7 +23,17 @@ pub enum Event {
     /// A session that was not in the previous snapshot. Never raised by the first poll of
     /// an account, which only seeds the baseline.
     #[serde(rename_all = "camelCase")]
-    SessionAppeared { session: Session },
+    SessionAppeared {
+        session: Session,
+        /// Why it looks wrong, worst first; empty for a sign-in nothing is odd about.
+        findings: Vec<Finding>,
+    },
+    /// A known session that now looks wrong (it moved network or place).
+    #[serde(rename_all = "camelCase")]
+    Suspicious {
+        session: Session,
+        findings: Vec<Finding>,
+    },
     #[serde(rename_all = "camelCase")]
     SessionEnded { session: Session, how: EndReason },
     /// The list changed in any way (new, ended, activity): the new list, for views to follow.
@@ -42,9 +53,9 @@ pub enum Event {
 impl Event {
     pub fn account(&self) -> &AccountId {
         match self {
-            Event::SessionAppeared { session } | Event::SessionEnded { session, .. } => {
-                &session.account
-            }
+            Event::SessionAppeared { session, .. }
+            | Event::Suspicious { session, .. }
+            | Event::SessionEnded { session, .. } => &session.account,
             Event::Refreshed { snapshot } => &snapshot.account,
             Event::Stale { account, .. } | Event::Recovered { account } => account,
         }

@@ -16,6 +16,7 @@ mod http;
 pub mod ledger;
 pub mod notice;
 pub mod prompt;
+pub mod rules;
 pub mod secret;
 pub mod session;
 pub mod watch;

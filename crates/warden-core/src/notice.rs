@@ -2,6 +2,8 @@
 //! desktop notifier that shows it.
 
 use crate::event::Event;
+use crate::rules::{Finding, Severity};
+use crate::session::Session;
 
 /// A notification's text. No secret ever goes in here: only labels, devices and addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,19 +16,41 @@ impl Notice {
     /// The notice for an event worth interrupting the user for, if it is one.
     pub fn for_event(event: &Event, account_label: &str) -> Option<Notice> {
         match event {
-            Event::SessionAppeared { session } => {
-                let mut body = session.device.label.clone();
-                if let Some(ip) = &session.ip {
-                    body.push_str(&format!(", {ip}"));
-                }
+            Event::SessionAppeared { session, findings } => {
+                let summary = if findings.iter().any(|f| f.severity >= Severity::Warning) {
+                    format!("Suspicious sign-in on {account_label}")
+                } else {
+                    format!("New sign-in on {account_label}")
+                };
                 Some(Notice {
-                    summary: format!("New sign-in on {account_label}"),
-                    body: format!("{body}. Not you? Revoke it in Session Warden."),
+                    summary,
+                    body: body(session, findings),
                 })
             }
+            Event::Suspicious { session, findings } => Some(Notice {
+                summary: format!("Suspicious activity on {account_label}"),
+                body: body(session, findings),
+            }),
             _ => None,
         }
     }
+}
+
+/// "Firefox on Linux, 203.0.113.7 (São Paulo, BR)", then why it looks wrong, then what to do.
+fn body(session: &Session, findings: &[Finding]) -> String {
+    let mut text = session.device.label.clone();
+    if let Some(ip) = &session.ip {
+        text.push_str(&format!(", {ip}"));
+    }
+    if let Some(place) = &session.location {
+        text.push_str(&format!(" ({place})"));
+    }
+    text.push('.');
+    for finding in findings.iter().filter(|f| f.severity >= Severity::Warning) {
+        text.push_str(&format!("\n• {}", finding.reason));
+    }
+    text.push_str("\nNot you? Revoke it in Session Warden.");
+    text
 }
 
 /// Shows notices to the user. Calls may block on D-Bus: call off the async runtime.

@@ -168,14 +168,17 @@ fn report(
     previous: Option<&Snapshot>,
     current: &Snapshot,
 ) {
+    let detector = accounts.detector();
     let Some(previous) = previous else {
         // First sight of the account: the baseline. Nothing in it is news.
+        detector.baseline(current);
         sink.emit(Event::Refreshed {
             snapshot: current.clone(),
         });
         return;
     };
     let changes = diff(previous, current);
+    let now = current.fetched_at;
     for session in changes.ended {
         let how = if accounts.take_revoked_here(&session.id) {
             EndReason::RevokedHere
@@ -188,11 +191,32 @@ fn report(
         });
     }
     // Our own session appears whenever we sign in again: that is not news either.
-    for session in changes.appeared.into_iter().filter(|s| !s.is_current) {
+    for &session in changes.appeared.iter().filter(|s| !s.is_current) {
         sink.emit(Event::SessionAppeared {
             session: session.clone(),
+            findings: detector.appeared(session, current, now),
         });
     }
+    // A known session seen from another network or place may be a copied token.
+    for session in current.sessions.iter().filter(|s| !s.is_current) {
+        let before = previous.get(&session.id).or_else(|| {
+            changes
+                .renamed
+                .iter()
+                .find(|(_, after)| after.id == session.id)
+                .map(|(b, _)| *b)
+        });
+        if let Some(before) = before {
+            let findings = detector.seen_again(before, session, current, now);
+            if !findings.is_empty() {
+                sink.emit(Event::Suspicious {
+                    session: session.clone(),
+                    findings,
+                });
+            }
+        }
+    }
+    detector.learn(current, &changes.appeared);
     if changes.any {
         sink.emit(Event::Refreshed {
             snapshot: current.clone(),

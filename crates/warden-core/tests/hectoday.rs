@@ -277,7 +277,7 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
 
     w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     let appeared = next_event(&mut rx, |e| !matches!(e, Event::Refreshed { .. })).await;
-    let Event::SessionAppeared { session } = appeared else {
+    let Event::SessionAppeared { session, .. } = appeared else {
         panic!("the first news after the baseline is the new device, got {appeared:?}");
     };
     assert_eq!(session.device.label, "Firefox on Linux");

@@ -1,0 +1,134 @@
+//! Places: the servers that say where a sign-in came from give a "City, CC" string (RTC),
+//! never coordinates, so a small gazetteer of the world's larger cities gives distances for
+//! the impossible-travel rule. An unknown city means no distance, never a guess.
+
+/// (city, country code, latitude, longitude).
+const CITIES: &[(&str, &str, f64, f64)] = &[
+    ("Amsterdam", "NL", 52.37, 4.90),
+    ("Ashburn", "US", 39.04, -77.49),
+    ("Athens", "GR", 37.98, 23.73),
+    ("Atlanta", "US", 33.75, -84.39),
+    ("Bangalore", "IN", 12.97, 77.59),
+    ("Bangkok", "TH", 13.76, 100.50),
+    ("Barcelona", "ES", 41.39, 2.17),
+    ("Beijing", "CN", 39.90, 116.41),
+    ("Berlin", "DE", 52.52, 13.405),
+    ("Bogotá", "CO", 4.71, -74.07),
+    ("Boston", "US", 42.36, -71.06),
+    ("Brussels", "BE", 50.85, 4.35),
+    ("Bucharest", "RO", 44.43, 26.10),
+    ("Budapest", "HU", 47.50, 19.04),
+    ("Buenos Aires", "AR", -34.60, -58.38),
+    ("Cairo", "EG", 30.04, 31.24),
+    ("Cape Town", "ZA", -33.92, 18.42),
+    ("Chicago", "US", 41.88, -87.63),
+    ("Copenhagen", "DK", 55.68, 12.57),
+    ("Dallas", "US", 32.78, -96.80),
+    ("Delhi", "IN", 28.70, 77.10),
+    ("Dubai", "AE", 25.20, 55.27),
+    ("Dublin", "IE", 53.35, -6.26),
+    ("Frankfurt", "DE", 50.11, 8.68),
+    ("Hamburg", "DE", 53.55, 9.99),
+    ("Helsinki", "FI", 60.17, 24.94),
+    ("Hong Kong", "HK", 22.32, 114.17),
+    ("Istanbul", "TR", 41.01, 28.98),
+    ("Jakarta", "ID", -6.21, 106.85),
+    ("Johannesburg", "ZA", -26.20, 28.05),
+    ("Kyiv", "UA", 50.45, 30.52),
+    ("Lagos", "NG", 6.52, 3.38),
+    ("Lisbon", "PT", 38.72, -9.14),
+    ("London", "GB", 51.51, -0.13),
+    ("Los Angeles", "US", 34.05, -118.24),
+    ("Madrid", "ES", 40.42, -3.70),
+    ("Manila", "PH", 14.60, 120.98),
+    ("Melbourne", "AU", -37.81, 144.96),
+    ("Mexico City", "MX", 19.43, -99.13),
+    ("Miami", "US", 25.76, -80.19),
+    ("Milan", "IT", 45.46, 9.19),
+    ("Montreal", "CA", 45.50, -73.57),
+    ("Moscow", "RU", 55.76, 37.62),
+    ("Mumbai", "IN", 19.08, 72.88),
+    ("Munich", "DE", 48.14, 11.58),
+    ("Nairobi", "KE", -1.29, 36.82),
+    ("New York", "US", 40.71, -74.01),
+    ("Osaka", "JP", 34.69, 135.50),
+    ("Oslo", "NO", 59.91, 10.75),
+    ("Paris", "FR", 48.86, 2.35),
+    ("Potsdam", "DE", 52.39, 13.06),
+    ("Prague", "CZ", 50.08, 14.44),
+    ("Rome", "IT", 41.90, 12.50),
+    ("Roubaix", "FR", 50.69, 3.17),
+    ("San Francisco", "US", 37.77, -122.42),
+    ("Santiago", "CL", -33.45, -70.67),
+    ("São Paulo", "BR", -23.55, -46.63),
+    ("Seattle", "US", 47.61, -122.33),
+    ("Seoul", "KR", 37.57, 126.98),
+    ("Shanghai", "CN", 31.23, 121.47),
+    ("Singapore", "SG", 1.35, 103.82),
+    ("Stockholm", "SE", 59.33, 18.07),
+    ("Sydney", "AU", -33.87, 151.21),
+    ("Taipei", "TW", 25.03, 121.57),
+    ("Tokyo", "JP", 35.68, 139.69),
+    ("Toronto", "CA", 43.65, -79.38),
+    ("Vancouver", "CA", 49.28, -123.12),
+    ("Vienna", "AT", 48.21, 16.37),
+    ("Warsaw", "PL", 52.23, 21.01),
+    ("Zurich", "CH", 47.38, 8.54),
+];
+
+/// A "City, CC" location, split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub city: String,
+    pub country: String,
+}
+
+impl Place {
+    pub fn parse(text: &str) -> Option<Place> {
+        let (city, country) = text.rsplit_once(',')?;
+        let (city, country) = (city.trim(), country.trim());
+        (!city.is_empty() && country.len() == 2).then(|| Place {
+            city: city.to_owned(),
+            country: country.to_ascii_uppercase(),
+        })
+    }
+
+    pub fn coordinates(&self) -> Option<(f64, f64)> {
+        CITIES
+            .iter()
+            .find(|(city, country, _, _)| {
+                city.eq_ignore_ascii_case(&self.city) && *country == self.country
+            })
+            .map(|&(_, _, lat, lon)| (lat, lon))
+    }
+}
+
+/// Great-circle distance in kilometres.
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH_RADIUS_KM: f64 = 6371.0;
+    let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
+    let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn berlin_to_sydney_is_about_16000_km() {
+        let berlin = Place::parse("Berlin, DE").and_then(|p| p.coordinates());
+        let sydney = Place::parse("Sydney, AU").and_then(|p| p.coordinates());
+        let km = distance_km(berlin.expect("known"), sydney.expect("known"));
+        assert!((15_900.0..16_200.0).contains(&km), "{km}");
+    }
+
+    #[test]
+    fn odd_locations_are_not_places() {
+        assert_eq!(Place::parse("Berlin"), None);
+        assert_eq!(Place::parse(", DE"), None);
+        assert!(Place::parse("Atlantis, XX").is_some_and(|p| p.coordinates().is_none()));
+    }
+}

@@ -1,0 +1,141 @@
+//! Detection rules: each looks at one session against what the account's past says is
+//! normal, and either stays silent or gives a finding with a severity and one line a person
+//! understands. `Detector` keeps that past per account and runs the rules for the watcher.
+
+mod checks;
+mod detector;
+pub mod geo;
+mod profile;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::session::{Session, Snapshot};
+
+pub use checks::{
+    ImpossibleTravel, NewCountry, NewDevice, NewNetwork, OddClient, SharedAddress, TokenHopping,
+    TooManySessions, UnusualHour,
+};
+pub use detector::Detector;
+pub use profile::{Profile, Sighting};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth a line in the history.
+    Notice,
+    /// Worth a notification.
+    Warning,
+    /// Worth a notification even in quiet hours.
+    Alert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    NewDevice,
+    NewNetwork,
+    NewCountry,
+    ImpossibleTravel,
+    TooManySessions,
+    OddClient,
+    UnusualHour,
+    TokenHopping,
+    SharedAddress,
+}
+
+/// Why a session looks wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: RuleId,
+    pub severity: Severity,
+    /// One line, for a person: "A device never seen on this account: curl".
+    pub reason: String,
+}
+
+/// The knobs of the rules, with defaults a person would pick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Thresholds {
+    /// More live sessions than this is worth a warning.
+    pub max_sessions: usize,
+    /// Faster than an airliner, with some slack.
+    pub max_speed_kmh: f64,
+    /// Closer than this is the same area, whatever the time.
+    pub min_travel_km: f64,
+    /// How many sign-ins the account needs before an hour can be called unusual.
+    pub hour_min_history: u32,
+    /// An hour with at most this share of the account's sign-ins is unusual.
+    pub hour_rare_share: f64,
+    /// Countries that are never "new" (ISO codes).
+    pub home_countries: Vec<String>,
+    /// An unfamiliar address on this many of the user's accounts at once is an alert.
+    pub shared_address_accounts: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            max_sessions: 10,
+            max_speed_kmh: 1000.0,
+            min_travel_km: 300.0,
+            hour_min_history: 20,
+            hour_rare_share: 0.02,
+            home_countries: Vec::new(),
+            shared_address_accounts: 2,
+        }
+    }
+}
+
+/// What a rule sees besides the session itself.
+pub struct Context<'a> {
+    pub profile: &'a Profile,
+    /// The account's live sessions now.
+    pub snapshot: &'a Snapshot,
+    /// The same session (same id) as last seen, when it is not new.
+    pub previous: Option<&'a Session>,
+    /// How many *other* accounts saw this session's network, unfamiliar there too, lately.
+    pub elsewhere: usize,
+    pub thresholds: &'a Thresholds,
+    pub now: DateTime<Utc>,
+}
+
+pub trait Rule: Send + Sync {
+    fn id(&self) -> RuleId;
+    fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding>;
+}
+
+/// Every rule, in the order their findings read best.
+pub fn all() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(ImpossibleTravel),
+        Box::new(TokenHopping),
+        Box::new(SharedAddress),
+        Box::new(OddClient),
+        Box::new(NewDevice),
+        Box::new(NewCountry),
+        Box::new(NewNetwork),
+        Box::new(TooManySessions),
+        Box::new(UnusualHour),
+    ]
+}
+
+/// The findings of every rule for `session`, worst first. A device the person trusted
+/// ("It's me") raises nothing, except signs that its token is used by someone else.
+pub fn evaluate(rules: &[Box<dyn Rule>], session: &Session, ctx: &Context<'_>) -> Vec<Finding> {
+    let trusted = ctx.profile.trusts(session);
+    let mut findings: Vec<Finding> = rules
+        .iter()
+        .filter(|rule| {
+            !trusted || matches!(rule.id(), RuleId::TokenHopping | RuleId::ImpossibleTravel)
+        })
+        .filter_map(|rule| rule.check(session, ctx))
+        .collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings
+}
+
+/// The worst severity among findings.
+pub fn worst(findings: &[Finding]) -> Option<Severity> {
+    findings.iter().map(|f| f.severity).max()
+}
