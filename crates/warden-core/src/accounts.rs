@@ -10,11 +10,13 @@ use crate::clock::Clock;
 use crate::credential::{CredentialStore, SecretKind};
 use crate::dialect::{self, CallError, Ctx};
 use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::history::{HistoryEntry, SeenSession};
 use crate::home::Home;
 use crate::http;
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
-use crate::rules::Detector;
+use crate::rules::{Detector, device_of};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
@@ -43,15 +45,22 @@ impl Accounts {
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
         home.ensure()?;
+        let ledger = Ledger::open(&home.ledger_path())?;
+        let detector = Detector::default();
+        for account in ledger.accounts()? {
+            for device in ledger.trusted(&account.id)? {
+                detector.trust_device(&account.id, device);
+            }
+        }
         Ok(Self {
-            ledger: Ledger::open(&home.ledger_path())?,
+            ledger,
             credentials,
             clock,
             http: http::client(),
             tokens: Mutex::new(HashMap::new()),
             revoked_here: Mutex::new(HashSet::new()),
             prompt: Mutex::new(Arc::new(NoPrompt)),
-            detector: Detector::default(),
+            detector,
         })
     }
 
@@ -171,11 +180,56 @@ impl Accounts {
                 dialect::list(account.dialect, &self.ctx(account), &token).await
             })
             .await?;
+        let mut sessions = sessions;
+        for session in &mut sessions {
+            session.label = self.ledger.label(&account.id, &session.id)?;
+        }
         Ok(Snapshot {
             account: account.id.clone(),
             sessions,
             fetched_at: self.clock.now(),
         })
+    }
+
+    /// Keeps an event in the history. The history failing never stops the watching: it is
+    /// logged and the event still reaches the person.
+    pub fn record(&self, event: &Event) {
+        let result = match event {
+            Event::Refreshed { snapshot } => self.ledger.observe(snapshot),
+            other => self.ledger.record(other, self.clock.now()),
+        };
+        if let Err(e) = result {
+            tracing::error!(account = %event.account(), "could not write the history: {e}");
+        }
+    }
+
+    /// The events, oldest first; of one account or of all.
+    pub fn history(&self, account: Option<&Account>) -> Result<Vec<HistoryEntry>> {
+        self.ledger.history(account.map(|a| &a.id))
+    }
+
+    /// Every session ever seen on the account, with how each ended.
+    pub fn seen_sessions(&self, account: &Account) -> Result<Vec<SeenSession>> {
+        self.ledger.seen_sessions(&account.id)
+    }
+
+    /// "It's me": the session's device is the person's. Kept in the ledger, so it holds
+    /// across restarts; returns the session trusted.
+    pub async fn trust(&self, account: &Account, id: &SessionId) -> Result<Session> {
+        let snapshot = self.snapshot(account).await?;
+        let session = snapshot
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        self.ledger
+            .trust(&account.id, &device_of(&session), self.clock.now())?;
+        self.detector.trust(&account.id, &session);
+        Ok(session)
+    }
+
+    /// Names a session ("Mum's iPad"); an empty name removes it.
+    pub fn set_label(&self, account: &Account, id: &SessionId, label: &str) -> Result<()> {
+        self.ledger.set_label(&account.id, id, label)
     }
 
     /// Ends one session, then lists again to check it is really gone.

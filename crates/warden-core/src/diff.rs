@@ -60,6 +60,7 @@ mod tests {
             user_agent: Some(agent.into()),
             ip: Some(ip.into()),
             location: None,
+            label: None,
             created_at: None,
             last_active_at: None,
             expires_at: None,

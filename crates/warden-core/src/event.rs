@@ -13,6 +13,8 @@ use crate::session::{Session, Snapshot};
 pub enum EndReason {
     /// Revoked from Session Warden, and checked gone.
     RevokedHere,
+    /// Gone from the server's list at or after the expiry it had announced.
+    Expired,
     /// Gone from the server's list without us doing it.
     Vanished,
 }

@@ -1,5 +1,5 @@
 //! The ledger: Session Warden's own SQLite database (WAL). It holds the accounts (never a
-//! secret) and will hold the history no service keeps.
+//! secret) and, in `history`, the history no service keeps.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,16 +11,61 @@ use rusqlite_migration::{M, Migrations};
 use crate::account::{Account, AccountId};
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE accounts (
-        id        TEXT PRIMARY KEY,
-        label     TEXT NOT NULL UNIQUE,
-        base_url  TEXT NOT NULL,
-        dialect   TEXT NOT NULL,
-        login     TEXT NOT NULL,
-        added_at  TEXT NOT NULL
-    ) STRICT;",
-)];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE accounts (
+            id        TEXT PRIMARY KEY,
+            label     TEXT NOT NULL UNIQUE,
+            base_url  TEXT NOT NULL,
+            dialect   TEXT NOT NULL,
+            login     TEXT NOT NULL,
+            added_at  TEXT NOT NULL
+        ) STRICT;",
+    ),
+    // The history no service keeps. No foreign keys to accounts: removing an account must
+    // not erase what happened on it.
+    M::up(
+        "CREATE TABLE sessions (
+            account      TEXT NOT NULL,
+            id           TEXT NOT NULL,
+            device       TEXT NOT NULL,
+            user_agent   TEXT,
+            ip           TEXT,
+            location     TEXT,
+            created_at   TEXT,
+            first_seen   TEXT NOT NULL,
+            last_seen    TEXT NOT NULL,
+            last_active  TEXT,
+            ended_at     TEXT,
+            ended_how    TEXT,
+            PRIMARY KEY (account, id)
+        ) STRICT;
+        CREATE TABLE events (
+            seq       INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            account   TEXT NOT NULL,
+            kind      TEXT NOT NULL,
+            session   TEXT,
+            device    TEXT,
+            ip        TEXT,
+            severity  TEXT,
+            detail    TEXT NOT NULL DEFAULT ''
+        ) STRICT;
+        CREATE INDEX events_by_account ON events (account, seq);
+        CREATE TABLE trusted (
+            account  TEXT NOT NULL,
+            device   TEXT NOT NULL,
+            since    TEXT NOT NULL,
+            PRIMARY KEY (account, device)
+        ) STRICT;
+        CREATE TABLE labels (
+            account  TEXT NOT NULL,
+            session  TEXT NOT NULL,
+            label    TEXT NOT NULL,
+            PRIMARY KEY (account, session)
+        ) STRICT;",
+    ),
+];
 
 pub struct Ledger {
     conn: Mutex<Connection>,
@@ -42,9 +87,15 @@ impl Ledger {
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // Every statement is atomic in SQLite: a panic elsewhere leaves nothing half-done.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connection, for tests that look at the database itself (integrity checks).
+    #[doc(hidden)]
+    pub fn conn_for_tests(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn()
     }
 
     pub fn insert_account(&self, account: &Account) -> Result<()> {

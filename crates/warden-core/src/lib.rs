@@ -11,6 +11,7 @@ pub mod dialect;
 pub mod diff;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod home;
 mod http;
 pub mod ledger;

@@ -68,6 +68,8 @@ pub struct Session {
     pub ip: Option<String>,
     /// Where the server places it ("Berlin, DE"), when it says.
     pub location: Option<String>,
+    /// The person's own name for it ("Mum's iPad"), kept in the ledger.
+    pub label: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub last_active_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -155,6 +157,7 @@ mod tests {
             user_agent: None,
             ip: Some("203.0.113.7".into()),
             location: None,
+            label: None,
             created_at: None,
             last_active_at: None,
             expires_at: None,

@@ -137,22 +137,30 @@ async fn run(
             Ok(snapshot) => {
                 failures = 0;
                 if stale_since.take().is_some() {
-                    sink.emit(Event::Recovered {
+                    let event = Event::Recovered {
                         account: account.id.clone(),
-                    });
+                    };
+                    accounts.record(&event);
+                    sink.emit(event);
                 }
                 report(&accounts, sink.as_ref(), previous.as_ref(), &snapshot);
                 previous = Some(snapshot);
             }
             Err(error) => {
                 failures = failures.saturating_add(1);
+                let first = stale_since.is_none();
                 let since = *stale_since.get_or_insert_with(|| accounts.clock().now());
                 tracing::warn!(account = %account.id, "poll failed: {error}");
-                sink.emit(Event::Stale {
+                let event = Event::Stale {
                     account: account.id.clone(),
                     since,
                     error: error.to_string(),
-                });
+                };
+                // The history keeps when it went stale, not every failed retry.
+                if first {
+                    accounts.record(&event);
+                }
+                sink.emit(event);
             }
         }
         tokio::select! {
@@ -164,10 +172,12 @@ async fn run(
 
 fn report(
     accounts: &Accounts,
-    sink: &dyn EventSink,
+    out: &dyn EventSink,
     previous: Option<&Snapshot>,
     current: &Snapshot,
 ) {
+    // Everything reported is kept in the history first.
+    let sink = &Recorded { accounts, out };
     let detector = accounts.detector();
     let Some(previous) = previous else {
         // First sight of the account: the baseline. Nothing in it is news.
@@ -182,6 +192,8 @@ fn report(
     for session in changes.ended {
         let how = if accounts.take_revoked_here(&session.id) {
             EndReason::RevokedHere
+        } else if session.expires_at.is_some_and(|end| end <= now) {
+            EndReason::Expired
         } else {
             EndReason::Vanished
         };
@@ -221,6 +233,19 @@ fn report(
         sink.emit(Event::Refreshed {
             snapshot: current.clone(),
         });
+    }
+}
+
+/// Records each event in the ledger, then passes it on.
+struct Recorded<'a> {
+    accounts: &'a Accounts,
+    out: &'a dyn EventSink,
+}
+
+impl Recorded<'_> {
+    fn emit(&self, event: Event) {
+        self.accounts.record(&event);
+        self.out.emit(event);
     }
 }
 

@@ -31,6 +31,7 @@ fn session(id: &str, agent: Option<&str>, ip: &str, location: Option<&str>) -> S
         user_agent: agent.map(str::to_owned),
         ip: Some(ip.into()),
         location: location.map(str::to_owned),
+        label: None,
         created_at: Some(at(14, 0)),
         last_active_at: Some(at(14, 0)),
         expires_at: None,

@@ -3,8 +3,15 @@
 /// hectoday's `deviceName`: "<browser> on <os>", with "Unknown browser" / "Unknown OS".
 pub fn hectoday_device_name(user_agent: &str) -> String {
     let parsed = woothee::parser::Parser::new().parse(user_agent);
+    // Only browsers get a name: woothee also names crawlers and HTTP libraries.
     let browser = parsed
         .as_ref()
+        .filter(|r| {
+            matches!(
+                r.category,
+                "pc" | "smartphone" | "mobilephone" | "appliance"
+            )
+        })
         .map(|r| r.name)
         .filter(|n| !n.is_empty() && *n != woothee::woothee::VALUE_UNKNOWN)
         .unwrap_or("Unknown browser");
@@ -138,6 +145,7 @@ mod tests {
                 "Chrome on macOS",
             ),
             ("", "Unknown browser on Unknown OS"),
+            ("curl/8.5.0", "Unknown browser on Unknown OS"),
         ];
         for (agent, expected) in cases {
             assert_eq!(hectoday_device_name(agent), expected, "for {agent:?}");

@@ -122,6 +122,7 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         user_agent: None,
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
         location: None,
+        label: None,
         created_at: wire.created_at.as_deref().map(parse_time).transpose()?,
         last_active_at: wire.last_active_at.as_deref().map(parse_time).transpose()?,
         // hectoday lists no expiry; its policy (idle 30 min, absolute 24 h) is the server's.

@@ -270,6 +270,7 @@ fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Sessio
         user_agent: Some(agent).filter(|a| !a.is_empty()),
         ip: wire.ip_address.filter(|ip| !ip.is_empty()),
         location: None,
+        label: None,
         created_at: wire.created_at,
         last_active_at: wire.last_active_at,
         expires_at: wire.expires_at,

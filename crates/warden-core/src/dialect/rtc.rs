@@ -181,6 +181,7 @@ fn into_session(account: &AccountId, wire: WireSession) -> Session {
         user_agent: None,
         ip: wire.ip_address.filter(|ip| !ip.is_empty()),
         location: wire.location.filter(|l| !l.is_empty()),
+        label: None,
         created_at: wire.created_at,
         last_active_at: wire.last_activity,
         expires_at: wire.expires_at,

@@ -230,6 +230,7 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         user_agent: Some(agent).filter(|a| !a.is_empty()),
         ip: wire.ip.filter(|ip| !ip.is_empty()),
         location: None,
+        label: None,
         created_at: millis(wire.created_at)?,
         last_active_at: millis(wire.last_active_at)?,
         expires_at: None,

@@ -150,6 +150,16 @@ impl Detector {
             .trust(session);
     }
 
+    /// A device the person trusted before (from the ledger).
+    pub fn trust_device(&self, account: &AccountId, device: String) {
+        self.state()
+            .profiles
+            .entry(account.clone())
+            .or_default()
+            .trusted
+            .insert(device);
+    }
+
     pub fn forget(&self, account: &AccountId) {
         self.state().profiles.remove(account);
     }

@@ -17,7 +17,7 @@ pub use checks::{
     TooManySessions, UnusualHour,
 };
 pub use detector::Detector;
-pub use profile::{Profile, Sighting};
+pub use profile::{Profile, Sighting, device_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

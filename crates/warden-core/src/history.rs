@@ -1,0 +1,269 @@
+//! The history in the ledger: every session ever seen, with first and last sight and how it
+//! ended; every event with its reasons; trusted devices; the person's own session labels.
+//! Exported as CSV or JSON.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::account::AccountId;
+use crate::error::{Error, Result};
+use crate::event::{EndReason, Event};
+use crate::ledger::Ledger;
+use crate::rules::worst;
+use crate::session::{SessionId, Snapshot};
+
+/// One line of the history, as the timeline and the exports show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub account: String,
+    /// `appeared`, `suspicious`, `ended`, `stale`, `recovered`, `trusted`.
+    pub kind: String,
+    pub session: Option<String>,
+    pub device: Option<String>,
+    pub ip: Option<String>,
+    pub severity: Option<String>,
+    /// The reasons, how it ended, or the error, in words.
+    pub detail: String,
+}
+
+/// A session as the ledger remembers it, live or long gone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeenSession {
+    pub account: String,
+    pub id: String,
+    pub device: String,
+    pub ip: Option<String>,
+    pub location: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub ended_how: Option<String>,
+    pub label: Option<String>,
+}
+
+fn how(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::RevokedHere => "revoked here",
+        EndReason::Expired => "expired",
+        EndReason::Vanished => "vanished",
+    }
+}
+
+fn time(text: String) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+impl Ledger {
+    /// Records a poll: every listed session's last sight, first sight for new ones.
+    pub fn observe(&self, snapshot: &Snapshot) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO sessions (account, id, device, user_agent, ip, location, created_at,
+                                       first_seen, last_seen, last_active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
+                 ON CONFLICT (account, id) DO UPDATE SET
+                     ip = excluded.ip, location = excluded.location,
+                     last_seen = excluded.last_seen, last_active = excluded.last_active",
+            )?;
+            let seen = snapshot.fetched_at.to_rfc3339();
+            for s in &snapshot.sessions {
+                upsert.execute(params![
+                    snapshot.account.as_str(),
+                    s.id.as_str(),
+                    s.device.label,
+                    s.user_agent,
+                    s.ip,
+                    s.location,
+                    s.created_at.map(|t| t.to_rfc3339()),
+                    seen,
+                    s.last_active_at.map(|t| t.to_rfc3339()),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends an event worth keeping (not the `Refreshed` lists: `observe` keeps those).
+    pub fn record(&self, event: &Event, at: DateTime<Utc>) -> Result<()> {
+        let (kind, session, severity, detail) = match event {
+            Event::SessionAppeared { session, findings } => (
+                "appeared",
+                Some(session),
+                worst(findings),
+                reasons(findings),
+            ),
+            Event::Suspicious { session, findings } => (
+                "suspicious",
+                Some(session),
+                worst(findings),
+                reasons(findings),
+            ),
+            Event::SessionEnded {
+                session,
+                how: reason,
+            } => {
+                self.conn().execute(
+                    "UPDATE sessions SET ended_at = ?3, ended_how = ?4
+                     WHERE account = ?1 AND id = ?2 AND ended_at IS NULL",
+                    params![
+                        session.account.as_str(),
+                        session.id.as_str(),
+                        at.to_rfc3339(),
+                        how(*reason)
+                    ],
+                )?;
+                ("ended", Some(session), None, how(*reason).to_owned())
+            }
+            Event::Stale { error, .. } => ("stale", None, None, error.clone()),
+            Event::Recovered { .. } => ("recovered", None, None, String::new()),
+            Event::Refreshed { .. } => return Ok(()),
+        };
+        self.conn().execute(
+            "INSERT INTO events (at, account, kind, session, device, ip, severity, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                at.to_rfc3339(),
+                event.account().as_str(),
+                kind,
+                session.map(|s| s.id.as_str().to_owned()),
+                session.map(|s| s.device.label.clone()),
+                session.and_then(|s| s.ip.clone()),
+                severity.map(|s| format!("{s:?}").to_lowercase()),
+                detail,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The events, oldest first; one account's, or everyone's.
+    pub fn history(&self, account: Option<&AccountId>) -> Result<Vec<HistoryEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, account, kind, session, device, ip, severity, detail FROM events
+             WHERE ?1 IS NULL OR account = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([account.map(AccountId::as_str)], |row| {
+            Ok(HistoryEntry {
+                seq: row.get(0)?,
+                at: time(row.get(1)?)?,
+                account: row.get(2)?,
+                kind: row.get(3)?,
+                session: row.get(4)?,
+                device: row.get(5)?,
+                ip: row.get(6)?,
+                severity: row.get(7)?,
+                detail: row.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every session ever seen on the account, newest first sight first.
+    pub fn seen_sessions(&self, account: &AccountId) -> Result<Vec<SeenSession>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT s.account, s.id, s.device, s.ip, s.location, s.first_seen, s.last_seen,
+                    s.ended_at, s.ended_how, l.label
+             FROM sessions s LEFT JOIN labels l ON l.account = s.account AND l.session = s.id
+             WHERE s.account = ?1 ORDER BY s.first_seen DESC, s.id",
+        )?;
+        let rows = stmt.query_map([account.as_str()], |row| {
+            Ok(SeenSession {
+                account: row.get(0)?,
+                id: row.get(1)?,
+                device: row.get(2)?,
+                ip: row.get(3)?,
+                location: row.get(4)?,
+                first_seen: time(row.get(5)?)?,
+                last_seen: time(row.get(6)?)?,
+                ended_at: row.get::<_, Option<String>>(7)?.map(time).transpose()?,
+                ended_how: row.get(8)?,
+                label: row.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn trust(&self, account: &AccountId, device: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO trusted (account, device, since) VALUES (?1, ?2, ?3)",
+            params![account.as_str(), device, at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    pub fn trusted(&self, account: &AccountId) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT device FROM trusted WHERE account = ?1 ORDER BY since")?;
+        let rows = stmt.query_map([account.as_str()], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The person's own name for a session; an empty label removes it.
+    pub fn set_label(&self, account: &AccountId, session: &SessionId, label: &str) -> Result<()> {
+        let conn = self.conn();
+        if label.trim().is_empty() {
+            conn.execute(
+                "DELETE FROM labels WHERE account = ?1 AND session = ?2",
+                params![account.as_str(), session.as_str()],
+            )?;
+        } else {
+            conn.execute(
+                "INSERT INTO labels (account, session, label) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account, session) DO UPDATE SET label = excluded.label",
+                params![account.as_str(), session.as_str(), label.trim()],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn label(&self, account: &AccountId, session: &SessionId) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT label FROM labels WHERE account = ?1 AND session = ?2",
+                params![account.as_str(), session.as_str()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
+fn reasons(findings: &[crate::rules::Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| f.reason.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The history as CSV, one event per row, with a header.
+pub fn to_csv(entries: &[HistoryEntry]) -> Result<String> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for entry in entries {
+        out.serialize(entry)
+            .map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))
+}
+
+/// The history as a JSON array.
+pub fn to_json(entries: &[HistoryEntry]) -> Result<String> {
+    serde_json::to_string_pretty(entries).map_err(|e| Error::Ledger(e.to_string()))
+}

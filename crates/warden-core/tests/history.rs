@@ -1,0 +1,259 @@
+//! The ledger's history: what the watcher saw, kept and exported; trust kept across a
+//! restart; and nothing committed lost when the process is killed mid-write.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use warden_core::history::{to_csv, to_json};
+use warden_core::ledger::Ledger;
+use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::{
+    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Secret, SystemClock,
+};
+use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+fn open(home: &std::path::Path, store: &Arc<MemoryStore>) -> Arc<Accounts> {
+    Arc::new(Accounts::open(&Home::at(home), store.clone(), Arc::new(SystemClock)).expect("opens"))
+}
+
+async fn add(accounts: &Accounts, mock: &warden_mock::MockServer) -> Account {
+    accounts
+        .add(
+            NewAccount {
+                url: mock.hectoday_url().to_string(),
+                dialect: DialectKind::Hectoday,
+                login: DEMO_LOGIN.into(),
+                label: Some("demo".into()),
+            },
+            Secret::new(DEMO_PASSWORD),
+        )
+        .await
+        .expect("added")
+}
+
+fn watch(accounts: &Arc<Accounts>, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let watcher = Watcher::new(
+        Arc::clone(accounts),
+        Arc::new(tx),
+        WatchSettings {
+            interval: Duration::from_millis(50),
+            ..WatchSettings::default()
+        },
+        tokio::runtime::Handle::current(),
+    );
+    watcher.watch(account.clone());
+    (watcher, rx)
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<Event>, want: impl Fn(&Event) -> bool) -> Event {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = rx.recv().await.expect("watching");
+            if want(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the event arrives within 10 s")
+}
+
+#[tokio::test]
+async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them() {
+    let mock = warden_mock::spawn().await.expect("mock");
+    let home = tempfile::tempdir().expect("home");
+    let store = Arc::new(MemoryStore::default());
+    let accounts = open(home.path(), &store);
+    let account = add(&accounts, &mock).await;
+    let (watcher, mut rx) = watch(&accounts, &account);
+    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+
+    let control = mock.control();
+    let stranger = control
+        .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "203.0.113.9")
+        .await
+        .expect("signs in");
+    let Event::SessionAppeared { session, .. } =
+        next(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await
+    else {
+        unreachable!()
+    };
+    accounts
+        .revoke(&account, &session.id)
+        .await
+        .expect("revoked");
+    watcher.poll_now(&account.id);
+    next(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
+    let laptop = control
+        .sign_in_device(DEMO_LOGIN, FIREFOX, "198.51.100.4")
+        .await
+        .expect("signs in");
+    next(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await;
+    control
+        .end_session(&laptop)
+        .await
+        .expect("ended by the service");
+    next(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
+    drop(watcher);
+    assert_ne!(stranger, laptop);
+
+    let history = accounts.history(Some(&account)).expect("history");
+    let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(kinds, ["appeared", "ended", "appeared", "ended"]);
+    assert_eq!(history[1].detail, "revoked here");
+    assert_eq!(history[3].detail, "vanished");
+    assert!(
+        history[0]
+            .detail
+            .contains("A device never seen on this account"),
+        "{}",
+        history[0].detail
+    );
+    assert_eq!(history[0].ip.as_deref(), Some("203.0.113.9"));
+
+    let seen = accounts.seen_sessions(&account).expect("sessions");
+    assert_eq!(
+        seen.len(),
+        3,
+        "ours, the stranger and the laptop, ended ones included"
+    );
+    assert_eq!(
+        seen.iter().filter(|s| s.ended_at.is_some()).count(),
+        2,
+        "{seen:?}"
+    );
+
+    let csv = to_csv(&history).expect("csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("seq,at,account,kind,session,device,ip,severity,detail")
+    );
+    assert_eq!(lines.count(), 4);
+    let json: serde_json::Value =
+        serde_json::from_str(&to_json(&history).expect("json")).expect("parses");
+    assert_eq!(json.as_array().map(Vec::len), Some(4));
+    assert_eq!(json[1]["detail"], "revoked here");
+}
+
+#[tokio::test]
+async fn trust_and_labels_hold_across_a_restart() {
+    let mock = warden_mock::spawn().await.expect("mock");
+    let home = tempfile::tempdir().expect("home");
+    let store = Arc::new(MemoryStore::default());
+    let first = open(home.path(), &store);
+    let account = add(&first, &mock).await;
+    mock.control()
+        .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "203.0.113.9")
+        .await
+        .expect("signs in");
+    let snapshot = first.snapshot(&account).await.expect("lists");
+    let curl = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("curl");
+    first.trust(&account, &curl.id).await.expect("trusted");
+    first
+        .set_label(&account, &curl.id, "my backup script")
+        .expect("labelled");
+    drop(first);
+
+    let second = open(home.path(), &store);
+    let snapshot = second.snapshot(&account).await.expect("lists");
+    let curl = snapshot
+        .sessions
+        .iter()
+        .find(|s| !s.is_current)
+        .expect("curl");
+    assert_eq!(curl.label.as_deref(), Some("my backup script"));
+    let (_watcher, mut rx) = watch(&second, &account);
+    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    mock.control()
+        .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "192.0.2.99")
+        .await
+        .expect("signs in again");
+    let Event::SessionAppeared { findings, .. } =
+        next(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(
+        findings.is_empty(),
+        "trusted since before the restart: {findings:?}"
+    );
+}
+
+/// The writer the crash test kills: commits events as fast as it can and prints each
+/// committed sequence number. Does nothing unless run by that test.
+#[test]
+fn ledger_writer_child() {
+    let Ok(path) = std::env::var("WARDEN_CRASH_LEDGER") else {
+        return;
+    };
+    let ledger = Ledger::open(std::path::Path::new(&path)).expect("opens");
+    let account = warden_core::AccountId::from_stored("crash".into());
+    for n in 0u64.. {
+        let event = Event::Stale {
+            account: account.clone(),
+            since: chrono::Utc::now(),
+            error: format!("write {n}"),
+        };
+        ledger.record(&event, chrono::Utc::now()).expect("commits");
+        println!("committed {n}");
+    }
+}
+
+#[test]
+fn a_process_killed_while_writing_loses_nothing_committed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("warden.db");
+    let mut child = Command::new(std::env::current_exe().expect("this test binary"))
+        .args([
+            "--exact",
+            "ledger_writer_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("WARDEN_CRASH_LEDGER", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the writer starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut committed = 0u64;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("utf-8");
+        if let Some(n) = line.strip_prefix("committed ") {
+            committed = n.parse().expect("a number");
+            if committed >= 300 {
+                break;
+            }
+        }
+    }
+    // SIGKILL: no destructor, no flush, mid-transaction if it happens to be in one.
+    child.kill().expect("killed");
+    child.wait().expect("reaped");
+
+    let ledger = Ledger::open(&path).expect("the database opens clean");
+    let integrity: String = ledger
+        .conn_for_tests()
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("checks");
+    assert_eq!(integrity, "ok");
+    let history = ledger.history(None).expect("reads");
+    for n in 0..=committed {
+        let detail = format!("write {n}");
+        assert!(
+            history.iter().any(|h| h.detail == detail),
+            "committed write {n} was lost (history has {})",
+            history.len()
+        );
+    }
+}
