@@ -284,3 +284,185 @@ async fn removing_an_account_deletes_its_keyring_entries_and_signs_out() -> anyh
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_detects_the_api_and_reads_a_totp_code_after_the_password() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    let url = cli
+        .mock
+        .server
+        .api_url(warden_mock::Dialect::NodeAuth)
+        .to_string();
+    let code = cli
+        .mock
+        .server
+        .control()
+        .totp(warden_mock::DEMO_TOTP_LOGIN)
+        .await?
+        .code;
+    let out = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--login",
+            warden_mock::DEMO_TOTP_LOGIN,
+            "--password-stdin",
+        ],
+        &format!("{}\n{code}\n", warden_mock::DEMO_PASSWORD),
+    )?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("speaks node-auth"),
+        "{}",
+        stderr(&out)
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
+    assert_eq!(listed[0]["dialect"], "node-auth");
+
+    let wrong = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--login",
+            warden_mock::DEMO_TOTP_LOGIN,
+            "--label",
+            "again",
+            "--password-stdin",
+        ],
+        &format!("{}\n000000\n", warden_mock::DEMO_PASSWORD),
+    )?;
+    // 000000 is the right code once in a million; then this would pass by luck.
+    if code != "000000" {
+        assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+        assert!(
+            stderr(&wrong).contains("code was not accepted"),
+            "{}",
+            stderr(&wrong)
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_each_sign_in_and_history_exports_it() -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader};
+
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    let mut watch = cli
+        .desktop
+        .command(&cli.binary)
+        .args(["watch", "--json", "--interval", "1"])
+        .env("WARDEN_HOME", &cli.home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = watch
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next_of = |kind: &str| -> anyhow::Result<serde_json::Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = lines_rx.recv_timeout(left)?;
+            let event: serde_json::Value = serde_json::from_str(&line)?;
+            if event["type"] == kind {
+                return Ok(event);
+            }
+        }
+    };
+    next_of("refreshed")?;
+    cli.mock
+        .sign_in_device("curl/8.5.0", "203.0.113.77")
+        .await?;
+    let appeared = next_of("sessionAppeared")?;
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert_eq!(appeared["session"]["ip"], "203.0.113.77");
+    let reasons: Vec<&str> = appeared["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["reason"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        reasons.iter().any(|r| r.contains("never seen")),
+        "{reasons:?}"
+    );
+    let csv = cli.ok(&["history", "--export", "csv"])?;
+    assert!(csv.starts_with("seq,at,account,kind"), "{csv}");
+    assert!(
+        csv.contains(",appeared,") && csv.contains("203.0.113.77"),
+        "{csv}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panic_signs_out_every_other_session_on_every_account() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    // A second person's account on RTC (the mock's users are shared by all four APIs).
+    let control = cli.mock.server.control();
+    control
+        .create_user("eve@example.com", "eve-password")
+        .await?;
+    let rtc = cli
+        .mock
+        .server
+        .api_url(warden_mock::Dialect::Rtc)
+        .to_string();
+    let out = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &rtc,
+            "--dialect",
+            "rtc",
+            "--login",
+            "eve@example.com",
+            "--label",
+            "eve on rtc",
+            "--password-stdin",
+        ],
+        "eve-password\n",
+    )?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        cli.mock.sign_in_device(FIREFOX_LINUX, ip).await?;
+        control
+            .sign_in_via(
+                warden_mock::Dialect::Rtc,
+                "eve@example.com",
+                FIREFOX_LINUX,
+                ip,
+                None,
+            )
+            .await?;
+    }
+    let said = cli.ok(&["revoke", "--panic"])?;
+    assert_eq!(said.matches("checked gone").count(), 2, "{said}");
+    assert!(
+        said.contains("signed out 2 other session(s) of demo"),
+        "{said}"
+    );
+    assert!(
+        said.contains("signed out 2 other session(s) of eve on rtc"),
+        "{said}"
+    );
+    // Only Session Warden's own session remains on each account.
+    assert_eq!(cli.mock.live_ids().await?.len(), 1);
+    assert_eq!(control.live_ids("eve@example.com").await?.len(), 1);
+    Ok(())
+}

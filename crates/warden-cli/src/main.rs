@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod output;
+mod watch;
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -35,11 +36,48 @@ enum Command {
         /// One account, by id or label (default: all).
         #[arg(long)]
         account: Option<String>,
+        /// Every session ever seen, ended ones included, from the history.
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
     },
-    /// End a session (checked gone by listing again), or all others with --others.
+    /// End a session (checked gone by listing again), all others with --others, or all
+    /// others on every account with --panic.
     Revoke(RevokeArgs),
+    /// Watch every account and print each event as it happens (Ctrl-C stops).
+    Watch {
+        /// One JSON object per line instead of words.
+        #[arg(long)]
+        json: bool,
+        /// Also show desktop notifications.
+        #[arg(long)]
+        notify: bool,
+        /// Seconds between polls of each account.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+    },
+    /// The history of sign-ins, alerts and ends, oldest first.
+    History {
+        #[arg(long)]
+        account: Option<String>,
+        /// Write it as CSV or JSON instead of a table.
+        #[arg(long, value_parser = ["csv", "json"])]
+        export: Option<String>,
+    },
+    /// "It's me": the session's device is yours; it raises no alert again.
+    Trust {
+        session_id: String,
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Give a session your own name ("Mum's iPad"); an empty name removes it.
+    Label {
+        session_id: String,
+        label: String,
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -52,7 +90,7 @@ enum AccountsCommand {
         /// Which session API the service speaks: secureauth, node-auth, hectoday, rtc, or
         /// auto to find out by asking the server.
         #[arg(long, value_parser = parse_dialect, default_value = "auto")]
-        dialect: Option<DialectKind>,
+        dialect: DialectChoice,
         /// The email or username you sign in with (SecureAuth: the phone number).
         #[arg(long)]
         login: String,
@@ -73,27 +111,46 @@ enum AccountsCommand {
         /// Account id or label.
         account: String,
     },
+    /// Check that each account (or one) can still be listed with its stored credentials.
+    Test {
+        /// Account id or label (default: all).
+        account: Option<String>,
+    },
 }
 
 #[derive(Args)]
 struct RevokeArgs {
     /// The session's id, as `warden sessions` shows it.
-    #[arg(required_unless_present = "others", conflicts_with = "others")]
+    #[arg(
+        required_unless_present_any = ["others", "panic"],
+        conflicts_with_all = ["others", "panic"]
+    )]
     session_id: Option<String>,
     /// Sign out every session but Session Warden's own.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "panic")]
     others: bool,
+    /// Sign out every session but ours on every account.
+    #[arg(long)]
+    panic: bool,
     /// The account, by id or label (needed for --others when there are several).
     #[arg(long)]
     account: Option<String>,
 }
 
-/// `None` is "auto".
-fn parse_dialect(s: &str) -> Result<Option<DialectKind>, String> {
+/// `--dialect`: an API by name, or `auto` to ask the server.
+#[derive(Clone, Copy)]
+enum DialectChoice {
+    Auto,
+    Named(DialectKind),
+}
+
+fn parse_dialect(s: &str) -> Result<DialectChoice, String> {
     if s == "auto" {
-        return Ok(None);
+        return Ok(DialectChoice::Auto);
     }
-    s.parse().map(Some).map_err(|e: Error| e.to_string())
+    s.parse()
+        .map(DialectChoice::Named)
+        .map_err(|e: Error| e.to_string())
 }
 
 /// Exit codes scripts can rely on; also listed in README.md.
@@ -152,8 +209,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let dialect = match dialect {
-                Some(dialect) => dialect,
-                None => {
+                DialectChoice::Named(dialect) => dialect,
+                DialectChoice::Auto => {
                     let found = accounts.detect_dialect(&url).await?;
                     eprintln!("warden: {url} speaks {found}");
                     found
@@ -182,7 +239,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             accounts.remove(&account).await?;
             eprintln!("removed {} and its keyring entries", account.label);
         }
-        Command::Sessions { account, json } => {
+        Command::Sessions {
+            account,
+            all: true,
+            json,
+        } => {
+            let chosen = chosen_accounts(&accounts, account.as_deref())?;
+            let mut seen = Vec::new();
+            for account in &chosen {
+                seen.extend(accounts.seen_sessions(account)?);
+            }
+            output::seen(&seen, accounts.clock().now(), json)?;
+        }
+        Command::Sessions { account, json, .. } => {
             let chosen = chosen_accounts(&accounts, account.as_deref())?;
             let mut snapshots = Vec::new();
             for account in &chosen {
@@ -191,8 +260,91 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output::sessions(&snapshots, accounts.clock().now(), json)?;
         }
         Command::Revoke(args) => revoke(&accounts, args).await?,
+        Command::Accounts(AccountsCommand::Test { account }) => {
+            test_accounts(&accounts, account.as_deref()).await?;
+        }
+        Command::Watch {
+            json,
+            notify,
+            interval,
+        } => watch::run(Arc::new(accounts), json, notify, interval).await?,
+        Command::History { account, export } => {
+            let chosen = account.as_deref().map(|a| accounts.find(a)).transpose()?;
+            let entries = accounts.history(chosen.as_ref())?;
+            match export.as_deref() {
+                Some("csv") => print!("{}", warden_core::history::to_csv(&entries)?),
+                Some(_) => println!("{}", warden_core::history::to_json(&entries)?),
+                None => output::history(&entries, &accounts.list()?)?,
+            }
+        }
+        Command::Trust {
+            session_id,
+            account,
+        } => {
+            let (account, session) =
+                find_session(&accounts, &session_id, account.as_deref()).await?;
+            let trusted = accounts.trust(&account, &session.id).await?;
+            println!(
+                "trusted {} on {}: it raises no alert again",
+                trusted.device.label, account.label
+            );
+        }
+        Command::Label {
+            session_id,
+            label,
+            account,
+        } => {
+            let (account, session) =
+                find_session(&accounts, &session_id, account.as_deref()).await?;
+            accounts.set_label(&account, &session.id, &label)?;
+            println!(
+                "{} on {} is now {:?}",
+                session.device.label, account.label, label
+            );
+        }
     }
     Ok(())
+}
+
+/// The live session with this id, on the named account or whichever holds it.
+async fn find_session(
+    accounts: &Accounts,
+    wanted: &str,
+    which: Option<&str>,
+) -> anyhow::Result<(Account, warden_core::Session)> {
+    for account in chosen_accounts(accounts, which)? {
+        let snapshot = accounts.snapshot(&account).await?;
+        if let Some(session) = snapshot
+            .sessions
+            .into_iter()
+            .find(|s| s.id.as_str() == wanted)
+        {
+            return Ok((account, session));
+        }
+    }
+    Err(Error::SessionNotFound(wanted.to_owned()).into())
+}
+
+/// Lists each account once; says which work and why the others do not.
+async fn test_accounts(accounts: &Accounts, which: Option<&str>) -> anyhow::Result<()> {
+    let mut first_error = None;
+    for account in chosen_accounts(accounts, which)? {
+        match accounts.snapshot(&account).await {
+            Ok(snapshot) => println!(
+                "ok      {}: {} session(s) listed",
+                account.label,
+                snapshot.sessions.len()
+            ),
+            Err(e) => {
+                println!("failed  {}: {e}", account.label);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 fn chosen_accounts(accounts: &Accounts, which: Option<&str>) -> anyhow::Result<Vec<Account>> {
@@ -204,6 +356,9 @@ fn chosen_accounts(accounts: &Accounts, which: Option<&str>) -> anyhow::Result<V
 
 async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
     let chosen = chosen_accounts(accounts, args.account.as_deref())?;
+    if args.panic {
+        return panic(accounts, &chosen).await;
+    }
     if args.others {
         let [account] = chosen.as_slice() else {
             return Err(Error::InvalidInput(format!(
@@ -240,6 +395,28 @@ async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
         }
     }
     Err(Error::SessionNotFound(wanted).into())
+}
+
+/// Every account: sign out all others, each checked; goes on past a failure and reports it.
+async fn panic(accounts: &Accounts, chosen: &[Account]) -> anyhow::Result<()> {
+    let mut first_error = None;
+    for account in chosen {
+        match accounts.revoke_others(account).await {
+            Ok(ended) => println!(
+                "signed out {} other session(s) of {}; checked gone",
+                ended.len(),
+                account.label
+            ),
+            Err(e) => {
+                println!("FAILED on {}: {e}", account.label);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// Asks for one-time codes on the terminal, or reads the next line of standard input when

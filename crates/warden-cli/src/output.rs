@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
+use warden_core::history::{HistoryEntry, SeenSession};
 use warden_core::{Account, Snapshot};
 
 pub fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
@@ -70,6 +71,88 @@ pub fn sessions(
     table(
         &mut out,
         ["ACCOUNT", "ID", "DEVICE", "IP", "LAST ACTIVE"],
+        &rows,
+    )
+}
+
+/// Every session ever seen, with how it ended.
+pub fn seen(sessions: &[SeenSession], now: DateTime<Utc>, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, sessions)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = sessions
+        .iter()
+        .map(|s| {
+            let device = match &s.label {
+                Some(label) => format!("{label} ({})", s.device),
+                None => s.device.clone(),
+            };
+            let state = match (&s.ended_at, &s.ended_how) {
+                (Some(at), how) => format!(
+                    "ended {} ({})",
+                    relative(*at, now),
+                    how.as_deref().unwrap_or("?")
+                ),
+                (None, _) => "live".into(),
+            };
+            [
+                s.id.clone(),
+                device,
+                s.ip.clone().unwrap_or_else(|| "-".into()),
+                relative(s.first_seen, now),
+                state,
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "no sessions seen yet")?;
+        return Ok(());
+    }
+    table(
+        &mut out,
+        ["ID", "DEVICE", "IP", "FIRST SEEN", "STATE"],
+        &rows,
+    )
+}
+
+/// The history as a table.
+pub fn history(entries: &[HistoryEntry], accounts: &[Account]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if entries.is_empty() {
+        writeln!(
+            out,
+            "nothing has happened yet: `warden watch` keeps the history"
+        )?;
+        return Ok(());
+    }
+    let label = |id: &str| {
+        accounts
+            .iter()
+            .find(|a| a.id.as_str() == id)
+            .map_or_else(|| id.to_owned(), |a| a.label.clone())
+    };
+    let rows: Vec<[String; 5]> = entries
+        .iter()
+        .map(|e| {
+            [
+                e.at.format("%Y-%m-%d %H:%M").to_string(),
+                label(&e.account),
+                e.kind.clone(),
+                [e.device.as_deref(), e.ip.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                e.detail.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        ["WHEN (UTC)", "ACCOUNT", "WHAT", "DEVICE", "DETAIL"],
         &rows,
     )
 }
