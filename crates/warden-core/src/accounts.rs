@@ -69,6 +69,12 @@ impl Accounts {
         &self.detector
     }
 
+    /// Every request to a service gives up after `timeout` (15 s unless set).
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.http = http::client_with_timeout(timeout);
+        self
+    }
+
     /// Who to ask for one-time codes from now on (by default nobody: a sign-in that needs a
     /// code fails with `NeedsSignIn`).
     pub fn set_prompt(&self, prompt: Arc<dyn CodePrompt>) {

@@ -11,8 +11,8 @@ pub enum Error {
     BadCredentials { login: String },
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("the server did not answer within {seconds} s")]
-    Timeout { seconds: u64 },
+    #[error("the server did not answer in time")]
+    Timeout,
     #[error("the one-time code was not accepted: {0}")]
     BadCode(String),
     #[error("{0}: sign in again from Session Warden to enter a new code")]
@@ -64,7 +64,7 @@ impl Error {
             Error::BadCredentials { .. } => ErrorCode::BadCredentials,
             Error::BadCode(_) => ErrorCode::BadCode,
             Error::NeedsSignIn(_) => ErrorCode::NeedsSignIn,
-            Error::Unreachable { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => {
+            Error::Unreachable { .. } | Error::Timeout | Error::RateLimited { .. } => {
                 ErrorCode::Unreachable
             }
             Error::Refused(_) | Error::RevokeNotEffective(_) => ErrorCode::Refused,

@@ -15,10 +15,16 @@ pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub(crate) fn client() -> reqwest::Client {
+    client_with_timeout(REQUEST_TIMEOUT)
+}
+
+/// A client whose every request gives up after `timeout` (the whole exchange, body
+/// included), so a server that hangs costs one timeout, never a stuck watcher.
+pub(crate) fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("SessionWarden/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5).min(timeout))
+        .timeout(timeout)
         // A session API that redirects is sending us to a login page: treat it as an answer.
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -56,9 +62,7 @@ pub(crate) async fn send(request: RequestBuilder) -> Result<Response> {
 fn transport_error(e: reqwest::Error) -> Error {
     let url = e.url().map(|u| u.to_string()).unwrap_or_default();
     if e.is_timeout() {
-        Error::Timeout {
-            seconds: REQUEST_TIMEOUT.as_secs(),
-        }
+        Error::Timeout
     } else if e.is_connect() {
         Error::Unreachable {
             url,

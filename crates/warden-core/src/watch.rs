@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::account::{Account, AccountId};
 use crate::accounts::Accounts;
 use crate::diff::diff;
+use crate::error::Error;
 use crate::event::{EndReason, Event, EventSink};
 use crate::session::Snapshot;
 
@@ -132,6 +133,7 @@ async fn run(
     let mut previous: Option<Snapshot> = None;
     let mut stale_since: Option<DateTime<Utc>> = None;
     let mut failures = 0u32;
+    let mut asked_to_wait: Option<Duration> = None;
     loop {
         match accounts.snapshot(&account).await {
             Ok(snapshot) => {
@@ -148,6 +150,13 @@ async fn run(
             }
             Err(error) => {
                 failures = failures.saturating_add(1);
+                // A server that says how long to wait is listened to.
+                if let Error::RateLimited {
+                    retry_after: Some(seconds),
+                } = &error
+                {
+                    asked_to_wait = Some(Duration::from_secs(*seconds));
+                }
                 let first = stale_since.is_none();
                 let since = *stale_since.get_or_insert_with(|| accounts.clock().now());
                 tracing::warn!(account = %account.id, "poll failed: {error}");
@@ -164,7 +173,7 @@ async fn run(
             }
         }
         tokio::select! {
-            () = tokio::time::sleep(settings.wait(failures)) => {}
+            () = tokio::time::sleep(settings.wait(failures).max(asked_to_wait.take().unwrap_or_default())) => {}
             () = poke.notified() => {}
         }
     }

@@ -48,7 +48,7 @@ pub async fn detect(http: &reqwest::Client, base: &Url) -> Result<DialectKind> {
         match response {
             Ok(response) if answers_like(kind, &response) => return Ok(kind),
             Ok(_) => {}
-            Err(e @ (Error::Unreachable { .. } | Error::Timeout { .. })) => unreachable = Some(e),
+            Err(e @ (Error::Unreachable { .. } | Error::Timeout)) => unreachable = Some(e),
             Err(_) => {}
         }
     }

@@ -1,0 +1,144 @@
+//! The watcher through the mock's faults: a 500, a hang, malformed JSON, a 10 MB body, a 429
+//! with Retry-After, a dead server. Each time it says "stale since" with a reason a person
+//! understands, recovers when the fault ends, loses no sign-in made meanwhile, and panics
+//! nowhere.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rstest::rstest;
+use serde_json::json;
+use tokio::sync::mpsc;
+use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::{
+    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Secret, SystemClock,
+};
+use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, FaultSpec};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+struct World {
+    mock: warden_mock::MockServer,
+    accounts: Arc<Accounts>,
+    account: Account,
+    rx: mpsc::UnboundedReceiver<Event>,
+    _watcher: Watcher,
+    _home: tempfile::TempDir,
+}
+
+async fn watching() -> World {
+    let mock = warden_mock::spawn().await.expect("mock");
+    let home = tempfile::tempdir().expect("home");
+    let accounts = Arc::new(
+        Accounts::open(
+            &Home::at(home.path()),
+            Arc::new(MemoryStore::default()),
+            Arc::new(SystemClock),
+        )
+        .expect("opens")
+        .with_request_timeout(Duration::from_millis(800)),
+    );
+    let account = accounts
+        .add(
+            NewAccount {
+                url: mock.hectoday_url().to_string(),
+                dialect: DialectKind::Hectoday,
+                login: DEMO_LOGIN.into(),
+                label: Some("demo".into()),
+            },
+            Secret::new(DEMO_PASSWORD),
+        )
+        .await
+        .expect("added");
+    let (tx, rx) = mpsc::unbounded_channel();
+    let watcher = Watcher::new(
+        Arc::clone(&accounts),
+        Arc::new(tx),
+        WatchSettings {
+            interval: Duration::from_millis(50),
+            jitter: 0.0,
+            max_backoff: Duration::from_millis(400),
+        },
+        tokio::runtime::Handle::current(),
+    );
+    watcher.watch(account.clone());
+    let mut world = World {
+        mock,
+        accounts,
+        account,
+        rx,
+        _watcher: watcher,
+        _home: home,
+    };
+    world.next(|e| matches!(e, Event::Refreshed { .. })).await;
+    world
+}
+
+impl World {
+    async fn next(&mut self, want: impl Fn(&Event) -> bool) -> Event {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let event = self.rx.recv().await.expect("the watcher runs");
+                if want(&event) {
+                    return event;
+                }
+            }
+        })
+        .await
+        .expect("the expected event within 20 s")
+    }
+}
+
+fn fault(spec: serde_json::Value) -> FaultSpec {
+    serde_json::from_value(spec).expect("a fault")
+}
+
+#[rstest]
+#[case::server_error(json!({ "route": "/hectoday/me/sessions", "status": 500 }), "500")]
+#[case::malformed_json(json!({ "route": "/hectoday/me/sessions", "body": "malformed" }), "could not be understood")]
+#[case::ten_megabytes(json!({ "route": "/hectoday/me/sessions", "sizeMb": 10 }), "larger than 4 MiB")]
+#[case::truncated(json!({ "route": "/hectoday/me/sessions", "body": "truncated" }), "cannot reach")]
+#[case::hang(json!({ "route": "/hectoday/me/sessions", "hang": true }), "did not answer in time")]
+#[case::rate_limited(json!({ "route": "/hectoday", "status": 429, "retryAfter": 1 }), "rate limiting")]
+#[tokio::test]
+async fn the_watcher_goes_stale_with_a_reason_and_recovers_without_losing_a_sign_in(
+    #[case] spec: serde_json::Value,
+    #[case] reason: &str,
+) {
+    let mut w = watching().await;
+    let control = w.mock.control();
+    control.add_fault(&fault(spec)).await.expect("fault on");
+    let Event::Stale { error, account, .. } = w.next(|e| matches!(e, Event::Stale { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(account, w.account.id);
+    assert!(error.contains(reason), "{error:?} should say {reason:?}");
+
+    // A device signs in while we cannot see.
+    control
+        .sign_in_device(DEMO_LOGIN, FIREFOX, "203.0.113.7")
+        .await
+        .expect("signs in");
+    control.clear_faults().await.expect("fault off");
+    w.next(|e| matches!(e, Event::Recovered { .. })).await;
+    let Event::SessionAppeared { session, .. } =
+        w.next(|e| matches!(e, Event::SessionAppeared { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(session.ip.as_deref(), Some("203.0.113.7"));
+    let history = w.accounts.history(Some(&w.account)).expect("history");
+    let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(kinds, ["stale", "recovered", "appeared"]);
+}
+
+#[tokio::test]
+async fn a_dead_server_is_stale_and_says_it_cannot_be_reached() {
+    let mut w = watching().await;
+    w.mock.stop().await;
+    let Event::Stale { error, .. } = w.next(|e| matches!(e, Event::Stale { .. })).await else {
+        unreachable!()
+    };
+    assert!(error.contains("cannot reach"), "{error}");
+}
