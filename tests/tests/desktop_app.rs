@@ -129,8 +129,10 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
     // A device signs in: a notification names it, and it appears in the window unprompted.
     let intruder = mock.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await?;
     let notify = notifications.wait_for(&["Firefox on Linux", "203.0.113.7"], UI_TIMEOUT)?;
+    // A device the account has never seen: the notification says so, and why.
     assert!(
-        notify.contains("New sign-in on Demo (hectoday)"),
+        notify.contains("Suspicious sign-in on Demo (hectoday)")
+            && notify.contains("A device never seen on this account"),
         "{notify}"
     );
     let row = client

@@ -98,6 +98,22 @@ impl Device {
     }
 }
 
+/// Names devices by user agent, parsing each distinct agent once: a listing of thousands of
+/// sessions holds a handful of agents.
+#[derive(Default)]
+pub(crate) struct AgentNames(std::collections::HashMap<String, Device>);
+
+impl AgentNames {
+    pub(crate) fn device(&mut self, agent: &str) -> Device {
+        if let Some(device) = self.0.get(agent) {
+            return device.clone();
+        }
+        let device = Device::from_user_agent(agent);
+        self.0.insert(agent.to_owned(), device.clone());
+        device
+    }
+}
+
 fn known(part: &str) -> Option<String> {
     let part = part.trim();
     let unknown = part.is_empty() || part.to_ascii_lowercase().starts_with("unknown");

@@ -21,7 +21,13 @@ impl SessionId {
         hash.update(b"\0");
         hash.update(server_id.expose().as_bytes());
         let digest = hash.finalize();
-        Self(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = String::with_capacity(16);
+        for b in &digest[..8] {
+            id.push(char::from(HEX[usize::from(b >> 4)]));
+            id.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        Self(id)
     }
 
     pub fn as_str(&self) -> &str {
@@ -118,8 +124,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// One session by id. A scan: for many lookups, use [`Snapshot::by_id`].
     pub fn get(&self, id: &SessionId) -> Option<&Session> {
         self.sessions.iter().find(|s| &s.id == id)
+    }
+
+    /// The sessions by id, for comparing two large snapshots.
+    pub fn by_id(&self) -> std::collections::HashMap<&SessionId, &Session> {
+        self.sessions.iter().map(|s| (&s.id, s)).collect()
     }
 }
 

@@ -219,14 +219,13 @@ fn report(
         });
     }
     // A known session seen from another network or place may be a copied token.
+    // Indexed: an account may list thousands of sessions.
+    let mut before_by_id = previous.by_id();
+    for (before, after) in &changes.renamed {
+        before_by_id.insert(&after.id, before);
+    }
     for session in current.sessions.iter().filter(|s| !s.is_current) {
-        let before = previous.get(&session.id).or_else(|| {
-            changes
-                .renamed
-                .iter()
-                .find(|(_, after)| after.id == session.id)
-                .map(|(b, _)| *b)
-        });
+        let before = before_by_id.get(&session.id).copied();
         if let Some(before) = before {
             let findings = detector.seen_again(before, session, current, now);
             if !findings.is_empty() {

@@ -93,6 +93,18 @@ impl From<Error> for CallError {
     }
 }
 
+/// A listing's body, as `kind` sends it, into the domain model. What a poll does with the
+/// answer; public for the benchmarks. node-auth's own session is not marked (that needs
+/// our token).
+pub fn parse_listing(kind: DialectKind, account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
+    match kind {
+        DialectKind::SecureAuth => secureauth::parse_list(account, body, chrono::Utc::now()),
+        DialectKind::NodeAuth => node_auth::parse_list(account, body, None),
+        DialectKind::Hectoday => hectoday::parse_list(account, body),
+        DialectKind::Rtc => rtc::parse_list(account, body),
+    }
+}
+
 /// Where and as whom a dialect call is made.
 pub(crate) struct Ctx<'a> {
     pub http: &'a reqwest::Client,

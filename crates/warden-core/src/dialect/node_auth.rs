@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::{CallError, Ctx};
 use crate::account::AccountId;
+use crate::device::AgentNames;
 use crate::error::{Error, Result};
 use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
@@ -245,17 +246,23 @@ pub(crate) fn parse_list(
 ) -> Result<Vec<Session>> {
     let listing: Listing =
         serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    let mut names = AgentNames::default();
     Ok(listing
         .sessions
         .into_iter()
         .map(|w| {
             let current = Some(w.session_handle.as_str()) == sid;
-            into_session(account, w, current)
+            into_session(account, w, current, &mut names)
         })
         .collect())
 }
 
-fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Session {
+fn into_session(
+    account: &AccountId,
+    wire: WireSession,
+    current: bool,
+    names: &mut AgentNames,
+) -> Session {
     let server_id = Secret::new(wire.session_handle);
     let agent = wire.user_agent.unwrap_or_default();
     Session {
@@ -265,7 +272,7 @@ fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Sessio
         device: if current {
             Device::ours()
         } else {
-            Device::from_user_agent(&agent)
+            names.device(&agent)
         },
         user_agent: Some(agent).filter(|a| !a.is_empty()),
         ip: wire.ip_address.filter(|ip| !ip.is_empty()),

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{CallError, Ctx};
 use crate::account::AccountId;
+use crate::device::AgentNames;
 use crate::error::{Error, Result};
 use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
@@ -197,10 +198,11 @@ pub(crate) fn parse_list(
 ) -> Result<Vec<Session>> {
     let wire: Vec<WireSession> =
         serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    let mut names = AgentNames::default();
     Ok(wire
         .into_iter()
         .filter(|w| !w.revoked)
-        .map(|w| into_session(account, w))
+        .map(|w| into_session(account, w, &mut names))
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .filter(|s| s.is_current || s.last_active_at.is_none_or(|t| now - t < DEAD_AFTER))
@@ -215,7 +217,7 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
     .transpose()
 }
 
-fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
+fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) -> Result<Session> {
     let server_id = Secret::new(wire.id);
     let agent = wire.user_agent.unwrap_or_default();
     Ok(Session {
@@ -225,7 +227,7 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         device: if wire.is_current {
             Device::ours()
         } else {
-            Device::from_user_agent(&agent)
+            names.device(&agent)
         },
         user_agent: Some(agent).filter(|a| !a.is_empty()),
         ip: wire.ip.filter(|ip| !ip.is_empty()),
