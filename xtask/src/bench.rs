@@ -1,10 +1,9 @@
-//! Benchmarks that need processes, measured from outside, release builds:
-//! - `cargo xtask bench mock`: list requests per second for a user with 100 sessions (wrk on
-//!   loopback), and the resident memory of the mock holding 100,000 sessions;
-//! - `cargo xtask bench engine`: the engine's CPU time per poll of a 100-session account, and
-//!   the time from a sign-in on the mock to the watcher's event with a 1 s interval.
+//! `cargo xtask bench mock`: the mock server, release build, measured from outside as a
+//! client sees it: list requests per second for a user with 100 sessions (wrk on loopback),
+//! and the resident memory of the process holding 100,000 sessions.
 //!
-//! Parse + diff + detect at 10,000 sessions is a criterion bench: `cargo bench -p warden-core`.
+//! The engine's own figures are `cargo bench -p warden-core` (parse + diff + detect at
+//! 10,000 sessions; CPU per poll; sign-in to event).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -19,8 +18,7 @@ const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Fi
 pub fn run(what: Option<&str>) -> anyhow::Result<()> {
     match what {
         Some("mock") => mock(),
-        Some("engine") => engine(),
-        other => bail!("unknown benchmark {other:?}: try `cargo xtask bench mock` or `engine`"),
+        other => bail!("unknown benchmark {other:?}: try `cargo xtask bench mock`"),
     }
 }
 
@@ -153,126 +151,5 @@ async fn fill_many(root: &str, count: usize) -> anyhow::Result<()> {
     while let Some(done) = tasks.join_next().await {
         done??;
     }
-    Ok(())
-}
-
-/// This process's CPU time (user + system), from /proc: ticks of 10 ms.
-fn own_cpu() -> anyhow::Result<std::time::Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .context("odd /proc/self/stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    Ok(std::time::Duration::from_millis(ticks * 10))
-}
-
-fn engine() -> anyhow::Result<()> {
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-    use warden_core::watch::{WatchSettings, Watcher};
-    use warden_core::{
-        Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Secret, SystemClock,
-    };
-
-    let (_mock, root) = start_mock()?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    let home = tempfile::tempdir()?;
-    let accounts = Arc::new(Accounts::open(
-        &Home::at(home.path()),
-        Arc::new(MemoryStore::default()),
-        Arc::new(SystemClock),
-    )?);
-    let control = ControlClient::new(root.parse()?);
-    let account = runtime.block_on(async {
-        for i in 0..99 {
-            control
-                .sign_in_device(DEMO_LOGIN, AGENT, &format!("198.51.100.{}", i % 250))
-                .await?;
-        }
-        let account = accounts
-            .add(
-                NewAccount {
-                    url: format!("{root}hectoday"),
-                    dialect: DialectKind::Hectoday,
-                    login: DEMO_LOGIN.into(),
-                    label: Some("bench".into()),
-                },
-                Secret::new(DEMO_PASSWORD),
-            )
-            .await?;
-        anyhow::Ok(account)
-    })?;
-
-    // CPU per poll: list + parse, as the watcher's poll does, many times over.
-    let polls = 500;
-    let (cpu_before, wall) = (own_cpu()?, Instant::now());
-    runtime.block_on(async {
-        for _ in 0..polls {
-            let snapshot = accounts.snapshot(&account).await?;
-            anyhow::ensure!(
-                snapshot.sessions.len() == 100,
-                "{} sessions",
-                snapshot.sessions.len()
-            );
-        }
-        anyhow::Ok(())
-    })?;
-    let cpu = own_cpu()? - cpu_before;
-    println!(
-        "\none poll of a 100-session account (hectoday): {:.2} ms CPU, {:.2} ms wall \
-         (mean of {polls}, engine process only)",
-        cpu.as_secs_f64() * 1000.0 / f64::from(polls),
-        wall.elapsed().as_secs_f64() * 1000.0 / f64::from(polls),
-    );
-
-    // Sign-in to event, with a 1 s interval (and the default 10 % jitter).
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let interval = Duration::from_secs(1);
-    let mut latencies = runtime.block_on(async {
-        let watcher = Watcher::new(
-            Arc::clone(&accounts),
-            Arc::new(tx),
-            WatchSettings {
-                interval,
-                ..WatchSettings::default()
-            },
-            tokio::runtime::Handle::current(),
-        );
-        watcher.watch(account.clone());
-        // The baseline first.
-        while !matches!(rx.recv().await, Some(Event::Refreshed { .. })) {}
-        let mut latencies = Vec::new();
-        for i in 0..10 {
-            let pause = Duration::from_millis(rand::random_range(0..1000));
-            tokio::time::sleep(pause).await;
-            let started = Instant::now();
-            control
-                .sign_in_device(DEMO_LOGIN, AGENT, &format!("203.0.113.{i}"))
-                .await?;
-            loop {
-                match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
-                    Ok(Some(Event::SessionAppeared { .. })) => break,
-                    Ok(Some(_)) => {}
-                    _ => anyhow::bail!("no event within 10 s"),
-                }
-            }
-            latencies.push(started.elapsed());
-        }
-        anyhow::Ok(latencies)
-    })?;
-    latencies.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "sign-in on the mock to the event, 1 s interval, 10 sign-ins at random moments: \
-         median {:.0} ms, max {:.0} ms (target: within {:.0} ms; the 10 % jitter alone may \
-         add up to {:.0} ms)",
-        ms(latencies[latencies.len() / 2]),
-        ms(latencies[latencies.len() - 1]),
-        ms(interval) + 200.0,
-        ms(interval) * 0.1
-    );
     Ok(())
 }

@@ -83,8 +83,10 @@ impl Detector {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Vec<Finding> {
-        let moved = before.ip.as_deref().map(network_of) != after.ip.as_deref().map(network_of)
-            || before.location != after.location;
+        // Most sessions come back from where they were: compare the text before parsing.
+        let moved = before.location != after.location
+            || (before.ip != after.ip
+                && before.ip.as_deref().map(network_of) != after.ip.as_deref().map(network_of));
         if !moved {
             return Vec::new();
         }
