@@ -90,6 +90,7 @@ impl Accounts {
             http: &self.http,
             base: &account.base_url,
             account: &account.id,
+            login: &account.login,
             label: &account.label,
         }
     }

@@ -544,3 +544,67 @@ async fn auto_detection_names_each_api_and_says_when_none_answers() {
         .expect_err("nothing listens");
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
 }
+
+// --- node-auth admin mode ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn node_auth_admin_mode_watches_one_user_without_a_session_of_its_own() {
+    let w = world(DEMO_LOGIN).await;
+    let control = w.mock.control();
+    control
+        .create_user("eve@example.com", "eve-pw")
+        .await
+        .expect("eve");
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        w.device(Dialect::NodeAuth, FIREFOX, ip).await;
+    }
+    control
+        .sign_in_via(
+            Dialect::NodeAuth,
+            "eve@example.com",
+            IPHONE,
+            "192.0.2.9",
+            None,
+        )
+        .await
+        .expect("eve signs in");
+    let new = |secret: &str| {
+        (
+            NewAccount {
+                url: w.mock.api_url(Dialect::NodeAuth).to_string(),
+                dialect: DialectKind::NodeAuthAdmin,
+                // The demo user's id on the mock.
+                login: "1".into(),
+                label: Some("demo (admin)".into()),
+            },
+            Secret::new(secret),
+        )
+    };
+    let (account, secret) = new("guess");
+    let err = w.accounts.add(account, secret).await.expect_err("refused");
+    assert!(matches!(err, Error::BadCredentials { .. }), "{err:?}");
+
+    let (account, secret) = new(warden_mock::DEMO_ADMIN_SECRET);
+    let account = w.accounts.add(account, secret).await.expect("added");
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 2, "the demo user's two, not eve's");
+    assert!(snapshot.sessions.iter().all(|s| !s.is_current));
+    assert_eq!(
+        w.server_side_ids().await.len(),
+        2,
+        "no session of ours was opened"
+    );
+
+    let ended = w.accounts.revoke_others(&account).await.expect("all out");
+    assert_eq!(ended.len(), 2);
+    assert!(w.server_side_ids().await.is_empty());
+    assert_eq!(
+        control
+            .live_ids("eve@example.com")
+            .await
+            .expect("ids")
+            .len(),
+        1,
+        "eve's untouched"
+    );
+}

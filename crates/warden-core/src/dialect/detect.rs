@@ -32,6 +32,8 @@ fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
             response.status == StatusCode::UNAUTHORIZED
                 && !response.headers.contains_key("x-ratelimit-limit")
         }
+        // Chosen by the person, never guessed: it needs the operator's secret.
+        DialectKind::NodeAuthAdmin => false,
     }
 }
 
@@ -56,7 +58,7 @@ pub async fn detect(http: &reqwest::Client, base: &Url) -> Result<DialectKind> {
         Error::InvalidInput(format!(
             "{base} does not answer like any API Session Warden knows ({}); \
              check the URL, or name the API with --dialect",
-            DialectKind::ALL.map(|d| d.as_str()).join(", ")
+            PROBES.map(|(d, _)| d.as_str()).join(", ")
         ))
     }))
 }

@@ -5,6 +5,7 @@
 mod detect;
 pub mod hectoday;
 pub mod node_auth;
+pub mod node_auth_admin;
 pub mod rtc;
 pub mod secureauth;
 
@@ -31,14 +32,19 @@ pub enum DialectKind {
     Hectoday,
     #[serde(rename = "rtc")]
     Rtc,
+    /// node-auth through its admin API: the login is the user id, the password the
+    /// operator's admin secret.
+    #[serde(rename = "node-auth-admin")]
+    NodeAuthAdmin,
 }
 
 impl DialectKind {
-    pub const ALL: [DialectKind; 4] = [
+    pub const ALL: [DialectKind; 5] = [
         DialectKind::SecureAuth,
         DialectKind::NodeAuth,
         DialectKind::Hectoday,
         DialectKind::Rtc,
+        DialectKind::NodeAuthAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,7 @@ impl DialectKind {
             DialectKind::NodeAuth => "node-auth",
             DialectKind::Hectoday => "hectoday",
             DialectKind::Rtc => "rtc",
+            DialectKind::NodeAuthAdmin => "node-auth-admin",
         }
     }
 
@@ -99,7 +106,9 @@ impl From<Error> for CallError {
 pub fn parse_listing(kind: DialectKind, account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
     match kind {
         DialectKind::SecureAuth => secureauth::parse_list(account, body, chrono::Utc::now()),
-        DialectKind::NodeAuth => node_auth::parse_list(account, body, None),
+        DialectKind::NodeAuth | DialectKind::NodeAuthAdmin => {
+            node_auth::parse_list(account, body, None)
+        }
         DialectKind::Hectoday => hectoday::parse_list(account, body),
         DialectKind::Rtc => rtc::parse_list(account, body),
     }
@@ -110,6 +119,8 @@ pub(crate) struct Ctx<'a> {
     pub http: &'a reqwest::Client,
     pub base: &'a Url,
     pub account: &'a AccountId,
+    /// The account's login (node-auth's admin mode lists by it).
+    pub login: &'a str,
     /// How the person knows the account, for prompts.
     pub label: &'a str,
 }
@@ -152,6 +163,7 @@ pub(crate) async fn login(
         DialectKind::NodeAuth => node_auth::login(ctx, login, password, prompt).await,
         DialectKind::Hectoday => hectoday::login(ctx, login, password).await,
         DialectKind::Rtc => rtc::login(ctx, login, password, prompt).await,
+        DialectKind::NodeAuthAdmin => node_auth_admin::login(ctx, login, password).await,
     }
 }
 
@@ -171,6 +183,8 @@ pub(crate) async fn logout(kind: DialectKind, ctx: &Ctx<'_>, token: &Secret) -> 
         DialectKind::NodeAuth => node_auth::logout(ctx, token).await,
         DialectKind::Hectoday => hectoday::logout(ctx, token).await,
         DialectKind::Rtc => rtc::logout(ctx, token).await,
+        // Nothing of ours to end: the admin API opens no session.
+        DialectKind::NodeAuthAdmin => Ok(()),
     }
 }
 
@@ -184,6 +198,7 @@ pub(crate) async fn list(
         DialectKind::NodeAuth => node_auth::list(ctx, token).await,
         DialectKind::Hectoday => hectoday::list(ctx, token).await,
         DialectKind::Rtc => rtc::list(ctx, token).await,
+        DialectKind::NodeAuthAdmin => node_auth_admin::list(ctx, token, ctx.login).await,
     }
 }
 
@@ -199,6 +214,7 @@ pub(crate) async fn revoke(
         DialectKind::NodeAuth => node_auth::revoke(ctx, token, id).await,
         DialectKind::Hectoday => hectoday::revoke(ctx, token, id).await,
         DialectKind::Rtc => rtc::revoke(ctx, token, id).await,
+        DialectKind::NodeAuthAdmin => node_auth_admin::revoke(ctx, token, id).await,
     }
 }
 
@@ -214,7 +230,7 @@ pub(crate) async fn revoke_others(
         DialectKind::SecureAuth => secureauth::revoke_others(ctx, token).await,
         DialectKind::Hectoday => hectoday::revoke_others(ctx, token).await,
         // node-auth has no such endpoint; RTC's logout-all would end ours too.
-        DialectKind::NodeAuth | DialectKind::Rtc => {
+        DialectKind::NodeAuth | DialectKind::Rtc | DialectKind::NodeAuthAdmin => {
             for session in listed.iter().filter(|s| !s.is_current) {
                 match revoke(kind, ctx, token, session).await {
                     Ok(()) | Err(CallError::Other(Error::SessionNotFound(_))) => {}
