@@ -16,7 +16,7 @@ use crate::home::Home;
 use crate::http;
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
-use crate::rules::{Detector, device_of};
+use crate::rules::{Detector, Thresholds, device_of};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
@@ -46,7 +46,7 @@ impl Accounts {
     ) -> Result<Self> {
         home.ensure()?;
         let ledger = Ledger::open(&home.ledger_path())?;
-        let detector = Detector::default();
+        let detector = Detector::new(Thresholds::load(&home.rules_path())?);
         for account in ledger.accounts()? {
             for device in ledger.trusted(&account.id)? {
                 detector.trust_device(&account.id, device);

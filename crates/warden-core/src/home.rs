@@ -36,6 +36,11 @@ impl Home {
         self.root.join("warden.db")
     }
 
+    /// The detection rules' thresholds, when the person changed them (`rules.toml`).
+    pub fn rules_path(&self) -> PathBuf {
+        self.root.join("rules.toml")
+    }
+
     pub fn ensure(&self) -> Result<()> {
         std::fs::create_dir_all(&self.root)
             .map_err(|e| Error::InvalidInput(format!("cannot create {}: {e}", self.root.display())))

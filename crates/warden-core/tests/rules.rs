@@ -284,3 +284,25 @@ fn a_trusted_device_raises_nothing_but_token_theft() {
         vec![RuleId::TokenHopping]
     );
 }
+
+#[test]
+fn thresholds_load_from_toml_with_defaults_for_the_rest() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("rules.toml");
+    assert_eq!(
+        Thresholds::load(&path).expect("no file"),
+        Thresholds::default()
+    );
+    std::fs::write(
+        &path,
+        "maxSessions = 20\nhomeCountries = [\"DE\", \"BR\"]\n",
+    )
+    .expect("written");
+    let loaded = Thresholds::load(&path).expect("loads");
+    assert_eq!(loaded.max_sessions, 20);
+    assert_eq!(loaded.home_countries, ["DE", "BR"]);
+    assert_eq!(loaded.max_speed_kmh, Thresholds::default().max_speed_kmh);
+    std::fs::write(&path, "maxSesions = 20\n").expect("written");
+    let err = Thresholds::load(&path).expect_err("a typo is refused");
+    assert!(err.to_string().contains("is not valid"), "{err}");
+}

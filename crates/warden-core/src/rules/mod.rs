@@ -55,7 +55,7 @@ pub struct Finding {
 
 /// The knobs of the rules, with defaults a person would pick.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Thresholds {
     /// More live sessions than this is worth a warning.
     pub max_sessions: usize,
@@ -84,6 +84,26 @@ impl Default for Thresholds {
             home_countries: Vec::new(),
             shared_address_accounts: 2,
         }
+    }
+}
+
+impl Thresholds {
+    /// From a TOML file (`maxSessions = 20`, `homeCountries = ["DE"]`…); defaults for what it
+    /// does not set, and the defaults altogether when there is no file.
+    pub fn load(path: &std::path::Path) -> crate::error::Result<Thresholds> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Thresholds::default()),
+            Err(e) => {
+                return Err(crate::error::Error::InvalidInput(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        toml::from_str(&text).map_err(|e| {
+            crate::error::Error::InvalidInput(format!("{} is not valid: {e}", path.display()))
+        })
     }
 }
 
