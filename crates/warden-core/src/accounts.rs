@@ -215,6 +215,27 @@ impl Accounts {
         self.ledger.history(account.map(|a| &a.id))
     }
 
+    /// What the ledger remembers of the account from earlier runs: every session ever seen,
+    /// and those still live when last seen. `None` for an account never watched before.
+    pub fn remembered(&self, account: &Account) -> Result<Option<(Snapshot, Snapshot)>> {
+        let remembered = self.ledger.remembered(&account.id)?;
+        if remembered.is_empty() {
+            return Ok(None);
+        }
+        let snapshot = |sessions: Vec<Session>| Snapshot {
+            account: account.id.clone(),
+            sessions,
+            fetched_at: self.clock.now(),
+        };
+        let live = remembered
+            .iter()
+            .filter(|(_, ended)| !ended)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let all = remembered.into_iter().map(|(s, _)| s).collect();
+        Ok(Some((snapshot(all), snapshot(live))))
+    }
+
     /// Every session ever seen on the account, with how each ended.
     pub fn seen_sessions(&self, account: &Account) -> Result<Vec<SeenSession>> {
         self.ledger.seen_sessions(&account.id)

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::event::{EndReason, Event};
 use crate::ledger::Ledger;
 use crate::rules::worst;
-use crate::session::{SessionId, Snapshot};
+use crate::secret::Secret;
+use crate::session::{Device, Session, SessionId, Snapshot};
 
 /// One line of the history, as the timeline and the exports show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -192,6 +193,45 @@ impl Ledger {
                 ended_how: row.get(8)?,
                 label: row.get(9)?,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every session ever seen on the account, as sessions, each with whether it has ended.
+    /// They carry no server id: that is never stored (on some servers it is the cookie).
+    pub fn remembered(&self, account: &AccountId) -> Result<Vec<(Session, bool)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, device, user_agent, ip, location, created_at, last_active, ended_at
+             FROM sessions WHERE account = ?1",
+        )?;
+        let optional_time = |text: Option<String>| text.map(time).transpose();
+        let rows = stmt.query_map([account.as_str()], |row| {
+            let label: String = row.get(1)?;
+            let user_agent: Option<String> = row.get(2)?;
+            let ours = Device::ours();
+            let is_current = user_agent.is_none() && label == ours.label;
+            let device = match (&user_agent, is_current) {
+                (_, true) => ours,
+                (Some(agent), false) => Device::from_user_agent(agent),
+                (None, false) => Device::from_label(&label),
+            };
+            let session = Session {
+                account: account.clone(),
+                id: SessionId::from_stored(row.get(0)?),
+                server_id: Secret::new(""),
+                device,
+                user_agent,
+                ip: row.get(3)?,
+                location: row.get(4)?,
+                label: None,
+                created_at: optional_time(row.get(5)?)?,
+                last_active_at: optional_time(row.get(6)?)?,
+                expires_at: None,
+                is_current,
+            };
+            let ended: Option<String> = row.get(7)?;
+            Ok((session, ended.is_some()))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

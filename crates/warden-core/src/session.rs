@@ -30,6 +30,11 @@ impl SessionId {
         Self(id)
     }
 
+    /// An id as the ledger stored it.
+    pub(crate) fn from_stored(id: String) -> Self {
+        Self(id)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -130,7 +130,21 @@ async fn run(
     account: Account,
     poke: Arc<Notify>,
 ) {
-    let mut previous: Option<Snapshot> = None;
+    // An account watched in an earlier run is compared with what the ledger saw then, so a
+    // sign-in made while Session Warden was not running is still news. Only an account seen
+    // for the first time is a baseline.
+    let mut previous: Option<Snapshot> = match accounts.remembered(&account) {
+        Ok(Some((all, live))) => {
+            accounts.detector().baseline(&all);
+            Some(live)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(account = %account.id, "cannot read what was seen before: {e}");
+            None
+        }
+    };
+    let mut first = true;
     let mut stale_since: Option<DateTime<Utc>> = None;
     let mut failures = 0u32;
     let mut asked_to_wait: Option<Duration> = None;
@@ -145,7 +159,14 @@ async fn run(
                     accounts.record(&event);
                     sink.emit(event);
                 }
-                report(&accounts, sink.as_ref(), previous.as_ref(), &snapshot);
+                report(
+                    &accounts,
+                    sink.as_ref(),
+                    previous.as_ref(),
+                    &snapshot,
+                    first,
+                );
+                first = false;
                 previous = Some(snapshot);
             }
             Err(error) => {
@@ -179,11 +200,13 @@ async fn run(
     }
 }
 
+/// `first`: the first poll of this run, which views need whatever changed.
 fn report(
     accounts: &Accounts,
     out: &dyn EventSink,
     previous: Option<&Snapshot>,
     current: &Snapshot,
+    first: bool,
 ) {
     // Everything reported is kept in the history first.
     let sink = &Recorded { accounts, out };
@@ -237,7 +260,7 @@ fn report(
         }
     }
     detector.learn(current, &changes.appeared);
-    if changes.any {
+    if changes.any || first {
         sink.emit(Event::Refreshed {
             snapshot: current.clone(),
         });

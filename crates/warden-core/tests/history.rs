@@ -257,3 +257,53 @@ fn a_process_killed_while_writing_loses_nothing_committed() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
+    let mock = warden_mock::spawn().await.expect("mock");
+    let home = tempfile::tempdir().expect("home");
+    let store = Arc::new(MemoryStore::default());
+    let first = open(home.path(), &store);
+    let account = add(&first, &mock).await;
+    let gone = mock
+        .control()
+        .sign_in_device(DEMO_LOGIN, FIREFOX, "198.51.100.4")
+        .await
+        .expect("signs in");
+    {
+        let (_watcher, mut rx) = watch(&first, &account);
+        next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    }
+    drop(first);
+
+    // While Session Warden is not running: a stranger signs in, the laptop's session ends.
+    mock.control()
+        .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "203.0.113.66")
+        .await
+        .expect("signs in");
+    mock.control().end_session(&gone).await.expect("ended");
+
+    let second = open(home.path(), &store);
+    let (_watcher, mut rx) = watch(&second, &account);
+    let mut news = Vec::new();
+    loop {
+        match next(&mut rx, |_| true).await {
+            Event::Refreshed { .. } => break,
+            other => news.push(other),
+        }
+    }
+    let appeared: Vec<_> = news
+        .iter()
+        .filter_map(|e| match e {
+            Event::SessionAppeared { session, .. } => session.ip.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(appeared, ["203.0.113.66"], "{news:?}");
+    assert!(
+        news.iter()
+            .any(|e| matches!(e, Event::SessionEnded { session, .. }
+            if session.ip.as_deref() == Some("198.51.100.4"))),
+        "{news:?}"
+    );
+}
