@@ -13,9 +13,11 @@ use crate::session::{Session, Snapshot};
 pub enum EndReason {
     /// Revoked from Session Warden, and checked gone.
     RevokedHere,
-    /// Gone from the server's list at or after the expiry it had announced.
+    /// Gone from the server's list at or after its expiry.
     Expired,
-    /// Gone from the server's list without us doing it.
+    /// Gone before its expiry, and not by us: signed out or revoked on another device.
+    RevokedElsewhere,
+    /// Gone, and the server gives no expiry to tell which of the two.
     Vanished,
 }
 

@@ -51,6 +51,7 @@ fn how(reason: EndReason) -> &'static str {
     match reason {
         EndReason::RevokedHere => "revoked here",
         EndReason::Expired => "expired",
+        EndReason::RevokedElsewhere => "revoked elsewhere",
         EndReason::Vanished => "vanished",
     }
 }

@@ -224,10 +224,12 @@ fn report(
     for session in changes.ended {
         let how = if accounts.take_revoked_here(&session.id) {
             EndReason::RevokedHere
-        } else if session.expires_at.is_some_and(|end| end <= now) {
-            EndReason::Expired
         } else {
-            EndReason::Vanished
+            match session.expires_at {
+                Some(end) if end <= now => EndReason::Expired,
+                Some(_) => EndReason::RevokedElsewhere,
+                None => EndReason::Vanished,
+            }
         };
         sink.emit(Event::SessionEnded {
             session: session.clone(),

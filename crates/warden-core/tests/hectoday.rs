@@ -295,7 +295,7 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
 }
 
 #[tokio::test]
-async fn a_session_ended_elsewhere_is_reported_as_vanished() {
+async fn a_session_ended_elsewhere_before_its_expiry_is_reported_as_revoked_elsewhere() {
     let w = world().await;
     let account = w.add().await;
     let server_id = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
@@ -312,7 +312,7 @@ async fn a_session_ended_elsewhere_is_reported_as_vanished() {
         matches!(
             ended,
             Event::SessionEnded {
-                how: EndReason::Vanished,
+                how: EndReason::RevokedElsewhere,
                 ..
             }
         ),

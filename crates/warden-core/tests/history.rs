@@ -107,7 +107,7 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
     let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
     assert_eq!(kinds, ["appeared", "ended", "appeared", "ended"]);
     assert_eq!(history[1].detail, "revoked here");
-    assert_eq!(history[3].detail, "vanished");
+    assert_eq!(history[3].detail, "revoked elsewhere");
     assert!(
         history[0]
             .detail

@@ -109,6 +109,8 @@ pub(crate) fn parse_list(account: &AccountId, body: &[u8]) -> Result<Vec<Session
 }
 
 fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
+    let created_at = wire.created_at.as_deref().map(parse_time).transpose()?;
+    let last_active_at = wire.last_active_at.as_deref().map(parse_time).transpose()?;
     let server_id = Secret::new(wire.id);
     Ok(Session {
         account: account.clone(),
@@ -123,12 +125,28 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
         location: None,
         label: None,
-        created_at: wire.created_at.as_deref().map(parse_time).transpose()?,
-        last_active_at: wire.last_active_at.as_deref().map(parse_time).transpose()?,
-        // hectoday lists no expiry; its policy (idle 30 min, absolute 24 h) is the server's.
-        expires_at: None,
+        created_at,
+        last_active_at,
+        // hectoday lists no expiry; the course's policy gives one: 30 minutes after the last
+        // activity, and never more than 24 hours after signing in.
+        expires_at: course_expiry(created_at, last_active_at),
         is_current: wire.is_current,
     })
+}
+
+const IDLE_TIMEOUT: chrono::Duration = chrono::Duration::minutes(30);
+const ABSOLUTE_TIMEOUT: chrono::Duration = chrono::Duration::hours(24);
+
+fn course_expiry(
+    created: Option<DateTime<Utc>>,
+    last_active: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let idle = last_active.map(|t| t + IDLE_TIMEOUT);
+    let absolute = created.map(|t| t + ABSOLUTE_TIMEOUT);
+    match (idle, absolute) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// SQLite's `YYYY-MM-DD HH:MM:SS`, in UTC with no zone.
@@ -180,6 +198,22 @@ mod tests {
             is_current: false,
         };
         assert_eq!(into_session(&account(), wire).expect("converts").ip, None);
+    }
+
+    #[test]
+    fn the_course_policy_gives_the_expiry_idle_or_absolute_whichever_is_first() {
+        let t = |text: &str| parse_time(text).expect("a time");
+        assert_eq!(
+            course_expiry(Some(t("2026-01-15 09:00:00")), Some(t("2026-01-15 10:30:00"))),
+            Some(t("2026-01-15 11:00:00")),
+            "30 minutes after the last activity"
+        );
+        assert_eq!(
+            course_expiry(Some(t("2026-01-14 11:00:00")), Some(t("2026-01-15 10:50:00"))),
+            Some(t("2026-01-15 11:00:00")),
+            "24 hours after signing in, however active"
+        );
+        assert_eq!(course_expiry(None, None), None);
     }
 
     #[test]

@@ -218,6 +218,7 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
 }
 
 fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) -> Result<Session> {
+    let last_active_at = millis(wire.last_active_at)?;
     let server_id = Secret::new(wire.id);
     let agent = wire.user_agent.unwrap_or_default();
     Ok(Session {
@@ -234,8 +235,9 @@ fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) 
         location: None,
         label: None,
         created_at: millis(wire.created_at)?,
-        last_active_at: millis(wire.last_active_at)?,
-        expires_at: None,
+        last_active_at,
+        // Its JWTs last 7 days, and activity renews them: idle that long, it is dead.
+        expires_at: last_active_at.map(|t| t + DEAD_AFTER),
         is_current: wire.is_current,
     })
 }
