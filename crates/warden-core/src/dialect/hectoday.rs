@@ -204,12 +204,18 @@ mod tests {
     fn the_course_policy_gives_the_expiry_idle_or_absolute_whichever_is_first() {
         let t = |text: &str| parse_time(text).expect("a time");
         assert_eq!(
-            course_expiry(Some(t("2026-01-15 09:00:00")), Some(t("2026-01-15 10:30:00"))),
+            course_expiry(
+                Some(t("2026-01-15 09:00:00")),
+                Some(t("2026-01-15 10:30:00"))
+            ),
             Some(t("2026-01-15 11:00:00")),
             "30 minutes after the last activity"
         );
         assert_eq!(
-            course_expiry(Some(t("2026-01-14 11:00:00")), Some(t("2026-01-15 10:50:00"))),
+            course_expiry(
+                Some(t("2026-01-14 11:00:00")),
+                Some(t("2026-01-15 10:50:00"))
+            ),
             Some(t("2026-01-15 11:00:00")),
             "24 hours after signing in, however active"
         );
