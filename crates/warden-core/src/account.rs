@@ -7,18 +7,19 @@ use url::Url;
 use crate::dialect::DialectKind;
 use crate::error::{Error, Result};
 
-/// A short random id, stable for the life of the account.
+/// A short random id, stable for the life of the account. Shared, not copied: every session
+/// of a listing carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AccountId(String);
+pub struct AccountId(std::sync::Arc<str>);
 
 impl AccountId {
     pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string()[..12].to_owned())
+        Self(uuid::Uuid::new_v4().simple().to_string()[..12].into())
     }
 
     pub fn from_stored(id: String) -> Self {
-        Self(id)
+        Self(id.into())
     }
 
     pub fn as_str(&self) -> &str {
