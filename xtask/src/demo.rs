@@ -161,11 +161,14 @@ pub fn run() -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     drop(app);
-    // Take the demo account's password back out of the keyring.
-    let _ = command(&warden)
-        .args(["accounts", "remove", LABEL])
-        .env("WARDEN_HOME", &home)
-        .status();
+    // Take the demo account's password back out of the user's own keyring. A private
+    // desktop's keyring goes away with it (and Ctrl-C has already stopped its D-Bus).
+    if desktop.is_none() {
+        let _ = command(&warden)
+            .args(["accounts", "remove", LABEL])
+            .env("WARDEN_HOME", &home)
+            .status();
+    }
     drop(mock);
     println!("xtask: demo stopped");
     Ok(())
