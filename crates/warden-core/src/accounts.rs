@@ -188,8 +188,9 @@ impl Accounts {
             })
             .await?;
         let mut sessions = sessions;
+        let mut labels = self.ledger.labels(&account.id)?;
         for session in &mut sessions {
-            session.label = self.ledger.label(&account.id, &session.id)?;
+            session.label = labels.remove(session.id.as_str());
         }
         Ok(Snapshot {
             account: account.id.clone(),

@@ -3,7 +3,9 @@
 //! Exported as CSV or JSON.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use std::collections::HashMap;
+
+use rusqlite::params;
 use serde::Serialize;
 
 use crate::account::AccountId;
@@ -271,15 +273,13 @@ impl Ledger {
         Ok(())
     }
 
-    pub fn label(&self, account: &AccountId, session: &SessionId) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT label FROM labels WHERE account = ?1 AND session = ?2",
-                params![account.as_str(), session.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?)
+    /// The account's session labels, by session id: one query per poll, not one per session.
+    pub fn labels(&self, account: &AccountId) -> Result<HashMap<String, String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT session, label FROM labels WHERE account = ?1")?;
+        let rows = stmt.query_map([account.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
 

@@ -31,6 +31,14 @@ pub(crate) fn client_with_timeout(timeout: Duration) -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// Adds our session token as the cookie `name`, as the cookie-based APIs expect it.
+pub(crate) fn with_cookie(request: RequestBuilder, name: &str, token: &Secret) -> RequestBuilder {
+    request.header(
+        reqwest::header::COOKIE,
+        format!("{name}={}", token.expose()),
+    )
+}
+
 pub(crate) struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,

@@ -1,11 +1,14 @@
 //! The rules at work in the watcher, on the mock's scenarios: what a person is told.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::next_event;
 use tokio::sync::mpsc;
 use warden_core::rules::{RuleId, Severity};
-use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::watch::Watcher;
 use warden_core::{
     Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Notice, Secret,
     SystemClock,
@@ -53,16 +56,7 @@ impl World {
     }
 
     fn watch(&self, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let watcher = Watcher::new(
-            Arc::clone(&self.accounts),
-            Arc::new(tx),
-            WatchSettings {
-                interval: Duration::from_millis(50),
-                ..WatchSettings::default()
-            },
-            tokio::runtime::Handle::current(),
-        );
+        let (watcher, rx) = common::watcher(&self.accounts, Duration::from_millis(50));
         watcher.watch(account.clone());
         (watcher, rx)
     }
@@ -74,19 +68,6 @@ impl World {
             .await
             .expect("advances");
     }
-}
-
-async fn next(rx: &mut mpsc::UnboundedReceiver<Event>, want: impl Fn(&Event) -> bool) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let event = rx.recv().await.expect("watching");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the event arrives within 10 s")
 }
 
 fn is_news(event: &Event) -> bool {
@@ -101,10 +82,10 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
     let w = playing("impossible-travel").await;
     let account = w.add(Dialect::Rtc, DialectKind::Rtc).await;
     let (_watcher, mut rx) = w.watch(&account);
-    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
 
     w.advance("PT1M").await;
-    let Event::SessionAppeared { session, findings } = next(&mut rx, is_news).await else {
+    let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in first");
     };
     assert_eq!(session.location.as_deref(), Some("Sydney, AU"));
@@ -127,7 +108,7 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
 
     w.advance("PT1M").await;
     let Event::Suspicious { session, findings } =
-        next(&mut rx, |e| matches!(e, Event::Suspicious { .. })).await
+        next_event(&mut rx, |e| matches!(e, Event::Suspicious { .. })).await
     else {
         unreachable!()
     };
@@ -143,9 +124,9 @@ async fn credential_stuffing_names_the_scripting_tools() {
     let w = playing("credential-stuffing").await;
     let account = w.add(Dialect::NodeAuth, DialectKind::NodeAuth).await;
     let (_watcher, mut rx) = w.watch(&account);
-    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
     w.advance("PT30S").await;
-    let Event::SessionAppeared { session, findings } = next(&mut rx, is_news).await else {
+    let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in");
     };
     assert_eq!(
@@ -163,14 +144,14 @@ async fn a_trusted_device_signing_in_again_raises_nothing() {
     let w = playing("quiet").await;
     let account = w.add(Dialect::Hectoday, DialectKind::Hectoday).await;
     let (_watcher, mut rx) = w.watch(&account);
-    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
     let agent = "curl/8.5.0";
     w.mock
         .control()
         .sign_in_device(DEMO_LOGIN, agent, "203.0.113.50")
         .await
         .expect("signs in");
-    let Event::SessionAppeared { session, findings } = next(&mut rx, is_news).await else {
+    let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in");
     };
     assert!(
@@ -184,7 +165,7 @@ async fn a_trusted_device_signing_in_again_raises_nothing() {
         .sign_in_device(DEMO_LOGIN, agent, "203.0.113.51")
         .await
         .expect("signs in again");
-    let Event::SessionAppeared { findings, .. } = next(&mut rx, is_news).await else {
+    let Event::SessionAppeared { findings, .. } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in");
     };
     assert!(findings.is_empty(), "trusted: {findings:?}");

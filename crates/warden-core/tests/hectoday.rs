@@ -1,10 +1,13 @@
 //! The engine against `warden-mock` over real HTTP, on the hectoday API.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::next_event;
 use tokio::sync::mpsc;
-use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::watch::Watcher;
 use warden_core::{
     Accounts, DialectKind, EndReason, Error, Event, Home, MemoryStore, NewAccount, Secret,
     SystemClock,
@@ -37,18 +40,7 @@ async fn world() -> World {
 
 impl World {
     fn watcher(&self, interval: Duration) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let settings = WatchSettings {
-            interval,
-            ..WatchSettings::default()
-        };
-        let watcher = Watcher::new(
-            Arc::clone(&self.accounts),
-            Arc::new(tx),
-            settings,
-            tokio::runtime::Handle::current(),
-        );
-        (watcher, rx)
+        common::watcher(&self.accounts, interval)
     }
 
     fn new_account(&self) -> NewAccount {
@@ -239,22 +231,6 @@ async fn when_our_session_idles_out_on_the_server_the_engine_signs_in_again() {
         "the idle session is gone on the server"
     );
     assert_eq!(now.len(), 1, "exactly one new session, not one per retry");
-}
-
-async fn next_event(
-    rx: &mut mpsc::UnboundedReceiver<Event>,
-    want: impl Fn(&Event) -> bool,
-) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let event = rx.recv().await.expect("the watcher is running");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the expected event arrives within 10 s")
 }
 
 #[tokio::test]

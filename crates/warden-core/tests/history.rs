@@ -1,15 +1,18 @@
 //! The ledger's history: what the watcher saw, kept and exported; trust kept across a
 //! restart; and nothing committed lost when the process is killed mid-write.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::next_event;
 use tokio::sync::mpsc;
 use warden_core::history::{to_csv, to_json};
 use warden_core::ledger::Ledger;
-use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::watch::Watcher;
 use warden_core::{
     Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Secret, SystemClock,
 };
@@ -37,31 +40,9 @@ async fn add(accounts: &Accounts, mock: &warden_mock::MockServer) -> Account {
 }
 
 fn watch(accounts: &Arc<Accounts>, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let watcher = Watcher::new(
-        Arc::clone(accounts),
-        Arc::new(tx),
-        WatchSettings {
-            interval: Duration::from_millis(50),
-            ..WatchSettings::default()
-        },
-        tokio::runtime::Handle::current(),
-    );
+    let (watcher, rx) = common::watcher(accounts, Duration::from_millis(50));
     watcher.watch(account.clone());
     (watcher, rx)
-}
-
-async fn next(rx: &mut mpsc::UnboundedReceiver<Event>, want: impl Fn(&Event) -> bool) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let event = rx.recv().await.expect("watching");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the event arrives within 10 s")
 }
 
 #[tokio::test]
@@ -72,7 +53,7 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
     let accounts = open(home.path(), &store);
     let account = add(&accounts, &mock).await;
     let (watcher, mut rx) = watch(&accounts, &account);
-    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
 
     let control = mock.control();
     let stranger = control
@@ -80,7 +61,7 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
         .await
         .expect("signs in");
     let Event::SessionAppeared { session, .. } =
-        next(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await
+        next_event(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await
     else {
         unreachable!()
     };
@@ -89,17 +70,17 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
         .await
         .expect("revoked");
     watcher.poll_now(&account.id);
-    next(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
     let laptop = control
         .sign_in_device(DEMO_LOGIN, FIREFOX, "198.51.100.4")
         .await
         .expect("signs in");
-    next(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await;
     control
         .end_session(&laptop)
         .await
         .expect("ended by the service");
-    next(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::SessionEnded { .. })).await;
     drop(watcher);
     assert_ne!(stranger, laptop);
 
@@ -174,13 +155,13 @@ async fn trust_and_labels_hold_across_a_restart() {
         .expect("curl");
     assert_eq!(curl.label.as_deref(), Some("my backup script"));
     let (_watcher, mut rx) = watch(&second, &account);
-    next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
     mock.control()
         .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "192.0.2.99")
         .await
         .expect("signs in again");
     let Event::SessionAppeared { findings, .. } =
-        next(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await
+        next_event(&mut rx, |e| matches!(e, Event::SessionAppeared { .. })).await
     else {
         unreachable!()
     };
@@ -272,7 +253,7 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
         .expect("signs in");
     {
         let (_watcher, mut rx) = watch(&first, &account);
-        next(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+        next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
     }
     drop(first);
 
@@ -287,7 +268,7 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
     let (_watcher, mut rx) = watch(&second, &account);
     let mut news = Vec::new();
     loop {
-        match next(&mut rx, |_| true).await {
+        match next_event(&mut rx, |_| true).await {
             Event::Refreshed { .. } => break,
             other => news.push(other),
         }

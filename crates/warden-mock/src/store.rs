@@ -241,53 +241,36 @@ impl Store {
         user
     }
 
+    fn find_user(&self, matches: impl Fn(&User) -> bool) -> Option<User> {
+        self.read().data.users.iter().find(|u| matches(u)).cloned()
+    }
+
     /// A user by email, username or phone number, as the control API and scenarios name them.
     pub fn user_by_login(&self, login: &str) -> Option<User> {
-        self.read()
-            .data
-            .users
-            .iter()
-            .find(|u| {
-                u.email.eq_ignore_ascii_case(login)
-                    || u.username.eq_ignore_ascii_case(login)
-                    || u.phone.as_deref() == Some(login)
-            })
-            .cloned()
+        self.find_user(|u| {
+            u.email.eq_ignore_ascii_case(login)
+                || u.username.eq_ignore_ascii_case(login)
+                || u.phone.as_deref() == Some(login)
+        })
     }
 
     pub fn user_by_email(&self, email: &str) -> Option<User> {
-        self.read()
-            .data
-            .users
-            .iter()
-            .find(|u| u.email.eq_ignore_ascii_case(email))
-            .cloned()
+        self.find_user(|u| u.email.eq_ignore_ascii_case(email))
     }
 
     /// RTC's `identifier`: an email or a username.
     pub fn user_by_identifier(&self, identifier: &str) -> Option<User> {
-        self.read()
-            .data
-            .users
-            .iter()
-            .find(|u| {
-                u.email.eq_ignore_ascii_case(identifier)
-                    || u.username.eq_ignore_ascii_case(identifier)
-            })
-            .cloned()
+        self.find_user(|u| {
+            u.email.eq_ignore_ascii_case(identifier) || u.username.eq_ignore_ascii_case(identifier)
+        })
     }
 
     pub fn user_by_phone(&self, phone: &str) -> Option<User> {
-        self.read()
-            .data
-            .users
-            .iter()
-            .find(|u| u.phone.as_deref() == Some(phone))
-            .cloned()
+        self.find_user(|u| u.phone.as_deref() == Some(phone))
     }
 
     pub fn user(&self, id: &str) -> Option<User> {
-        self.read().data.users.iter().find(|u| u.id == id).cloned()
+        self.find_user(|u| u.id == id)
     }
 
     pub fn set_display_name(&self, user_id: &str, name: &str) -> Option<User> {

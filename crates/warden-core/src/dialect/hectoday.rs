@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{CallError, Ctx};
 use crate::account::AccountId;
 use crate::error::{Error, Result};
-use crate::http;
+use crate::http::{self, with_cookie};
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId};
 
@@ -24,13 +24,6 @@ struct WireSession {
     created_at: Option<String>,
     #[serde(default)]
     is_current: bool,
-}
-
-fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::RequestBuilder {
-    request.header(
-        reqwest::header::COOKIE,
-        format!("{COOKIE}={}", token.expose()),
-    )
 }
 
 /// Signs in; the session cookie is the token.
@@ -52,7 +45,12 @@ pub(crate) async fn login(ctx: &Ctx<'_>, login: &str, password: &Secret) -> Resu
 
 /// Ends our own session on the server (used when the account is removed).
 pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
-    let response = http::send(with_cookie(ctx.http.post(ctx.endpoint("logout")?), token)).await?;
+    let response = http::send(with_cookie(
+        ctx.http.post(ctx.endpoint("logout")?),
+        COOKIE,
+        token,
+    ))
+    .await?;
     match response.status {
         s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
         _ => Err(response.server_error()),
@@ -61,7 +59,7 @@ pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
 
 pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
     let url = ctx.endpoint("me/sessions")?;
-    let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(parse_list(ctx.account, &response.body)?),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
@@ -76,7 +74,7 @@ pub(crate) async fn revoke(
 ) -> Result<(), CallError> {
     // The id is a session cookie: it goes in the path because the API says so.
     let url = ctx.endpoint_with_id("me/sessions/", server_id)?;
-    let response = http::send(with_cookie(ctx.http.delete(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.delete(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::BAD_REQUEST => Err(Error::Refused(
@@ -93,7 +91,7 @@ pub(crate) async fn revoke(
 
 pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let url = ctx.endpoint("me/sessions/revoke-all")?;
-    let response = http::send(with_cookie(ctx.http.post(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.post(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),

@@ -23,9 +23,10 @@ use crate::session::{Device, Session, SessionId};
 
 const STRATEGY: (&str, &str) = ("x-auth-strategy", "bearer");
 
+/// One listed session, as the user API and the admin API both send it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireSession {
+pub(crate) struct WireSession {
     session_handle: String,
     #[serde(default)]
     user_agent: Option<String>,
@@ -246,15 +247,23 @@ pub(crate) fn parse_list(
 ) -> Result<Vec<Session>> {
     let listing: Listing =
         serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    Ok(into_sessions(account, listing.sessions, sid))
+}
+
+/// Listed sessions into the domain model; `sid` marks ours.
+pub(crate) fn into_sessions(
+    account: &AccountId,
+    wires: impl IntoIterator<Item = WireSession>,
+    sid: Option<&str>,
+) -> Vec<Session> {
     let mut names = AgentNames::default();
-    Ok(listing
-        .sessions
+    wires
         .into_iter()
         .map(|w| {
             let current = Some(w.session_handle.as_str()) == sid;
             into_session(account, w, current, &mut names)
         })
-        .collect())
+        .collect()
 }
 
 fn into_session(

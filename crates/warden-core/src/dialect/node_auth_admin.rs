@@ -6,6 +6,7 @@
 use reqwest::StatusCode;
 use serde::Deserialize;
 
+use super::node_auth::{WireSession, into_sessions};
 use super::{CallError, Ctx};
 use crate::error::{Error, Result};
 use crate::http;
@@ -19,13 +20,32 @@ const MAX_PAGES: usize = 100;
 
 #[derive(Deserialize)]
 struct Page {
-    sessions: serde_json::Value,
+    sessions: Vec<Owned>,
     total: usize,
+}
+
+/// A session with the user it belongs to (a string or a number, depending on the store).
+#[derive(Deserialize)]
+struct Owned {
+    #[serde(rename = "userId", default)]
+    user_id: Option<serde_json::Value>,
+    #[serde(flatten)]
+    session: WireSession,
+}
+
+impl Owned {
+    fn belongs_to(&self, user_id: &str) -> bool {
+        match &self.user_id {
+            Some(serde_json::Value::String(id)) => id == user_id,
+            Some(serde_json::Value::Number(id)) => id.to_string() == user_id,
+            _ => false,
+        }
+    }
 }
 
 /// "Signing in" is checking the admin secret with one listing; the secret is the token.
 pub(crate) async fn login(ctx: &Ctx<'_>, user_id: &str, secret: &Secret) -> Result<Secret> {
-    match list_for(ctx, secret, user_id).await {
+    match list(ctx, secret, user_id).await {
         Ok(_) => Ok(secret.clone()),
         Err(CallError::Expired) => Err(Error::BadCredentials {
             login: "the admin secret".into(),
@@ -34,15 +54,9 @@ pub(crate) async fn login(ctx: &Ctx<'_>, user_id: &str, secret: &Secret) -> Resu
     }
 }
 
+/// Every page of the filter's matches, kept to this user's sessions: the filter matches user
+/// ids and addresses by substring.
 pub(crate) async fn list(
-    ctx: &Ctx<'_>,
-    secret: &Secret,
-    user_id: &str,
-) -> Result<Vec<Session>, CallError> {
-    list_for(ctx, secret, user_id).await
-}
-
-async fn list_for(
     ctx: &Ctx<'_>,
     secret: &Secret,
     user_id: &str,
@@ -60,41 +74,19 @@ async fn list_for(
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(CallError::Expired),
             _ => return Err(response.server_error().into()),
         };
-        let body = serde_json::to_vec(&serde_json::json!({ "sessions": page.sessions }))
-            .map_err(|e| Error::Protocol(e.to_string()))?;
-        sessions.extend(parse_page(ctx, &body, user_id)?);
+        let total = page.total;
+        let theirs = page
+            .sessions
+            .into_iter()
+            .filter(|s| s.belongs_to(user_id))
+            .map(|s| s.session);
+        sessions.extend(into_sessions(ctx.account, theirs, None));
         // `total` counts every match of the filter, other users' included.
-        if (index + 1) * PAGE >= page.total {
+        if (index + 1) * PAGE >= total {
             break;
         }
     }
     Ok(sessions)
-}
-
-/// The filter matches user ids and addresses by substring: keep this user's sessions only.
-fn parse_page(ctx: &Ctx<'_>, body: &[u8], user_id: &str) -> Result<Vec<Session>> {
-    #[derive(Deserialize)]
-    struct Owner {
-        #[serde(rename = "userId")]
-        user_id: Option<serde_json::Value>,
-    }
-    #[derive(Deserialize)]
-    struct Owners {
-        sessions: Vec<Owner>,
-    }
-    let owners: Owners =
-        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
-    let parsed = super::node_auth::parse_list(ctx.account, body, None)?;
-    Ok(parsed
-        .into_iter()
-        .zip(owners.sessions)
-        .filter(|(_, owner)| match &owner.user_id {
-            Some(serde_json::Value::String(id)) => id == user_id,
-            Some(serde_json::Value::Number(id)) => id.to_string() == user_id,
-            _ => false,
-        })
-        .map(|(session, _)| session)
-        .collect())
 }
 
 /// 200 whether or not the handle existed: the caller lists again to know.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{CallError, Ctx};
 use crate::account::AccountId;
 use crate::error::{Error, Result};
-use crate::http;
+use crate::http::{self, with_cookie};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId};
@@ -57,13 +57,6 @@ struct LoginAnswer {
     requires_2fa: bool,
     #[serde(default)]
     temp_token: Option<String>,
-}
-
-fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::RequestBuilder {
-    request.header(
-        reqwest::header::COOKIE,
-        format!("{COOKIE}={}", token.expose()),
-    )
 }
 
 /// Signs in with "remember me" (30 days, so the person is asked for a code rarely).
@@ -113,7 +106,7 @@ pub(crate) async fn login(
 
 pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
     let url = ctx.endpoint("api/auth/logout")?;
-    let response = http::send(with_cookie(ctx.http.post(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.post(url), COOKIE, token)).await?;
     match response.status {
         s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
         _ => Err(response.server_error()),
@@ -122,7 +115,7 @@ pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
 
 pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
     let url = ctx.endpoint("api/sessions")?;
-    let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(parse_list(ctx.account, &response.body)?),
         // "Session expired", "Session revoked", "Invalid session": ours is gone.
@@ -137,7 +130,7 @@ pub(crate) async fn revoke(
     server_id: &Secret,
 ) -> Result<(), CallError> {
     let url = ctx.endpoint_with_id("api/sessions/", server_id)?;
-    let response = http::send(with_cookie(ctx.http.delete(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.delete(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::BAD_REQUEST => Err(Error::Refused(

@@ -11,7 +11,7 @@ use super::{CallError, Ctx};
 use crate::account::AccountId;
 use crate::device::AgentNames;
 use crate::error::{Error, Result};
-use crate::http;
+use crate::http::{self, with_cookie};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId};
@@ -48,13 +48,6 @@ struct Sent {
 #[derive(Deserialize)]
 struct Verified {
     token: Option<String>,
-}
-
-fn with_cookie(request: reqwest::RequestBuilder, token: &Secret) -> reqwest::RequestBuilder {
-    request.header(
-        reqwest::header::COOKIE,
-        format!("{COOKIE}={}", token.expose()),
-    )
 }
 
 /// Texts a code to `phone`, asks the person for it, and signs in with it.
@@ -124,7 +117,7 @@ pub(crate) async fn login(
 
 pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
     let url = ctx.endpoint("api/auth/logout")?;
-    let response = http::send(with_cookie(ctx.http.post(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.post(url), COOKIE, token)).await?;
     match response.status {
         s if s.is_success() => Ok(()),
         // Already signed out or expired: nothing left to end.
@@ -144,7 +137,7 @@ fn ours_is_gone(response: &http::Response) -> bool {
 
 pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
     let url = ctx.endpoint("api/auth/sessions")?;
-    let response = http::send(with_cookie(ctx.http.get(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(parse_list(ctx.account, &response.body, Utc::now())?),
         _ if ours_is_gone(&response) => Err(CallError::Expired),
@@ -158,7 +151,7 @@ pub(crate) async fn revoke(
     server_id: &Secret,
 ) -> Result<(), CallError> {
     let url = ctx.endpoint_with_id("api/auth/sessions/", server_id)?;
-    let response = http::send(with_cookie(ctx.http.delete(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.delete(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         // A refused JWT carries `details`; a bare Forbidden is SecureAuth's answer for an id
@@ -181,7 +174,7 @@ fn response_has_details(response: &http::Response) -> bool {
 
 pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let url = ctx.endpoint("api/auth/sessions/others")?;
-    let response = http::send(with_cookie(ctx.http.delete(url), token)).await?;
+    let response = http::send(with_cookie(ctx.http.delete(url), COOKIE, token)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         _ if ours_is_gone(&response) => Err(CallError::Expired),

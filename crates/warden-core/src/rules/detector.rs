@@ -105,23 +105,25 @@ impl Detector {
         }
         let thresholds = self.thresholds();
         let mut state = self.state();
-        let account = snapshot.account.clone();
-        let profile = state.profiles.entry(account.clone()).or_default().clone();
+        let State {
+            profiles,
+            unfamiliar,
+        } = &mut *state;
+        let account = &snapshot.account;
+        let profile = profiles.entry(account.clone()).or_default();
         let elsewhere = match (&session.ip, previous) {
             (Some(ip), None) if !profile.knows_network(ip) => {
-                let seen = state.unfamiliar.entry(network_of(ip)).or_default();
+                let seen = unfamiliar.entry(network_of(ip)).or_default();
                 seen.retain(|_, at| now - *at < SHARED_WINDOW);
                 seen.insert(account.clone(), now);
                 seen.len() - 1
             }
             _ => 0,
         };
-        state
-            .unfamiliar
-            .retain(|_, seen| seen.values().any(|at| now - *at < SHARED_WINDOW));
-        drop(state);
+        unfamiliar.retain(|_, seen| seen.values().any(|at| now - *at < SHARED_WINDOW));
+        // The rules are cheap and pure: they run under the lock, on the profile in place.
         let ctx = Context {
-            profile: &profile,
+            profile,
             snapshot,
             previous,
             elsewhere,
