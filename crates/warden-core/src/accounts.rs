@@ -49,7 +49,7 @@ impl Accounts {
         let detector = Detector::new(Thresholds::load(&home.rules_path())?);
         for account in ledger.accounts()? {
             for device in ledger.trusted(&account.id)? {
-                detector.trust_device(&account.id, device);
+                detector.trust_device(&account.id, &device);
             }
         }
         Ok(Self {
@@ -251,7 +251,7 @@ impl Accounts {
             .cloned()
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
         self.ledger
-            .trust(&account.id, &device_of(&session), self.clock.now())?;
+            .trust(&account.id, device_of(&session), self.clock.now())?;
         self.detector.trust(&account.id, &session);
         Ok(session)
     }

@@ -1,5 +1,7 @@
 //! Naming devices the way a person would, from whatever the server tells us.
 
+use std::sync::Arc;
+
 use crate::session::{Device, DeviceKind};
 
 impl Device {
@@ -99,18 +101,35 @@ impl Device {
 }
 
 /// Names devices by user agent, parsing each distinct agent once: a listing of thousands of
-/// sessions holds a handful of agents.
+/// sessions holds a handful of agents, and its sessions share one copy of each agent and
+/// its device rather than a copy per session.
 #[derive(Default)]
-pub(crate) struct AgentNames(std::collections::HashMap<String, Device>);
+pub(crate) struct AgentNames(foldhash::HashMap<Arc<str>, Arc<Device>>);
 
 impl AgentNames {
-    pub(crate) fn device(&mut self, agent: &str) -> Device {
-        if let Some(device) = self.0.get(agent) {
-            return device.clone();
-        }
-        let device = Device::from_user_agent(agent);
-        self.0.insert(agent.to_owned(), device.clone());
-        device
+    /// The device and the agent text of a listed session. Ours is named as ours whatever
+    /// its agent; an empty agent is no agent.
+    pub(crate) fn describe(
+        &mut self,
+        agent: Option<&str>,
+        ours: bool,
+    ) -> (Arc<Device>, Option<Arc<str>>) {
+        let agent = agent.unwrap_or_default();
+        let (text, device) = match self.0.get_key_value(agent) {
+            Some((text, device)) => (text.clone(), device.clone()),
+            None => {
+                let text: Arc<str> = Arc::from(agent);
+                let device = Arc::new(Device::from_user_agent(agent));
+                self.0.insert(text.clone(), device.clone());
+                (text, device)
+            }
+        };
+        let device = if ours {
+            Arc::new(Device::ours())
+        } else {
+            device
+        };
+        (device, Some(text).filter(|t| !t.is_empty()))
     }
 }
 

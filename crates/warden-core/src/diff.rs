@@ -3,8 +3,6 @@
 //! (node-auth rotates the handle on every refresh; a server restart may renumber) is the
 //! same device, not a new sign-in and an ended one.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::session::{Session, SessionId, Snapshot};
 
 #[derive(Debug, Default, PartialEq)]
@@ -18,9 +16,11 @@ pub struct Changes<'a> {
 }
 
 pub fn diff<'a>(previous: &'a Snapshot, current: &'a Snapshot) -> Changes<'a> {
-    let before: HashSet<&SessionId> = previous.sessions.iter().map(|s| &s.id).collect();
-    let after: HashSet<&SessionId> = current.sessions.iter().map(|s| &s.id).collect();
-    let mut gone: HashMap<String, Vec<&Session>> = HashMap::new();
+    // foldhash, not SipHash: the ids are hashes already, and these sets are built on
+    // every poll from every session.
+    let before: foldhash::HashSet<&SessionId> = previous.sessions.iter().map(|s| &s.id).collect();
+    let after: foldhash::HashSet<&SessionId> = current.sessions.iter().map(|s| &s.id).collect();
+    let mut gone: foldhash::HashMap<String, Vec<&Session>> = Default::default();
     for session in previous.sessions.iter().filter(|s| !after.contains(&s.id)) {
         gone.entry(session.device_key()).or_default().push(session);
     }
@@ -56,7 +56,7 @@ mod tests {
             id: SessionId::derive(&account, &server_id),
             account,
             server_id,
-            device: Device::from_user_agent(agent),
+            device: Device::from_user_agent(agent).into(),
             user_agent: Some(agent.into()),
             ip: Some(ip.into()),
             location: None,

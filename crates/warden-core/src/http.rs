@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{RequestBuilder, StatusCode};
-use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -93,7 +92,8 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 }
 
 impl Response {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+    /// The body as `T`, which may borrow from it.
+    pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| Error::Protocol(e.to_string()))
     }
 

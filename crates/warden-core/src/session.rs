@@ -1,6 +1,8 @@
 //! The one domain model every dialect converts into. Nothing past a dialect module knows
 //! which API a session came from.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -73,9 +75,10 @@ pub struct Session {
     /// The server's own id, needed to revoke. A secret on some servers; never serialized.
     #[serde(skip)]
     pub server_id: Secret,
-    pub device: Device,
-    /// The raw user agent, where the server gives it.
-    pub user_agent: Option<String>,
+    /// Shared: the sessions of one listing that name one device share one `Device`.
+    pub device: Arc<Device>,
+    /// The raw user agent, where the server gives it (shared like `device`).
+    pub user_agent: Option<Arc<str>>,
     pub ip: Option<String>,
     /// Where the server places it ("Berlin, DE"), when it says.
     pub location: Option<String>,
@@ -95,7 +98,7 @@ impl Session {
     pub fn device_key(&self) -> String {
         let device = match (&self.user_agent, self.is_current) {
             (_, true) => "\u{0}ours",
-            (Some(agent), false) => agent.as_str(),
+            (Some(agent), false) => &**agent,
             (None, false) => self.device.label.as_str(),
         };
         let network = self.ip.as_deref().map(network_of).unwrap_or_default();
@@ -135,7 +138,7 @@ impl Snapshot {
     }
 
     /// The sessions by id, for comparing two large snapshots.
-    pub fn by_id(&self) -> std::collections::HashMap<&SessionId, &Session> {
+    pub fn by_id(&self) -> foldhash::HashMap<&SessionId, &Session> {
         self.sessions.iter().map(|s| (&s.id, s)).collect()
     }
 }
@@ -165,12 +168,12 @@ mod tests {
             account: AccountId::from_stored("acc".into()),
             id: SessionId("0123456789abcdef".into()),
             server_id: Secret::new("the-cookie-value"),
-            device: Device {
+            device: Arc::new(Device {
                 kind: DeviceKind::Desktop,
                 browser: Some("Firefox".into()),
                 os: Some("Linux".into()),
                 label: "Firefox on Linux".into(),
-            },
+            }),
             user_agent: None,
             ip: Some("203.0.113.7".into()),
             location: None,

@@ -24,11 +24,13 @@ fn session(id: &str, agent: Option<&str>, ip: &str, location: Option<&str>) -> S
         id: SessionId::derive(&account, &server_id),
         account,
         server_id,
-        device: agent.map_or_else(
-            || Device::from_label("Chrome on Windows"),
-            Device::from_user_agent,
-        ),
-        user_agent: agent.map(str::to_owned),
+        device: agent
+            .map_or_else(
+                || Device::from_label("Chrome on Windows"),
+                Device::from_user_agent,
+            )
+            .into(),
+        user_agent: agent.map(Into::into),
         ip: Some(ip.into()),
         location: location.map(str::to_owned),
         label: None,

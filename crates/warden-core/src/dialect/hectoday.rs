@@ -1,6 +1,8 @@
 //! The hectoday course's API (wire-formats.md §3): cookie `session=<id>`, a bare array of
 //! sessions with SQLite-style UTC times, and an id that *is* the session cookie.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -114,11 +116,11 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: if wire.is_current {
+        device: Arc::new(if wire.is_current {
             Device::ours()
         } else {
             Device::from_label(wire.device_name.as_deref().unwrap_or_default())
-        },
+        }),
         user_agent: None,
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
         location: None,

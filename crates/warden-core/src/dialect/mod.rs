@@ -8,6 +8,7 @@ pub mod node_auth;
 pub mod node_auth_admin;
 pub mod rtc;
 pub mod secureauth;
+mod wire_time;
 
 use std::sync::Arc;
 

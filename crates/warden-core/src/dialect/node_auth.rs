@@ -5,6 +5,7 @@
 //! `SESSION_REVOKED` is final for that token; and since a revoked access token still lists,
 //! a listing without our own `sid` means our session is gone.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -12,37 +13,41 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::{CallError, Ctx};
+use super::{CallError, Ctx, wire_time};
 use crate::account::AccountId;
 use crate::device::AgentNames;
 use crate::error::{Error, Result};
 use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
-use crate::session::{Device, Session, SessionId};
+use crate::session::{Session, SessionId};
 
 const STRATEGY: (&str, &str) = ("x-auth-strategy", "bearer");
 
-/// One listed session, as the user API and the admin API both send it.
+/// One listed session, as the user API and the admin API both send it. Its text is
+/// borrowed from the body where it can be (no escapes): a large listing then allocates
+/// only what the domain model keeps.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct WireSession {
-    session_handle: String,
-    #[serde(default)]
-    user_agent: Option<String>,
-    #[serde(default)]
-    ip_address: Option<String>,
-    #[serde(default)]
+pub(crate) struct WireSession<'a> {
+    #[serde(borrow)]
+    session_handle: Cow<'a, str>,
+    #[serde(default, borrow)]
+    user_agent: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    ip_address: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "wire_time::optional")]
     created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire_time::optional")]
     expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire_time::optional")]
     last_active_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
-struct Listing {
-    sessions: Vec<WireSession>,
+struct Listing<'a> {
+    #[serde(borrow)]
+    sessions: Vec<WireSession<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -251,16 +256,16 @@ pub(crate) fn parse_list(
 }
 
 /// Listed sessions into the domain model; `sid` marks ours.
-pub(crate) fn into_sessions(
+pub(crate) fn into_sessions<'a>(
     account: &AccountId,
-    wires: impl IntoIterator<Item = WireSession>,
+    wires: impl IntoIterator<Item = WireSession<'a>>,
     sid: Option<&str>,
 ) -> Vec<Session> {
     let mut names = AgentNames::default();
     wires
         .into_iter()
         .map(|w| {
-            let current = Some(w.session_handle.as_str()) == sid;
+            let current = Some(&*w.session_handle) == sid;
             into_session(account, w, current, &mut names)
         })
         .collect()
@@ -268,23 +273,22 @@ pub(crate) fn into_sessions(
 
 fn into_session(
     account: &AccountId,
-    wire: WireSession,
+    wire: WireSession<'_>,
     current: bool,
     names: &mut AgentNames,
 ) -> Session {
     let server_id = Secret::new(wire.session_handle);
-    let agent = wire.user_agent.unwrap_or_default();
+    let (device, user_agent) = names.describe(wire.user_agent.as_deref(), current);
     Session {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: if current {
-            Device::ours()
-        } else {
-            names.device(&agent)
-        },
-        user_agent: Some(agent).filter(|a| !a.is_empty()),
-        ip: wire.ip_address.filter(|ip| !ip.is_empty()),
+        device,
+        user_agent,
+        ip: wire
+            .ip_address
+            .filter(|ip| !ip.is_empty())
+            .map(Cow::into_owned),
         location: None,
         label: None,
         created_at: wire.created_at,

@@ -19,21 +19,22 @@ const PAGE: usize = 100;
 const MAX_PAGES: usize = 100;
 
 #[derive(Deserialize)]
-struct Page {
-    sessions: Vec<Owned>,
+struct Page<'a> {
+    #[serde(borrow)]
+    sessions: Vec<Owned<'a>>,
     total: usize,
 }
 
 /// A session with the user it belongs to (a string or a number, depending on the store).
 #[derive(Deserialize)]
-struct Owned {
+struct Owned<'a> {
     #[serde(rename = "userId", default)]
     user_id: Option<serde_json::Value>,
-    #[serde(flatten)]
-    session: WireSession,
+    #[serde(flatten, borrow)]
+    session: WireSession<'a>,
 }
 
-impl Owned {
+impl Owned<'_> {
     fn belongs_to(&self, user_id: &str) -> bool {
         match &self.user_id {
             Some(serde_json::Value::String(id)) => id == user_id,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::{CallError, Ctx};
+use super::{CallError, Ctx, wire_time};
 use crate::account::AccountId;
 use crate::error::{Error, Result};
 use crate::http::{self, with_cookie};
@@ -29,11 +29,11 @@ struct WireSession {
     ip_address: Option<String>,
     #[serde(default)]
     location: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire_time::optional")]
     created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire_time::optional")]
     last_activity: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire_time::optional")]
     expires_at: Option<DateTime<Utc>>,
     #[serde(default = "yes")]
     is_active: bool,
@@ -163,14 +163,14 @@ fn into_session(account: &AccountId, wire: WireSession) -> Session {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: if wire.is_current {
+        device: Arc::new(if wire.is_current {
             Device::ours()
         } else {
             Device::from_type_and_browser(
                 wire.device_type.as_deref().unwrap_or_default(),
                 wire.browser.as_deref().unwrap_or_default(),
             )
-        },
+        }),
         user_agent: None,
         ip: wire.ip_address.filter(|ip| !ip.is_empty()),
         location: wire.location.filter(|l| !l.is_empty()),

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::http::{self, with_cookie};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
-use crate::session::{Device, Session, SessionId};
+use crate::session::{Session, SessionId};
 
 const COOKIE: &str = "token";
 /// Sessions never expire in SecureAuth's database; its JWTs last 7 days, so a session idle
@@ -213,17 +213,13 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
 fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) -> Result<Session> {
     let last_active_at = millis(wire.last_active_at)?;
     let server_id = Secret::new(wire.id);
-    let agent = wire.user_agent.unwrap_or_default();
+    let (device, user_agent) = names.describe(wire.user_agent.as_deref(), wire.is_current);
     Ok(Session {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: if wire.is_current {
-            Device::ours()
-        } else {
-            names.device(&agent)
-        },
-        user_agent: Some(agent).filter(|a| !a.is_empty()),
+        device,
+        user_agent,
         ip: wire.ip.filter(|ip| !ip.is_empty()),
         location: None,
         label: None,

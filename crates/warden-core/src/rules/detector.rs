@@ -155,7 +155,7 @@ impl Detector {
     }
 
     /// A device the person trusted before (from the ledger).
-    pub fn trust_device(&self, account: &AccountId, device: String) {
+    pub fn trust_device(&self, account: &AccountId, device: &str) {
         self.state()
             .profiles
             .entry(account.clone())

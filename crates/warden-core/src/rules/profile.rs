@@ -26,9 +26,12 @@ impl Recent {
         self.index.contains(value)
     }
 
-    pub fn insert(&mut self, value: String) {
-        if self.index.insert(value.clone()) {
-            self.order.push_back(value);
+    /// Remembers `value`; copies it only when it is new, as it rarely is: a watcher learns
+    /// every session of every poll.
+    pub fn insert(&mut self, value: &str) {
+        if !self.index.contains(value) {
+            self.index.insert(value.to_owned());
+            self.order.push_back(value.to_owned());
             if self.order.len() > REMEMBERED
                 && let Some(old) = self.order.pop_front()
             {
@@ -66,16 +69,16 @@ pub struct Profile {
 }
 
 /// The device part of a session's identity: its user agent, or the server's name for it.
-pub fn device_of(session: &Session) -> String {
+pub fn device_of(session: &Session) -> &str {
     session
         .user_agent
-        .clone()
-        .unwrap_or_else(|| session.device.label.clone())
+        .as_deref()
+        .unwrap_or(&session.device.label)
 }
 
 impl Profile {
     pub fn knows_device(&self, session: &Session) -> bool {
-        self.devices.contains(&device_of(session))
+        self.devices.contains(device_of(session))
     }
 
     pub fn knows_network(&self, ip: &str) -> bool {
@@ -83,7 +86,7 @@ impl Profile {
     }
 
     pub fn trusts(&self, session: &Session) -> bool {
-        self.trusted.contains(&device_of(session))
+        self.trusted.contains(device_of(session))
     }
 
     pub fn sign_ins(&self) -> u32 {
@@ -97,11 +100,11 @@ impl Profile {
         }
         self.devices.insert(device_of(session));
         if let Some(ip) = &session.ip {
-            self.networks.insert(network_of(ip));
+            self.networks.insert(&network_of(ip));
         }
         let place = session.location.as_deref().and_then(Place::parse);
         if let Some(place) = &place {
-            self.countries.insert(place.country.clone());
+            self.countries.insert(&place.country);
         }
         if new_sign_in {
             let at = session.created_at.unwrap_or_else(Utc::now);
