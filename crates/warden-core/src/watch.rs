@@ -51,6 +51,7 @@ impl WatchSettings {
 }
 
 struct Task {
+    account: Account,
     handle: JoinHandle<()>,
     poke: Arc<Notify>,
 }
@@ -59,7 +60,7 @@ struct Task {
 pub struct Watcher {
     accounts: Arc<Accounts>,
     sink: Arc<dyn EventSink>,
-    settings: WatchSettings,
+    settings: Mutex<WatchSettings>,
     runtime: tokio::runtime::Handle,
     tasks: Mutex<HashMap<AccountId, Task>>,
 }
@@ -75,7 +76,7 @@ impl Watcher {
         Self {
             accounts,
             sink,
-            settings,
+            settings: Mutex::new(settings),
             runtime,
             tasks: Mutex::new(HashMap::new()),
         }
@@ -85,18 +86,38 @@ impl Watcher {
         self.tasks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    pub fn settings(&self) -> WatchSettings {
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// New settings (a new interval, say) for every account, now: each task restarts, and
+    /// compares its first poll with what the ledger saw, so the restart raises nothing.
+    pub fn set_settings(&self, settings: WatchSettings) {
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
+        let watched: Vec<Account> = self.tasks().values().map(|t| t.account.clone()).collect();
+        for account in watched {
+            self.watch(account);
+        }
+    }
+
     /// Starts watching (or restarts, with a fresh baseline).
     pub fn watch(&self, account: Account) {
         let poke = Arc::new(Notify::new());
         let id = account.id.clone();
+        let watched = account.clone();
         let handle = self.runtime.spawn(run(
             Arc::clone(&self.accounts),
             Arc::clone(&self.sink),
-            self.settings,
+            self.settings(),
             account,
             Arc::clone(&poke),
         ));
-        if let Some(old) = self.tasks().insert(id, Task { handle, poke }) {
+        let task = Task {
+            account: watched,
+            handle,
+            poke,
+        };
+        if let Some(old) = self.tasks().insert(id, task) {
             old.handle.abort();
         }
     }

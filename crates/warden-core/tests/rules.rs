@@ -308,3 +308,17 @@ fn thresholds_load_from_toml_with_defaults_for_the_rest() {
     let err = Thresholds::load(&path).expect_err("a typo is refused");
     assert!(err.to_string().contains("is not valid"), "{err}");
 }
+
+#[test]
+fn saved_thresholds_load_back_as_they_were() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("rules.toml");
+    let changed = Thresholds {
+        max_sessions: 3,
+        max_speed_kmh: 750.5,
+        home_countries: vec!["PT".into()],
+        ..Thresholds::default()
+    };
+    changed.save(&path).expect("saves");
+    assert_eq!(Thresholds::load(&path).expect("loads"), changed);
+}

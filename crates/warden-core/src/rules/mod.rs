@@ -105,6 +105,15 @@ impl Thresholds {
             crate::error::Error::InvalidInput(format!("{} is not valid: {e}", path.display()))
         })
     }
+
+    /// Writes them where [`Thresholds::load`] reads them, atomically (a crash mid-write
+    /// leaves the old file, never half of one).
+    pub fn save(&self, path: &std::path::Path) -> crate::error::Result<()> {
+        let text = toml::to_string(self).map_err(|e| {
+            crate::error::Error::InvalidInput(format!("cannot write the rules: {e}"))
+        })?;
+        crate::home::write_atomically(path, text.as_bytes())
+    }
 }
 
 /// What a rule sees besides the session itself.
