@@ -1,10 +1,21 @@
-//! The window's commands: each takes the state, calls the engine, and maps errors to
-//! `{code, message}`. No secret is ever returned.
+//! The window's commands: each takes the state, calls the engine (or `actions`, shared
+//! with the tray and notifications), and maps errors to `{code, message}`. No secret is
+//! ever returned; the only secrets that come in are what the person types.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
-use tauri::State;
-use warden_core::{AccountId, Error, ErrorCode, NewAccount, Secret, Session, SessionId};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_autostart::ManagerExt;
+use warden_core::history::{HistoryEntry, to_csv, to_json};
+use warden_core::watch::WatchSettings;
+use warden_core::{
+    AccountId, CodePrompt, DialectKind, Error, ErrorCode, NewAccount, Secret, Session, SessionId,
+};
 
+use crate::actions;
+use crate::settings::Settings;
 use crate::state::{AccountView, AppState};
 
 /// How an error reaches the UI: a code to branch on, a message to show.
@@ -23,8 +34,10 @@ impl From<Error> for UiError {
     }
 }
 
+type Answer<T> = Result<T, UiError>;
+
 #[tauri::command]
-pub(crate) fn accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>, UiError> {
+pub(crate) fn accounts(state: State<'_, AppState>) -> Answer<Vec<AccountView>> {
     Ok(state
         .accounts
         .list()?
@@ -33,30 +46,207 @@ pub(crate) fn accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>, U
         .collect())
 }
 
+/// Which API a URL speaks, probed without credentials, for the add form to preselect.
+#[tauri::command]
+pub(crate) async fn detect_dialect(state: State<'_, AppState>, url: String) -> Answer<DialectKind> {
+    Ok(state.accounts.detect_dialect(&url).await?)
+}
+
 /// The password arrives from the add-account form, wrapped at once, and goes to the
-/// keyring only; it never travels back.
+/// keyring only; it never travels back. A one-time code, if the service asks for one, is
+/// asked in the window (`warden://code-requested`, answered by `submit_code`).
 #[tauri::command]
 pub(crate) async fn add_account(
+    app: AppHandle,
     state: State<'_, AppState>,
     account: NewAccount,
     password: Secret,
-) -> Result<AccountView, UiError> {
-    let account = state.accounts.add(account, password).await?;
+) -> Answer<AccountView> {
+    let prompt: Arc<dyn CodePrompt> = state.prompt.clone();
+    let account = state.accounts.add_with(account, password, &prompt).await?;
     state.watcher.watch(account.clone());
+    crate::tray::refresh(&app);
     Ok(state.views.view(account))
 }
 
-/// Ends the session and checks it is gone; the window then follows the watcher.
+#[tauri::command]
+pub(crate) fn submit_code(state: State<'_, AppState>, code: Secret) -> Answer<()> {
+    if state.prompt.answer(Some(code)) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput("no code was asked for (it may have timed out)".into()).into())
+    }
+}
+
+#[tauri::command]
+pub(crate) fn cancel_code(state: State<'_, AppState>) {
+    state.prompt.answer(None);
+}
+
+/// For an account that needs the person: a new password, or a new one-time code.
+#[tauri::command]
+pub(crate) async fn sign_in_again(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    account: AccountId,
+    password: Option<Secret>,
+) -> Answer<AccountView> {
+    let account = state.accounts.find(account.as_str())?;
+    let prompt: Arc<dyn CodePrompt> = state.prompt.clone();
+    state
+        .accounts
+        .sign_in_again(&account, password.filter(|p| !p.is_empty()), &prompt)
+        .await?;
+    state.watcher.watch(account.clone());
+    actions::refresh(&app, account.clone());
+    Ok(state.views.view(account))
+}
+
+/// Lists now: "Test connection".
+#[tauri::command]
+pub(crate) async fn test_account(state: State<'_, AppState>, account: AccountId) -> Answer<usize> {
+    let account = state.accounts.find(account.as_str())?;
+    let snapshot = state.accounts.snapshot(&account).await?;
+    state.watcher.poll_now(&account.id);
+    Ok(snapshot.sessions.len())
+}
+
+/// Stops watching, signs our session out, and deletes the keyring entries.
+#[tauri::command]
+pub(crate) async fn remove_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Answer<()> {
+    let account = state.accounts.find(account.as_str())?;
+    state.watcher.unwatch(&account.id);
+    state.accounts.remove(&account).await?;
+    state.views.forget(&account.id);
+    crate::tray::refresh(&app);
+    Ok(())
+}
+
+/// Ends the session and checks it is gone.
 #[tauri::command]
 pub(crate) async fn revoke_session(
+    app: AppHandle,
+    account: AccountId,
+    session: SessionId,
+) -> Answer<Session> {
+    Ok(actions::revoke(&app, &account, &session).await?)
+}
+
+/// Signs out every other device; returns how many were ended.
+#[tauri::command]
+pub(crate) async fn sign_out_others(app: AppHandle, account: AccountId) -> Answer<usize> {
+    Ok(actions::sign_out_others(&app, &account).await?.len())
+}
+
+#[tauri::command]
+pub(crate) async fn trust_session(
+    app: AppHandle,
+    account: AccountId,
+    session: SessionId,
+) -> Answer<Session> {
+    Ok(actions::trust(&app, &account, &session).await?)
+}
+
+#[tauri::command]
+pub(crate) fn set_label(
+    app: AppHandle,
     state: State<'_, AppState>,
     account: AccountId,
     session: SessionId,
-) -> Result<Session, UiError> {
+    label: String,
+) -> Answer<()> {
     let account = state.accounts.find(account.as_str())?;
-    let revoked = state.accounts.revoke(&account, &session).await?;
-    state.watcher.poll_now(&account.id);
-    Ok(revoked)
+    state.accounts.set_label(&account, &session, label.trim())?;
+    actions::refresh(&app, account);
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) fn history(
+    state: State<'_, AppState>,
+    account: Option<AccountId>,
+) -> Answer<Vec<HistoryEntry>> {
+    let account = account
+        .map(|a| state.accounts.find(a.as_str()))
+        .transpose()?;
+    Ok(state.accounts.history(account.as_ref())?)
+}
+
+/// Writes the history to the Downloads folder (the home, if there is none); returns where.
+#[tauri::command]
+pub(crate) fn export_history(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    account: Option<AccountId>,
+    format: String,
+) -> Answer<String> {
+    let account = account
+        .map(|a| state.accounts.find(a.as_str()))
+        .transpose()?;
+    let entries = state.accounts.history(account.as_ref())?;
+    let text = match format.as_str() {
+        "csv" => to_csv(&entries)?,
+        "json" => to_json(&entries)?,
+        other => return Err(Error::InvalidInput(format!("no export format {other:?}")).into()),
+    };
+    let dir: PathBuf = app
+        .path()
+        .download_dir()
+        .ok()
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| state.home.root().to_path_buf());
+    let name = format!(
+        "session-warden-history-{}.{format}",
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
+    );
+    let path = dir.join(name);
+    warden_core::home::write_atomically(&path, text.as_bytes())?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub(crate) fn settings(state: State<'_, AppState>) -> Answer<Settings> {
+    Ok(Settings {
+        app: state.settings.get(),
+        rules: state.accounts.detector().thresholds(),
+    })
+}
+
+/// Saves and applies at once: the interval restarts the watcher's tasks, the thresholds
+/// reach the rules, start-at-login writes (or removes) the desktop's autostart entry.
+#[tauri::command]
+pub(crate) fn save_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> Answer<Settings> {
+    let before = state.settings.get();
+    state.settings.save(settings.app.clone())?;
+    settings.rules.save(&state.home.rules_path())?;
+    state
+        .accounts
+        .detector()
+        .set_thresholds(settings.rules.clone());
+    if before.poll_seconds != settings.app.poll_seconds && crate::poll_override().is_none() {
+        state.watcher.set_settings(WatchSettings {
+            interval: std::time::Duration::from_secs(settings.app.poll_seconds.into()),
+            ..state.watcher.settings()
+        });
+    }
+    if before.start_at_login != settings.app.start_at_login {
+        let autolaunch = app.autolaunch();
+        let done = if settings.app.start_at_login {
+            autolaunch.enable()
+        } else {
+            autolaunch.disable()
+        };
+        done.map_err(|e| Error::InvalidInput(format!("cannot change start at login: {e}")))?;
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]

@@ -3,7 +3,11 @@
 //! to engine calls. Everything it does is reachable from core without a desktop.
 #![forbid(unsafe_code)]
 
+mod actions;
 mod commands;
+mod notify;
+mod prompt;
+mod settings;
 mod sink;
 mod state;
 mod tray;
@@ -14,20 +18,24 @@ use std::time::Duration;
 
 use tauri::{Manager, RunEvent};
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::{Accounts, DesktopNotifier, Home, KeyringStore, SystemClock};
+use warden_core::{Accounts, Home, KeyringStore, SystemClock};
 
+use crate::notify::Notifications;
+use crate::prompt::WindowPrompt;
+use crate::settings::SettingsStore;
 use crate::sink::AppSink;
 use crate::state::{AppState, Views};
 
 /// Seconds between polls; tests and the demo shorten it.
 const POLL_ENV: &str = "WARDEN_POLL_SECONDS";
 
-fn poll_interval() -> Duration {
+/// The interval forced by the environment, which wins over the settings.
+pub(crate) fn poll_override() -> Option<Duration> {
     std::env::var(POLL_ENV)
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(WatchSettings::default().interval, Duration::from_secs_f64)
+        .map(Duration::from_secs_f64)
 }
 
 pub fn run() {
@@ -41,13 +49,38 @@ pub fn run() {
     let open_at_start = std::env::args().any(|a| a == "--open");
 
     let app = tauri::Builder::default()
+        // A second launch (from the menu, or autostart racing a manual start) opens the
+        // running one's window instead of starting another watcher.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Err(e) = window::open(app, None) {
+                tracing::error!("cannot open the window: {e}");
+            }
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .invoke_handler(tauri::generate_handler![
             commands::accounts,
+            commands::detect_dialect,
             commands::add_account,
+            commands::submit_code,
+            commands::cancel_code,
+            commands::sign_in_again,
+            commands::test_account,
+            commands::remove_account,
             commands::revoke_session,
+            commands::sign_out_others,
+            commands::trust_session,
+            commands::set_label,
+            commands::history,
+            commands::export_history,
+            commands::settings,
+            commands::save_settings,
         ])
         .setup(move |app| {
             let home = Home::from_env()?;
+            let settings = SettingsStore::open(&home);
             let accounts = Arc::new(Accounts::open(
                 &home,
                 Arc::new(KeyringStore::new()),
@@ -58,28 +91,37 @@ pub fn run() {
                 app.handle().clone(),
                 Arc::clone(&accounts),
                 Arc::clone(&views),
-                Arc::new(DesktopNotifier),
             );
+            let interval =
+                poll_override().unwrap_or(Duration::from_secs(settings.get().poll_seconds.into()));
             let watcher = Watcher::new(
                 Arc::clone(&accounts),
                 Arc::new(sink),
                 WatchSettings {
-                    interval: poll_interval(),
+                    interval,
                     ..WatchSettings::default()
                 },
                 tauri::async_runtime::handle().inner().clone(),
             );
-            for account in accounts.list()? {
-                watcher.watch(account);
-            }
+            let accounts_now = accounts.list()?;
+            app.manage(tray::Shown::default());
             app.manage(AppState {
+                home: home.clone(),
                 accounts,
                 watcher,
                 views,
+                notifications: Arc::new(Notifications::new(app.handle().clone())),
+                prompt: Arc::new(WindowPrompt::new(app.handle().clone())),
+                settings,
             });
             tray::create(app.handle())?;
+            // Watching starts once the state it reports into exists.
+            let state = app.state::<AppState>();
+            for account in accounts_now {
+                state.watcher.watch(account);
+            }
             if open_at_start {
-                window::open(app.handle())?;
+                window::open(app.handle(), None)?;
             }
             tracing::info!(home = %home.root().display(), "Session Warden is running in the tray");
             Ok(())

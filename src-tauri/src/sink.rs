@@ -1,12 +1,12 @@
-//! The engine's events, seen by the desktop: the window follows them, the user is
-//! notified of what matters.
+//! The engine's events, seen by the desktop: the window and the tray follow them, the user
+//! is notified of what matters.
 
 use std::sync::Arc;
 
-use tauri::{AppHandle, Emitter};
-use warden_core::{Accounts, Event, EventSink, Notice, Notifier};
+use tauri::{AppHandle, Emitter, Manager};
+use warden_core::{Accounts, Event, EventSink, Notice};
 
-use crate::state::{Stale, Views};
+use crate::state::{AppState, Stale, Views};
 
 /// The event the window listens to: one account's new view.
 pub const ACCOUNT_CHANGED: &str = "warden://account-changed";
@@ -15,21 +15,14 @@ pub struct AppSink {
     app: AppHandle,
     accounts: Arc<Accounts>,
     views: Arc<Views>,
-    notifier: Arc<dyn Notifier>,
 }
 
 impl AppSink {
-    pub fn new(
-        app: AppHandle,
-        accounts: Arc<Accounts>,
-        views: Arc<Views>,
-        notifier: Arc<dyn Notifier>,
-    ) -> Self {
+    pub fn new(app: AppHandle, accounts: Arc<Accounts>, views: Arc<Views>) -> Self {
         Self {
             app,
             accounts,
             views,
-            notifier,
         }
     }
 
@@ -37,15 +30,19 @@ impl AppSink {
         let Ok(account) = self.accounts.find(event.account().as_str()) else {
             return; // removed while the poll was in flight
         };
-        if let Some(notice) = Notice::for_event(event, &account.label) {
-            let notifier = Arc::clone(&self.notifier);
-            // Showing a notification is a D-Bus round trip: keep it off the watcher's task.
-            tauri::async_runtime::spawn_blocking(move || notifier.notify(&notice));
+        if let (
+            Some(notice),
+            Event::SessionAppeared { session, findings } | Event::Suspicious { session, findings },
+        ) = (Notice::for_event(event, &account.label), event)
+            && let Some(state) = self.app.try_state::<AppState>()
+        {
+            state.notifications.session(session, findings, notice);
         }
         let view = self.views.view(account);
-        if let Err(e) = self.app.emit(ACCOUNT_CHANGED, &view) {
+        if let Err(e) = self.app.emit(crate::sink::ACCOUNT_CHANGED, &view) {
             tracing::warn!("could not update the window: {e}");
         }
+        crate::tray::refresh(&self.app);
     }
 }
 
@@ -57,17 +54,23 @@ impl EventSink for AppSink {
                 account,
                 since,
                 error,
+                needs_sign_in,
             } => self.views.set_stale(
                 account,
                 Some(Stale {
                     since: *since,
                     error: error.clone(),
+                    needs_sign_in: *needs_sign_in,
                 }),
             ),
             Event::Recovered { account } => self.views.set_stale(account, None),
-            Event::SessionAppeared { .. }
-            | Event::Suspicious { .. }
-            | Event::SessionEnded { .. } => {}
+            Event::SessionAppeared { session, findings }
+            | Event::Suspicious { session, findings } => {
+                self.views.flag(&session.account, &session.id, findings);
+            }
+            Event::SessionEnded { session, .. } => {
+                self.views.unflag(&session.account, &session.id);
+            }
         }
         self.publish(&event);
     }

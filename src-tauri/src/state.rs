@@ -1,18 +1,40 @@
 //! What the shell keeps between events: the engine, the watcher, and the latest view of
-//! each account, so a window opened later shows everything at once.
+//! each account, so a window (or the tray menu) built later shows everything at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use warden_core::rules::{Finding, Severity};
 use warden_core::watch::Watcher;
-use warden_core::{Account, AccountId, Accounts, Snapshot};
+use warden_core::{Account, AccountId, Accounts, Home, SessionId, Snapshot};
+
+use crate::notify::Notifications;
+use crate::prompt::WindowPrompt;
+use crate::settings::SettingsStore;
 
 pub struct AppState {
+    pub home: Home,
     pub accounts: Arc<Accounts>,
     pub watcher: Watcher,
     pub views: Arc<Views>,
+    pub notifications: Arc<Notifications>,
+    pub prompt: Arc<WindowPrompt>,
+    pub settings: SettingsStore,
+}
+
+/// How an account is doing, as the sidebar and the tray say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    /// Not answered yet.
+    Connecting,
+    Ok,
+    /// Polls fail; it retries by itself.
+    Stale,
+    /// Polls cannot resume without the person (a changed password, a one-time code).
+    NeedsSignIn,
 }
 
 /// One account as the window shows it. Carries no secret: it crosses IPC.
@@ -20,9 +42,12 @@ pub struct AppState {
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
     pub account: Account,
+    pub health: Health,
     /// `None` until the first poll answers.
     pub snapshot: Option<Snapshot>,
     pub stale: Option<Stale>,
+    /// Live sessions the rules flagged, with the reasons, worst first.
+    pub suspicious: HashMap<SessionId, Vec<Finding>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,12 +55,14 @@ pub struct AccountView {
 pub struct Stale {
     pub since: DateTime<Utc>,
     pub error: String,
+    pub needs_sign_in: bool,
 }
 
 #[derive(Default)]
 struct Latest {
     snapshot: Option<Snapshot>,
     stale: Option<Stale>,
+    suspicious: HashMap<SessionId, Vec<Finding>>,
 }
 
 #[derive(Default)]
@@ -43,14 +70,26 @@ pub struct Views {
     latest: Mutex<HashMap<AccountId, Latest>>,
 }
 
+/// What the tray's icon says at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Quiet,
+    /// Something needs a look: an account cannot be checked.
+    Attention,
+    /// A live session looks wrong.
+    Alert,
+}
+
 impl Views {
     fn latest(&self) -> MutexGuard<'_, HashMap<AccountId, Latest>> {
         self.latest.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A new listing; flags of sessions no longer in it are dropped.
     pub fn set_snapshot(&self, snapshot: Snapshot) {
         let mut latest = self.latest();
         let entry = latest.entry(snapshot.account.clone()).or_default();
+        entry.suspicious.retain(|id, _| snapshot.get(id).is_some());
         entry.snapshot = Some(snapshot);
         entry.stale = None;
     }
@@ -59,13 +98,91 @@ impl Views {
         self.latest().entry(account.clone()).or_default().stale = stale;
     }
 
+    /// Remembers why a live session looks wrong (warnings and worse only).
+    pub fn flag(&self, account: &AccountId, session: &SessionId, findings: &[Finding]) {
+        let serious: Vec<Finding> = findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning)
+            .cloned()
+            .collect();
+        if !serious.is_empty() {
+            self.latest()
+                .entry(account.clone())
+                .or_default()
+                .suspicious
+                .insert(session.clone(), serious);
+        }
+    }
+
+    /// The person dealt with it: trusted it, or it ended.
+    pub fn unflag(&self, account: &AccountId, session: &SessionId) {
+        if let Some(entry) = self.latest().get_mut(account) {
+            entry.suspicious.remove(session);
+        }
+    }
+
+    pub fn forget(&self, account: &AccountId) {
+        self.latest().remove(account);
+    }
+
     pub fn view(&self, account: Account) -> AccountView {
         let latest = self.latest();
         let entry = latest.get(&account.id);
+        let stale = entry.and_then(|e| e.stale.clone());
+        let snapshot = entry.and_then(|e| e.snapshot.clone());
+        let health = match (&stale, &snapshot) {
+            (Some(s), _) if s.needs_sign_in => Health::NeedsSignIn,
+            (Some(_), _) => Health::Stale,
+            (None, None) => Health::Connecting,
+            (None, Some(_)) => Health::Ok,
+        };
         AccountView {
-            snapshot: entry.and_then(|e| e.snapshot.clone()),
-            stale: entry.and_then(|e| e.stale.clone()),
+            health,
+            snapshot,
+            stale,
+            suspicious: entry.map(|e| e.suspicious.clone()).unwrap_or_default(),
             account,
         }
+    }
+
+    /// The tray's level, and its tooltip: the worst of all accounts, in a line.
+    pub fn summary(&self, accounts: &[Account]) -> (Level, String) {
+        let views: Vec<AccountView> = accounts.iter().cloned().map(|a| self.view(a)).collect();
+        let flagged: usize = views.iter().map(|v| v.suspicious.len()).sum();
+        let troubled: Vec<&str> = views
+            .iter()
+            .filter(|v| matches!(v.health, Health::Stale | Health::NeedsSignIn))
+            .map(|v| v.account.label.as_str())
+            .collect();
+        let sessions: usize = views
+            .iter()
+            .filter_map(|v| v.snapshot.as_ref())
+            .map(|s| s.sessions.len())
+            .sum();
+        if views.is_empty() {
+            return (Level::Quiet, "Session Warden: no accounts yet".into());
+        }
+        if flagged > 0 {
+            let s = if flagged == 1 { "" } else { "s" };
+            return (
+                Level::Alert,
+                format!("Session Warden: {flagged} suspicious session{s}"),
+            );
+        }
+        if !troubled.is_empty() {
+            return (
+                Level::Attention,
+                format!("Session Warden: cannot check {}", troubled.join(", ")),
+            );
+        }
+        let (a, s) = (views.len(), sessions);
+        (
+            Level::Quiet,
+            format!(
+                "Session Warden: all quiet · {a} account{} · {s} session{}",
+                if a == 1 { "" } else { "s" },
+                if s == 1 { "" } else { "s" }
+            ),
+        )
     }
 }

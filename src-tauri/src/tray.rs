@@ -1,76 +1,100 @@
-//! The tray icon and its menu. Menu ids are typed and live here only.
+//! The tray icon and its menu. Menu ids are typed and live here only. The menu is rebuilt
+//! when what it shows changes (an account, a session, an age in minutes, the pause), not on
+//! every poll, so a menu held open is not replaced under the pointer.
 
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use chrono::Utc;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuId, MenuItem, PredefinedMenuItem};
+use tauri::menu::{IsMenuItem, Menu, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Wry};
+use warden_core::{AccountId, SessionId};
 
+use crate::actions;
+use crate::state::{AppState, Level};
 use crate::window;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+const TRAY: &str = "main";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrayItem {
     Open,
     Quit,
+    PauseHour,
+    Resume,
+    Revoke {
+        account: AccountId,
+        session: SessionId,
+    },
+    SignOutOthers {
+        account: AccountId,
+    },
 }
 
 impl TrayItem {
-    const ALL: [TrayItem; 2] = [TrayItem::Open, TrayItem::Quit];
-
-    fn id(self) -> &'static str {
+    fn id(&self) -> String {
         match self {
-            TrayItem::Open => "open",
-            TrayItem::Quit => "quit",
+            TrayItem::Open => "open".into(),
+            TrayItem::Quit => "quit".into(),
+            TrayItem::PauseHour => "pause-hour".into(),
+            TrayItem::Resume => "resume".into(),
+            TrayItem::Revoke { account, session } => format!("revoke/{account}/{session}"),
+            TrayItem::SignOutOthers { account } => format!("others/{account}"),
         }
+    }
+
+    fn parse(id: &str) -> Option<TrayItem> {
+        let parts: Vec<&str> = id.split('/').collect();
+        Some(match parts.as_slice() {
+            ["open"] => TrayItem::Open,
+            ["quit"] => TrayItem::Quit,
+            ["pause-hour"] => TrayItem::PauseHour,
+            ["resume"] => TrayItem::Resume,
+            ["revoke", account, session] => TrayItem::Revoke {
+                account: AccountId::from_stored((*account).to_owned()),
+                session: SessionId::from_str(session).ok()?,
+            },
+            ["others", account] => TrayItem::SignOutOthers {
+                account: AccountId::from_stored((*account).to_owned()),
+            },
+            _ => return None,
+        })
     }
 }
 
-impl From<TrayItem> for MenuId {
-    fn from(item: TrayItem) -> Self {
+impl From<&TrayItem> for MenuId {
+    fn from(item: &TrayItem) -> Self {
         MenuId::new(item.id())
     }
 }
 
-impl TryFrom<&MenuId> for TrayItem {
-    type Error = ();
+const QUIET_ICON: &[u8] = include_bytes!("../../icons/tray-quiet.png");
+const ATTENTION_ICON: &[u8] = include_bytes!("../../icons/tray-attention.png");
+const ALERT_ICON: &[u8] = include_bytes!("../../icons/tray-alert.png");
 
-    fn try_from(id: &MenuId) -> Result<Self, ()> {
-        TrayItem::ALL
-            .into_iter()
-            .find(|item| item.id() == id.as_ref())
-            .ok_or(())
+fn icon(level: Level) -> &'static [u8] {
+    match level {
+        Level::Quiet => QUIET_ICON,
+        Level::Attention => ATTENTION_ICON,
+        Level::Alert => ALERT_ICON,
     }
 }
 
-const QUIET_ICON: &[u8] = include_bytes!("../../icons/tray-quiet.png");
+/// What the menu and icon show, to tell whether they need rebuilding.
+#[derive(Default)]
+pub struct Shown(Mutex<Option<(Vec<String>, Level, String)>>);
 
-pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = Menu::with_items(
-        app,
-        &[
-            &MenuItem::with_id(
-                app,
-                TrayItem::Open,
-                "Open Session Warden",
-                true,
-                None::<&str>,
-            )?,
-            &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, TrayItem::Quit, "Quit", true, None::<&str>)?,
-        ],
-    )?;
-    TrayIconBuilder::with_id("main")
+pub fn create(app: &AppHandle) -> tauri::Result<()> {
+    TrayIconBuilder::with_id(TRAY)
         .icon(Image::from_bytes(QUIET_ICON)?)
         .tooltip("Session Warden")
-        .menu(&menu)
+        .menu(&Menu::new(app)?)
         .show_menu_on_left_click(false)
-        .on_menu_event(|app, event| match TrayItem::try_from(event.id()) {
-            Ok(TrayItem::Open) => {
-                if let Err(e) = window::open(app) {
-                    tracing::error!("cannot open the window: {e}");
-                }
-            }
-            Ok(TrayItem::Quit) => app.exit(0),
-            Err(()) => tracing::warn!(id = ?event.id(), "unknown tray menu item"),
+        .on_menu_event(|app, event| match TrayItem::parse(event.id().as_ref()) {
+            Some(item) => clicked(app, item),
+            None => tracing::warn!(id = ?event.id(), "unknown tray menu item"),
         })
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click {
@@ -78,12 +102,217 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 button_state: MouseButtonState::Up,
                 ..
             } = event
-                && let Err(e) = window::open(tray.app_handle())
+                && let Err(e) = window::open(tray.app_handle(), None)
             {
                 tracing::error!("cannot open the window: {e}");
             }
         })
         .build(app)?;
+    refresh(app);
+    Ok(())
+}
+
+fn clicked(app: &AppHandle, item: TrayItem) {
+    let state = app.state::<AppState>();
+    match item {
+        TrayItem::Open => {
+            if let Err(e) = window::open(app, None) {
+                tracing::error!("cannot open the window: {e}");
+            }
+        }
+        TrayItem::Quit => app.exit(0),
+        TrayItem::PauseHour => {
+            state.notifications.pause_for(chrono::Duration::hours(1));
+            refresh(app);
+        }
+        TrayItem::Resume => {
+            state.notifications.resume();
+            refresh(app);
+        }
+        TrayItem::Revoke { account, session } => {
+            let app2 = app.clone();
+            actions::spawn_reported(app, "revoke the session".into(), async move {
+                let ended = actions::revoke(&app2, &account, &session).await?;
+                Ok(format!("Signed out {}", ended.device.label))
+            });
+        }
+        TrayItem::SignOutOthers { account } => {
+            let app2 = app.clone();
+            actions::spawn_reported(app, "sign out the other devices".into(), async move {
+                let ended = actions::sign_out_others(&app2, &account).await?;
+                let n = ended.len();
+                Ok(format!(
+                    "Signed out {n} other device{}",
+                    if n == 1 { "" } else { "s" }
+                ))
+            });
+        }
+    }
+}
+
+/// A menu line for a session: "Firefox on Linux · 203.0.113.7 · 5 min ago".
+fn session_line(session: &warden_core::Session, suspicious: bool) -> String {
+    let mut line = String::new();
+    if suspicious {
+        line.push_str("⚠ ");
+    }
+    line.push_str(session.label.as_deref().unwrap_or(&session.device.label));
+    if let Some(ip) = &session.ip {
+        line.push_str(&format!(" · {ip}"));
+    }
+    if let Some(at) = session.last_active_at {
+        let minutes = (Utc::now() - at).num_minutes().max(0);
+        line.push_str(&match minutes {
+            0 => " · now".to_owned(),
+            m if m < 60 => format!(" · {m} min ago"),
+            m if m < 48 * 60 => format!(" · {} h ago", m / 60),
+            m => format!(" · {} days ago", m / (24 * 60)),
+        });
+    }
+    line
+}
+
+/// Rebuilds the menu, icon and tooltip if what they show changed.
+pub fn refresh(app: &AppHandle) {
+    if let Err(e) = rebuild(app) {
+        tracing::warn!("cannot update the tray: {e}");
+    }
+}
+
+/// One entry of the menu, before it is made: its text, and its item (`None`: disabled).
+enum Entry {
+    Item(String, Option<TrayItem>),
+    Separator,
+    Sub(String, Vec<Entry>),
+}
+
+fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
+    let state = app.state::<AppState>();
+    let accounts = state.accounts.list().unwrap_or_default();
+    let (level, tooltip) = state.views.summary(&accounts);
+    let mut menu = vec![Entry::Item(tooltip.clone(), None), Entry::Separator];
+    for account in accounts {
+        let view = state.views.view(account.clone());
+        let mut sub = Vec::new();
+        let sessions = view
+            .snapshot
+            .as_ref()
+            .map(|s| s.sessions.as_slice())
+            .unwrap_or_default();
+        for session in sessions {
+            let line = session_line(session, view.suspicious.contains_key(&session.id));
+            if session.is_current {
+                sub.push(Entry::Item(format!("{line} (this app)"), None));
+            } else {
+                sub.push(Entry::Sub(
+                    line,
+                    vec![Entry::Item(
+                        "Revoke".into(),
+                        Some(TrayItem::Revoke {
+                            account: account.id.clone(),
+                            session: session.id.clone(),
+                        }),
+                    )],
+                ));
+            }
+        }
+        if sessions.is_empty() {
+            sub.push(Entry::Item("No sessions listed yet".into(), None));
+        }
+        sub.push(Entry::Separator);
+        sub.push(Entry::Item(
+            "Sign out all other devices".into(),
+            Some(TrayItem::SignOutOthers {
+                account: account.id.clone(),
+            }),
+        ));
+        menu.push(Entry::Sub(account.label.clone(), sub));
+    }
+    menu.push(Entry::Separator);
+    menu.push(match state.notifications.paused_until() {
+        Some(until) => Entry::Item(
+            format!(
+                "Resume alerts (paused until {})",
+                until.with_timezone(&chrono::Local).format("%H:%M")
+            ),
+            Some(TrayItem::Resume),
+        ),
+        None => Entry::Item("Pause alerts for 1 hour".into(), Some(TrayItem::PauseHour)),
+    });
+    menu.push(Entry::Item(
+        "Open Session Warden".into(),
+        Some(TrayItem::Open),
+    ));
+    menu.push(Entry::Separator);
+    menu.push(Entry::Item("Quit".into(), Some(TrayItem::Quit)));
+    (menu, level, tooltip)
+}
+
+fn signature(entries: &[Entry], out: &mut Vec<String>) {
+    for entry in entries {
+        match entry {
+            Entry::Item(text, item) => {
+                out.push(format!("{text}|{:?}", item.as_ref().map(TrayItem::id)))
+            }
+            Entry::Separator => out.push("-".into()),
+            Entry::Sub(text, children) => {
+                out.push(format!("{text}>"));
+                signature(children, out);
+                out.push("<".into());
+            }
+        }
+    }
+}
+
+fn make(app: &AppHandle, entries: &[Entry]) -> tauri::Result<Vec<Box<dyn IsMenuItem<Wry>>>> {
+    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    for entry in entries {
+        match entry {
+            Entry::Item(text, Some(item)) => {
+                items.push(Box::new(MenuItem::with_id(
+                    app,
+                    item,
+                    text,
+                    true,
+                    None::<&str>,
+                )?));
+            }
+            Entry::Item(text, None) => {
+                items.push(Box::new(MenuItem::new(app, text, false, None::<&str>)?));
+            }
+            Entry::Separator => items.push(Box::new(PredefinedMenuItem::separator(app)?)),
+            Entry::Sub(text, children) => {
+                let children = make(app, children)?;
+                let refs: Vec<&dyn IsMenuItem<Wry>> = children.iter().map(|c| c.as_ref()).collect();
+                items.push(Box::new(Submenu::with_items(app, text, true, &refs)?));
+            }
+        }
+    }
+    Ok(items)
+}
+
+fn rebuild(app: &AppHandle) -> tauri::Result<()> {
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        return Ok(());
+    };
+    let (entries, level, tooltip) = entries(app);
+    let mut sig = Vec::new();
+    signature(&entries, &mut sig);
+    let shown = app.state::<Shown>();
+    let mut last = shown.0.lock().unwrap_or_else(|p| p.into_inner());
+    let now = Some((sig, level, tooltip.clone()));
+    if *last == now {
+        return Ok(());
+    }
+    let level_changed = last.as_ref().is_none_or(|(_, l, _)| *l != level);
+    let items = make(app, &entries)?;
+    let refs: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|c| c.as_ref()).collect();
+    tray.set_menu(Some(Menu::with_items(app, &refs)?))?;
+    tray.set_tooltip(Some(&tooltip))?;
+    if level_changed {
+        tray.set_icon(Some(Image::from_bytes(icon(level))?))?;
+    }
+    *last = now;
     Ok(())
 }
 
@@ -93,9 +322,22 @@ mod tests {
 
     #[test]
     fn every_menu_id_maps_back_to_its_item() {
-        for item in TrayItem::ALL {
-            assert_eq!(TrayItem::try_from(&MenuId::from(item)), Ok(item));
+        let account = AccountId::from_stored("a1b2c3d4e5f6".into());
+        let session = SessionId::from_str("0123456789abcdef").expect("an id");
+        for item in [
+            TrayItem::Open,
+            TrayItem::Quit,
+            TrayItem::PauseHour,
+            TrayItem::Resume,
+            TrayItem::Revoke {
+                account: account.clone(),
+                session,
+            },
+            TrayItem::SignOutOthers { account },
+        ] {
+            assert_eq!(TrayItem::parse(&item.id()), Some(item.clone()));
         }
-        assert_eq!(TrayItem::try_from(&MenuId::new("nope")), Err(()));
+        assert_eq!(TrayItem::parse("nope"), None);
+        assert_eq!(TrayItem::parse("revoke/acc/not-an-id"), None);
     }
 }

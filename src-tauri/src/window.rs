@@ -1,20 +1,36 @@
 //! The main window, created on first open and destroyed on close, so a tray that runs all
 //! day does not keep a web process alive.
 
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+use crate::notify::Focus;
 
 pub const MAIN: &str = "main";
+/// An open window listens for this to show the session a notification was about.
+pub const FOCUS_SESSION: &str = "warden://focus-session";
 
-pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+/// Opens (or raises) the window; `focus` selects an account and session in it. A new
+/// window reads it from its URL, since it cannot hear an event before its script runs.
+pub fn open<R: Runtime>(app: &AppHandle<R>, focus: Option<&Focus>) -> tauri::Result<()> {
     if let Some(window) = app.get_webview_window(MAIN) {
         window.unminimize()?;
         window.show()?;
+        if let Some(focus) = focus {
+            window.emit(FOCUS_SESSION, focus)?;
+        }
         return window.set_focus();
     }
-    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+    let mut page = String::from("index.html");
+    if let Some(focus) = focus {
+        page.push_str(&format!("#account={}", focus.account));
+        if let Some(session) = &focus.session {
+            page.push_str(&format!("&session={session}"));
+        }
+    }
+    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
         .title("Session Warden")
-        .inner_size(1040.0, 640.0)
-        .min_inner_size(640.0, 400.0)
+        .inner_size(1120.0, 680.0)
+        .min_inner_size(720.0, 440.0)
         .build()?;
     Ok(())
 }

@@ -102,6 +102,17 @@ impl Accounts {
     /// Signs in once to check URL, API and password, then keeps the password in the
     /// keyring and the account (no secret) in the ledger.
     pub async fn add(&self, new: NewAccount, password: Secret) -> Result<Account> {
+        self.add_with(new, password, &self.prompt()).await
+    }
+
+    /// `add`, asking `prompt` for any one-time code (the window asks in its add form,
+    /// while polls in the background keep asking nobody).
+    pub async fn add_with(
+        &self,
+        new: NewAccount,
+        password: Secret,
+        prompt: &Arc<dyn CodePrompt>,
+    ) -> Result<Account> {
         let (base_url, login, label) = new.validate()?;
         if password.is_empty() && new.dialect.uses_password() {
             return Err(Error::InvalidInput("the password is empty".into()));
@@ -117,7 +128,7 @@ impl Accounts {
             login,
             added_at: self.clock.now(),
         };
-        let token = self.sign_in(&account, &password).await?;
+        let token = self.sign_in(&account, &password, prompt).await?;
         if account.dialect.uses_password() {
             self.store_secret(&account.id, SecretKind::Password, password)
                 .await?;
@@ -387,7 +398,7 @@ impl Accounts {
                 } else {
                     Secret::new("")
                 };
-                let token = self.sign_in(account, &password).await?;
+                let token = self.sign_in(account, &password, &self.prompt()).await?;
                 self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
                     .await?;
                 token
@@ -440,16 +451,48 @@ impl Accounts {
         Arc::clone(tokens.entry(id.clone()).or_default())
     }
 
-    async fn sign_in(&self, account: &Account, password: &Secret) -> Result<Secret> {
-        let prompt = self.prompt();
+    async fn sign_in(
+        &self,
+        account: &Account,
+        password: &Secret,
+        prompt: &Arc<dyn CodePrompt>,
+    ) -> Result<Secret> {
         dialect::login(
             account.dialect,
             &self.ctx(account),
             &account.login,
             password,
-            &prompt,
+            prompt,
         )
         .await
+    }
+
+    /// Signs in again by hand, for an account that cannot by itself (its password changed:
+    /// pass the new one; or it needs a one-time code: `prompt` asks). The new password, if
+    /// any, replaces the old one in the keyring only once it worked.
+    pub async fn sign_in_again(
+        &self,
+        account: &Account,
+        password: Option<Secret>,
+        prompt: &Arc<dyn CodePrompt>,
+    ) -> Result<()> {
+        let password = match password {
+            Some(p) => p,
+            None if account.dialect.uses_password() => self
+                .load_secret(&account.id, SecretKind::Password)
+                .await?
+                .ok_or_else(|| Error::MissingCredential(account.id.to_string()))?,
+            None => Secret::new(""),
+        };
+        let token = self.sign_in(account, &password, prompt).await?;
+        if account.dialect.uses_password() {
+            self.store_secret(&account.id, SecretKind::Password, password)
+                .await?;
+        }
+        self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
+            .await?;
+        *self.slot(&account.id).lock().await = Some(token);
+        Ok(())
     }
 
     async fn load_secret(&self, id: &AccountId, kind: SecretKind) -> Result<Option<Secret>> {

@@ -49,6 +49,9 @@ pub enum Event {
         account: AccountId,
         since: DateTime<Utc>,
         error: String,
+        /// Polling cannot resume by itself: the password changed, or the service asks for
+        /// a one-time code that only the person can give.
+        needs_sign_in: bool,
     },
     #[serde(rename_all = "camelCase")]
     Recovered { account: AccountId },

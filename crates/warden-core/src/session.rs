@@ -42,6 +42,21 @@ impl SessionId {
     }
 }
 
+/// An id as a person or a front end hands it back (16 hex digits, as `derive` makes them).
+impl std::str::FromStr for SessionId {
+    type Err = crate::error::Error;
+
+    fn from_str(text: &str) -> crate::error::Result<Self> {
+        if text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(text.to_ascii_lowercase()))
+        } else {
+            Err(crate::error::Error::InvalidInput(format!(
+                "{text:?} is not a session id"
+            )))
+        }
+    }
+}
+
 impl std::fmt::Display for SessionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -205,6 +205,10 @@ async fn run(
                 let event = Event::Stale {
                     account: account.id.clone(),
                     since,
+                    needs_sign_in: matches!(
+                        error,
+                        Error::NeedsSignIn(_) | Error::BadCredentials { .. }
+                    ),
                     error: error.to_string(),
                 };
                 // The history keeps when it went stale, not every failed retry.

@@ -185,6 +185,7 @@ fn ledger_writer_child() {
             account: account.clone(),
             since: chrono::Utc::now(),
             error: format!("write {n}"),
+            needs_sign_in: false,
         };
         ledger.record(&event, chrono::Utc::now()).expect("commits");
         println!("committed {n}");

@@ -1,0 +1,156 @@
+//! The app's settings, kept in `app.toml` under the home (the rules' thresholds stay in
+//! core's `rules.toml`, which the CLI reads too).
+
+use std::sync::Mutex;
+
+use chrono::Timelike;
+use serde::{Deserialize, Serialize};
+use warden_core::rules::Thresholds;
+use warden_core::{Error, Home, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AppSettings {
+    /// Seconds between two polls of an account.
+    pub poll_seconds: u32,
+    pub notifications: bool,
+    /// Local hours in which only the most serious alerts notify.
+    pub quiet_hours: Option<QuietHours>,
+    pub start_at_login: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            poll_seconds: 15,
+            notifications: true,
+            quiet_hours: None,
+            start_at_login: false,
+        }
+    }
+}
+
+/// From `from` (inclusive) to `to` (exclusive), local time; may wrap past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    pub from: u8,
+    pub to: u8,
+}
+
+impl QuietHours {
+    pub fn contains(&self, hour: u8) -> bool {
+        if self.from <= self.to {
+            (self.from..self.to).contains(&hour)
+        } else {
+            hour >= self.from || hour < self.to
+        }
+    }
+
+    pub fn now(&self) -> bool {
+        self.contains(chrono::Local::now().hour() as u8)
+    }
+}
+
+/// Everything the settings view edits, as one value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub app: AppSettings,
+    pub rules: Thresholds,
+}
+
+impl AppSettings {
+    pub fn validate(&self) -> Result<()> {
+        if !(5..=86_400).contains(&self.poll_seconds) {
+            return Err(Error::InvalidInput(
+                "the poll interval must be between 5 seconds and a day".into(),
+            ));
+        }
+        if let Some(q) = self.quiet_hours
+            && (q.from > 23 || q.to > 23 || q.from == q.to)
+        {
+            return Err(Error::InvalidInput(
+                "quiet hours run from one hour (0–23) to another".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub struct SettingsStore {
+    home: Home,
+    current: Mutex<AppSettings>,
+}
+
+impl SettingsStore {
+    /// Reads `app.toml`; a damaged file is reported and replaced by the defaults in memory
+    /// (the file is kept until the person saves).
+    pub fn open(home: &Home) -> Self {
+        let path = home.app_settings_path();
+        let current = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!("{} is not valid, using defaults: {e}", path.display());
+                AppSettings::default()
+            }),
+            Err(_) => AppSettings::default(),
+        };
+        Self {
+            home: home.clone(),
+            current: Mutex::new(current),
+        }
+    }
+
+    pub fn get(&self) -> AppSettings {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn save(&self, settings: AppSettings) -> Result<()> {
+        settings.validate()?;
+        let text = toml::to_string(&settings)
+            .map_err(|e| Error::InvalidInput(format!("cannot write the settings: {e}")))?;
+        warden_core::home::write_atomically(&self.home.app_settings_path(), text.as_bytes())?;
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = settings;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_may_wrap_past_midnight() {
+        let night = QuietHours { from: 22, to: 7 };
+        assert!(night.contains(23) && night.contains(0) && night.contains(6));
+        assert!(!night.contains(7) && !night.contains(12) && !night.contains(21));
+        let lunch = QuietHours { from: 12, to: 14 };
+        assert!(lunch.contains(12) && lunch.contains(13));
+        assert!(!lunch.contains(14) && !lunch.contains(11));
+    }
+
+    #[test]
+    fn settings_survive_a_reopen_and_bad_ones_are_refused() {
+        let dir = std::env::temp_dir().join(format!("warden-settings-{}", std::process::id()));
+        let home = Home::at(&dir);
+        let store = SettingsStore::open(&home);
+        assert_eq!(store.get(), AppSettings::default());
+        let changed = AppSettings {
+            poll_seconds: 60,
+            notifications: false,
+            quiet_hours: Some(QuietHours { from: 22, to: 7 }),
+            start_at_login: true,
+        };
+        store.save(changed.clone()).expect("saves");
+        assert_eq!(SettingsStore::open(&home).get(), changed);
+        let bad = AppSettings {
+            poll_seconds: 1,
+            ..AppSettings::default()
+        };
+        assert!(store.save(bad).is_err());
+        assert_eq!(store.get(), changed, "a refused change changes nothing");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
