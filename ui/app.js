@@ -1,5 +1,6 @@
 // Session Warden's window. It renders what the engine reports and sends clicks back as
-// commands; it never sees a secret except the password typed into the add-account form.
+// commands; it never sees a secret except what the person types (a password, a code),
+// which it hands over at once and clears.
 "use strict";
 
 const { invoke } = window.__TAURI__.core;
@@ -9,7 +10,10 @@ const state = {
   accounts: new Map(), // account id -> AccountView
   order: [],
   selected: null,
-  revoking: new Set(), // session ids with a revoke in flight
+  view: "sessions", // sessions | add | history | settings
+  busy: new Set(), // "<action>:<session id>" in flight
+  focusSession: null, // a session a notification pointed at
+  history: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -20,7 +24,7 @@ function el(tag, props = {}, ...children) {
     if (key === "class") node.className = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
   }
   for (const child of children) {
     if (child !== null && child !== undefined) node.append(child);
@@ -28,16 +32,17 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-function relative(iso) {
+function relative(iso, future = false) {
   if (!iso) return "—";
-  const seconds = Math.round((Date.now() - Date.parse(iso)) / 1000);
-  if (seconds < 45) return "just now";
+  const delta = Math.round((Date.parse(iso) - Date.now()) / 1000) * (future ? 1 : -1);
+  if (delta < 45) return future ? "soon" : "just now";
   const [n, unit] =
-    seconds < 3600 ? [Math.round(seconds / 60), "minute"]
-    : seconds < 86400 ? [Math.round(seconds / 3600), "hour"]
-    : [Math.round(seconds / 86400), "day"];
+    delta < 3600 ? [Math.round(delta / 60), "minute"]
+    : delta < 86400 ? [Math.round(delta / 3600), "hour"]
+    : [Math.round(delta / 86400), "day"];
   const count = Math.max(n, 1);
-  return `${count} ${unit}${count === 1 ? "" : "s"} ago`;
+  const text = `${count} ${unit}${count === 1 ? "" : "s"}`;
+  return future ? `in ${text}` : `${text} ago`;
 }
 
 function exact(iso) {
@@ -67,11 +72,20 @@ function kindIcon(kind) {
   return svg;
 }
 
-function accountState(view) {
-  if (view.stale) return { text: `Stale since ${new Date(view.stale.since).toLocaleTimeString()}`, stale: true };
-  if (!view.snapshot) return { text: "Connecting…", stale: false };
-  const n = view.snapshot.sessions.length;
-  return { text: `${n} session${n === 1 ? "" : "s"}`, stale: false };
+const HEALTH_TEXT = {
+  connecting: () => "Connecting…",
+  ok: (v) => {
+    const n = v.snapshot.sessions.length;
+    const flagged = Object.keys(v.suspicious ?? {}).length;
+    return flagged ? `${flagged} suspicious` : `${n} session${n === 1 ? "" : "s"}`;
+  },
+  stale: (v) => `Stale since ${new Date(v.stale.since).toLocaleTimeString()}`,
+  "needs-sign-in": () => "Needs sign-in",
+};
+
+function healthOf(view) {
+  if (view.health === "ok" && Object.keys(view.suspicious ?? {}).length) return "alert";
+  return view.health;
 }
 
 function renderSidebar() {
@@ -79,17 +93,23 @@ function renderSidebar() {
   list.replaceChildren(
     ...state.order.map((id) => {
       const view = state.accounts.get(id);
-      const status = accountState(view);
+      const health = healthOf(view);
+      const text = HEALTH_TEXT[view.health](view);
       return el("li", {},
         el("button", {
           type: "button",
-          "aria-current": String(id === state.selected),
+          "aria-current": String(state.view === "sessions" && id === state.selected),
+          "aria-label": `${view.account.label}: ${text}`,
+          dataset: { accountId: id, health },
           onclick: () => select(id),
         },
-          el("span", {}, view.account.label),
-          el("span", { class: `state${status.stale ? " stale" : ""}` }, status.text)));
+          el("span", { class: "account-name" }, el("span", { class: `dot ${health}`, "aria-hidden": "true" }), view.account.label),
+          el("span", { class: `state ${health}` }, text)));
     }),
   );
+  for (const [button, view] of [[$("show-history"), "history"], [$("show-settings"), "settings"]]) {
+    button.setAttribute("aria-current", String(state.view === view));
+  }
 }
 
 const rowCells = new WeakMap(); // <tr> -> its cells, made once
@@ -97,25 +117,34 @@ const rowCells = new WeakMap(); // <tr> -> its cells, made once
 // A row's elements are made once and then updated in place: a refresh every few seconds
 // must not replace the button under the user's pointer, or the element a keyboard has focused.
 function sessionRow(accountId, session) {
-  const name = el("span", { class: "name" });
-  const badge = el("span", { class: "badge", title: "The session Session Warden itself is signed in with" }, "This app");
-  const kind = el("span", { class: "kind" });
-  const cells = {
-    kind,
-    name,
-    badge,
+  const c = {
+    kind: el("span", { class: "kind" }),
+    name: el("span", { class: "name" }),
+    label: el("span", { class: "label" }),
+    current: el("span", { class: "badge current", title: "The session Session Warden itself is signed in with" }, "This app"),
+    flag: el("span", { class: "badge warn" }, "Suspicious"),
+    reasons: el("ul", { class: "reasons" }),
+    browser: el("td"),
+    os: el("td"),
     ip: el("td", { class: "mono" }),
+    place: el("td"),
     created: el("td"),
     active: el("td"),
-    action: el("td"),
+    expires: el("td"),
+    action: el("td", { class: "row-actions" }),
   };
   const row = el("tr", {},
-    el("td", {}, el("div", { class: "device" }, kind, el("span", {}, name, badge))),
-    cells.ip, cells.created, cells.active, cells.action);
-  rowCells.set(row, cells);
+    el("td", {},
+      el("div", { class: "device" }, c.kind,
+        el("div", { class: "device-text" },
+          el("div", {}, c.name, c.current, c.flag), c.label, c.reasons))),
+    c.browser, c.os, c.ip, c.place, c.created, c.active, c.expires, c.action);
+  rowCells.set(row, c);
   if (!session.isCurrent) {
-    cells.button = el("button", { type: "button", class: "revoke" }, "Revoke");
-    cells.action.append(cells.button);
+    c.trust = el("button", { type: "button", class: "secondary small trust" }, "It's me");
+    c.rename = el("button", { type: "button", class: "secondary small rename" }, "Rename");
+    c.button = el("button", { type: "button", class: "revoke" }, "Revoke");
+    c.action.append(c.trust, c.rename, c.button);
   }
   fillRow(row, accountId, session);
   return row;
@@ -128,31 +157,54 @@ function setText(node, text, title) {
 
 function fillRow(row, accountId, session) {
   const c = rowCells.get(row);
+  const view = state.accounts.get(accountId);
+  const findings = view?.suspicious?.[session.id] ?? null;
+  const name = session.device.label;
   row.dataset.sessionId = session.id;
-  row.dataset.device = session.device.label;
+  row.dataset.device = name;
+  row.classList.toggle("suspicious", Boolean(findings));
+  row.classList.toggle("focused", state.focusSession === session.id);
   if (c.kind.dataset.kind !== session.device.kind) {
     c.kind.dataset.kind = session.device.kind;
     c.kind.title = session.device.kind;
     c.kind.replaceChildren(kindIcon(session.device.kind));
   }
-  setText(c.name, session.device.label);
-  c.badge.hidden = !session.isCurrent;
+  setText(c.name, name);
+  setText(c.label, session.label ? `“${session.label}”` : "");
+  c.label.hidden = !session.label;
+  c.current.hidden = !session.isCurrent;
+  c.flag.hidden = !findings;
+  const reasons = (findings ?? []).map((f) => f.reason).join("\n");
+  if (c.reasons.dataset.text !== reasons) {
+    c.reasons.dataset.text = reasons;
+    c.reasons.replaceChildren(...(findings ?? []).map((f) => el("li", { class: f.severity }, f.reason)));
+  }
+  setText(c.browser, session.device.browser ?? "—");
+  setText(c.os, session.device.os ?? "—");
   setText(c.ip, session.ip ?? "—");
+  setText(c.place, session.location ?? "—");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));
   setText(c.active, relative(session.lastActiveAt), exact(session.lastActiveAt));
+  setText(c.expires, relative(session.expiresAt, true), exact(session.expiresAt));
   if (c.button) {
-    const busy = state.revoking.has(session.id);
+    const who = `${name}${session.ip ? ` at ${session.ip}` : ""}`;
+    const revoking = state.busy.has(`revoke:${session.id}`);
     c.button.onclick = () => revoke(accountId, session);
-    c.button.disabled = busy;
-    c.button.setAttribute("aria-label", `Revoke ${session.device.label}${session.ip ? ` at ${session.ip}` : ""}`);
-    setText(c.button, busy ? "Revoking…" : "Revoke");
+    c.button.disabled = revoking;
+    c.button.setAttribute("aria-label", `Revoke ${who}`);
+    setText(c.button, revoking ? "Revoking…" : "Revoke");
+    c.trust.onclick = () => trust(accountId, session);
+    c.trust.disabled = state.busy.has(`trust:${session.id}`);
+    c.trust.setAttribute("aria-label", `It's me: trust ${who}`);
+    c.rename.onclick = () => rename(accountId, session);
+    c.rename.setAttribute("aria-label", `Rename ${who}`);
   }
 }
 
 function renderSessions() {
   const view = state.accounts.get(state.selected);
-  $("sessions-view").hidden = !view;
-  if (!view) return;
+  $("sessions-view").hidden = state.view !== "sessions" || !view;
+  if (!view || state.view !== "sessions") return;
   $("account-title").textContent = view.account.label;
   $("account-meta").textContent = `${view.account.login} · ${view.account.dialect} · ${view.account.baseUrl}`;
   const status = $("account-status");
@@ -163,10 +215,22 @@ function renderSessions() {
     status.textContent = `Checked ${new Date(view.snapshot.fetchedAt).toLocaleTimeString()}`;
     status.className = "status";
   } else {
-    status.textContent = "";
+    status.textContent = "Connecting…";
+    status.className = "status";
+  }
+  const reauth = $("reauth");
+  reauth.hidden = view.health !== "needs-sign-in";
+  if (!reauth.hidden) {
+    const usesPassword = view.account.dialect !== "secureauth";
+    $("reauth-text").textContent = usesPassword
+      ? "The service no longer accepts the saved password, or asks for a one-time code."
+      : "The service asks for a new code by SMS.";
+    $("reauth-password").hidden = !usesPassword;
+    $("reauth-password-label").hidden = !usesPassword;
   }
   const sessions = view.snapshot ? view.snapshot.sessions : [];
-  $("sessions-empty").hidden = view.snapshot !== null && view.snapshot !== undefined;
+  $("sessions-empty").hidden = Boolean(view.snapshot);
+  $("sign-out-others").disabled = !sessions.some((s) => !s.isCurrent) || state.busy.has("others");
   // Keyed update: rows that stay keep their element, so nothing jumps or loses focus.
   const body = $("session-rows");
   const existing = new Map([...body.rows].map((row) => [row.dataset.sessionId, row]));
@@ -186,18 +250,25 @@ function renderSessions() {
 function render() {
   renderSidebar();
   renderSessions();
+  $("add-view").hidden = state.view !== "add";
+  $("history-view").hidden = state.view !== "history";
+  $("settings-view").hidden = state.view !== "settings";
 }
 
-function select(id) {
-  state.selected = id;
-  $("add-view").hidden = true;
-  $("sessions-error").hidden = true;
+function show(view) {
+  state.view = view;
+  for (const id of ["sessions-error", "sessions-note"]) $(id).hidden = true;
   render();
 }
 
+function select(id) {
+  if (state.selected !== id) $("session-rows").replaceChildren();
+  state.selected = id;
+  show("sessions");
+}
+
 function showAdd() {
-  $("sessions-view").hidden = true;
-  $("add-view").hidden = false;
+  show("add");
   $("add-cancel").hidden = state.order.length === 0;
   $("add-url").focus();
 }
@@ -212,22 +283,183 @@ function showError(node, error) {
   node.hidden = false;
 }
 
-async function revoke(accountId, session) {
-  state.revoking.add(session.id);
+function note(node, text) {
+  node.textContent = text;
+  node.hidden = false;
+}
+
+// A modal question; resolves true on Confirm. Escape or Cancel say no.
+function confirmAction(title, text, yes) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-yes").textContent = yes;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
+async function busy(key, work) {
+  state.busy.add(key);
   $("sessions-error").hidden = true;
-  renderSessions();
+  render();
   try {
-    await invoke("revoke_session", { account: accountId, session: session.id });
-    // The engine checked it is gone: drop the row now; the watcher's next view agrees.
-    const view = state.accounts.get(accountId);
-    if (view?.snapshot) {
-      view.snapshot.sessions = view.snapshot.sessions.filter((s) => s.id !== session.id);
-    }
+    return await work();
   } catch (error) {
     showError($("sessions-error"), error);
+    return undefined;
   } finally {
-    state.revoking.delete(session.id);
+    state.busy.delete(key);
     render();
+  }
+}
+
+function dropRows(accountId, ids) {
+  const view = state.accounts.get(accountId);
+  if (view?.snapshot) view.snapshot.sessions = view.snapshot.sessions.filter((s) => !ids.includes(s.id));
+}
+
+async function revoke(accountId, session) {
+  const done = await busy(`revoke:${session.id}`, () =>
+    invoke("revoke_session", { account: accountId, session: session.id }));
+  // The engine listed again and the session is gone: drop the row now.
+  if (done) {
+    dropRows(accountId, [session.id]);
+    note($("sessions-note"), `Signed out ${session.device.label}.`);
+    render();
+  }
+}
+
+async function signOutOthers() {
+  const view = state.accounts.get(state.selected);
+  if (!view) return;
+  const others = (view.snapshot?.sessions ?? []).filter((s) => !s.isCurrent);
+  const yes = await confirmAction(
+    "Sign out all other devices?",
+    `${others.length} device${others.length === 1 ? "" : "s"} on ${view.account.label} will be signed out. Only Session Warden stays signed in.`,
+    "Sign out all others");
+  if (!yes) return;
+  const count = await busy("others", () => invoke("sign_out_others", { account: view.account.id }));
+  if (count !== undefined) {
+    dropRows(view.account.id, others.map((s) => s.id));
+    note($("sessions-note"), `Signed out ${count} other device${count === 1 ? "" : "s"}.`);
+    render();
+  }
+}
+
+async function trust(accountId, session) {
+  const done = await busy(`trust:${session.id}`, () =>
+    invoke("trust_session", { account: accountId, session: session.id }));
+  if (done) {
+    const view = state.accounts.get(accountId);
+    if (view?.suspicious) delete view.suspicious[session.id];
+    note($("sessions-note"), `${session.device.label} is trusted: it raises no more alerts.`);
+    render();
+  }
+}
+
+async function rename(accountId, session) {
+  const row = $("session-rows").querySelector(`tr[data-session-id="${session.id}"]`);
+  const c = rowCells.get(row);
+  if (!c || c.editing) return;
+  c.editing = true;
+  const input = el("input", { type: "text", class: "rename-input", value: session.label ?? "", "aria-label": `Name for ${session.device.label}` });
+  c.label.hidden = false;
+  c.label.replaceChildren(input);
+  input.focus();
+  const finish = async (save) => {
+    if (!c.editing) return;
+    c.editing = false;
+    const label = input.value.trim();
+    c.label.replaceChildren();
+    if (save) {
+      await busy(`label:${session.id}`, () => invoke("set_label", { account: accountId, session: session.id, label }));
+      session.label = label || null;
+    }
+    render();
+    c.rename.focus();
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") finish(true);
+    if (e.key === "Escape") finish(false);
+  });
+  input.addEventListener("blur", () => finish(true));
+}
+
+async function removeAccount() {
+  const view = state.accounts.get(state.selected);
+  if (!view) return;
+  const yes = await confirmAction(
+    `Remove ${view.account.label}?`,
+    "Session Warden signs its own session out, forgets the password (from the keyring) and stops watching. The history stays.",
+    "Remove account");
+  if (!yes) return;
+  const done = await busy("remove", async () => {
+    await invoke("remove_account", { account: view.account.id });
+    return true;
+  });
+  if (!done) return;
+  state.accounts.delete(view.account.id);
+  state.order = state.order.filter((id) => id !== view.account.id);
+  if (state.order.length) select(state.order[0]);
+  else showAdd();
+}
+
+async function testAccount() {
+  const view = state.accounts.get(state.selected);
+  if (!view) return;
+  const n = await busy("test", () => invoke("test_account", { account: view.account.id }));
+  if (n !== undefined) note($("sessions-note"), `Connected: ${n} session${n === 1 ? "" : "s"} listed.`);
+}
+
+async function signInAgain(event) {
+  event.preventDefault();
+  const view = state.accounts.get(state.selected);
+  const password = $("reauth-password");
+  const done = await busy("reauth", () => invoke("sign_in_again", {
+    account: view.account.id,
+    password: password.value || null,
+  }));
+  password.value = "";
+  if (done) {
+    upsert(done);
+    note($("sessions-note"), "Signed in again.");
+    render();
+  }
+}
+
+// --- Adding an account -------------------------------------------------------------
+
+const LOGIN_LABELS = {
+  secureauth: "Phone number",
+  "node-auth-admin": "User id",
+  rtc: "Username",
+};
+
+function dialectChanged() {
+  const dialect = $("add-dialect").value;
+  $("add-login-label").textContent = LOGIN_LABELS[dialect] ?? "Email or username";
+  $("add-password-row").hidden = dialect === "secureauth";
+  $("add-password-label").textContent = dialect === "node-auth-admin" ? "Admin secret" : "Password";
+}
+
+let detecting = 0;
+async function detect() {
+  const url = $("add-url").value.trim();
+  const hint = $("add-detected");
+  if (!url) return;
+  const ticket = ++detecting;
+  hint.textContent = "Detecting the API…";
+  try {
+    const dialect = await invoke("detect_dialect", { url });
+    if (ticket !== detecting) return;
+    $("add-dialect").value = dialect;
+    dialectChanged();
+    hint.textContent = `Detected: ${$("add-dialect").selectedOptions[0].textContent}. Change it if this is wrong.`;
+  } catch (error) {
+    if (ticket === detecting) hint.textContent = `Could not detect the API: ${error?.message ?? error}. Choose it below.`;
   }
 }
 
@@ -247,9 +479,11 @@ async function addAccount(event) {
         login: $("add-login").value,
         label: $("add-label").value || null,
       },
-      password: password.value,
+      password: $("add-password-row").hidden ? "" : password.value,
     });
     form.reset();
+    $("add-detected").textContent = "";
+    dialectChanged();
     upsert(view);
     select(view.account.id);
   } catch (error) {
@@ -262,26 +496,196 @@ async function addAccount(event) {
   }
 }
 
+function askCode(question) {
+  const dialog = $("code-dialog");
+  $("code-question").textContent = `${question.question} (${question.account})`;
+  const input = $("code-input");
+  input.value = "";
+  input.inputMode = question.kind === "totp-or-backup" ? "text" : "numeric";
+  if (!dialog.open) dialog.showModal();
+  input.focus();
+}
+
+async function submitCode(event) {
+  event.preventDefault();
+  const input = $("code-input");
+  const code = input.value.trim();
+  input.value = "";
+  $("code-dialog").close();
+  try {
+    await invoke("submit_code", { code });
+  } catch (error) {
+    showError($("add-error"), error);
+  }
+}
+
+function cancelCode() {
+  $("code-dialog").close();
+  invoke("cancel_code");
+}
+
+// --- History -----------------------------------------------------------------------
+
+const KIND_TEXT = {
+  appeared: "Signed in", suspicious: "Suspicious", ended: "Ended", stale: "Cannot check",
+  recovered: "Checking again", trusted: "Trusted",
+};
+
+async function loadHistory() {
+  const select = $("history-account");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, "All accounts"),
+    ...state.order.map((id) => el("option", { value: id }, state.accounts.get(id).account.label)));
+  select.value = chosen;
+  try {
+    state.history = await invoke("history", { account: select.value || null });
+  } catch (error) {
+    note($("history-note"), error?.message ?? String(error));
+  }
+  renderHistory();
+}
+
+function renderHistory() {
+  const kind = $("history-kind").value;
+  const words = $("history-search").value.trim().toLowerCase();
+  const labels = new Map(state.order.map((id) => [id, state.accounts.get(id).account.label]));
+  const shown = state.history
+    .filter((e) => !kind || e.kind === kind)
+    .filter((e) => !words || [e.device, e.ip, e.detail, labels.get(e.account)].some((t) => t?.toLowerCase().includes(words)))
+    .reverse();
+  $("history-empty").hidden = shown.length > 0;
+  $("history-list").replaceChildren(...shown.slice(0, 500).map((e) =>
+    el("li", { class: `event ${e.kind} ${e.severity ?? ""}`, dataset: { kind: e.kind } },
+      el("time", { datetime: e.at, title: exact(e.at) }, relative(e.at)),
+      el("span", { class: "what" }, KIND_TEXT[e.kind] ?? e.kind),
+      el("span", { class: "who" }, [labels.get(e.account) ?? "removed account", e.device, e.ip].filter(Boolean).join(" · ")),
+      e.detail ? el("span", { class: "detail" }, e.detail) : null)));
+}
+
+async function exportHistory(format) {
+  try {
+    const path = await invoke("export_history", { account: $("history-account").value || null, format });
+    note($("history-note"), `Saved to ${path}`);
+  } catch (error) {
+    note($("history-note"), `Could not export: ${error?.message ?? error}`);
+  }
+}
+
+// --- Settings ----------------------------------------------------------------------
+
+let settings = null;
+
+async function loadSettings() {
+  try {
+    settings = await invoke("settings");
+  } catch (error) {
+    showError($("settings-error"), error);
+    return;
+  }
+  const { app, rules } = settings;
+  $("set-poll").value = app.pollSeconds;
+  $("set-login").checked = app.startAtLogin;
+  $("set-notify").checked = app.notifications;
+  $("set-quiet").checked = Boolean(app.quietHours);
+  $("set-quiet-from").value = app.quietHours?.from ?? 22;
+  $("set-quiet-to").value = app.quietHours?.to ?? 7;
+  $("set-home").value = rules.homeCountries.join(", ");
+  $("set-max-sessions").value = rules.maxSessions;
+  $("set-speed").value = rules.maxSpeedKmh;
+  $("set-shared").value = rules.sharedAddressAccounts;
+  quietChanged();
+}
+
+function quietChanged() {
+  for (const id of ["set-quiet-from", "set-quiet-to"]) $(id).disabled = !$("set-quiet").checked;
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  $("settings-error").hidden = true;
+  $("settings-note").hidden = true;
+  const number = (id) => Number($(id).value);
+  const next = {
+    app: {
+      pollSeconds: number("set-poll"),
+      notifications: $("set-notify").checked,
+      quietHours: $("set-quiet").checked ? { from: number("set-quiet-from"), to: number("set-quiet-to") } : null,
+      startAtLogin: $("set-login").checked,
+    },
+    rules: {
+      ...settings.rules,
+      homeCountries: $("set-home").value.split(",").map((c) => c.trim().toUpperCase()).filter(Boolean),
+      maxSessions: number("set-max-sessions"),
+      maxSpeedKmh: number("set-speed"),
+      sharedAddressAccounts: number("set-shared"),
+    },
+  };
+  try {
+    settings = await invoke("save_settings", { settings: next });
+    note($("settings-note"), "Saved.");
+  } catch (error) {
+    showError($("settings-error"), error);
+  }
+}
+
+// --- Start -------------------------------------------------------------------------
+
+// A notification's "Open" points at a session: select its account and bring it into view.
+function focusOn(focus) {
+  if (!focus?.account || !state.accounts.has(focus.account)) return;
+  state.focusSession = focus.session ?? null;
+  select(focus.account);
+  const row = focus.session && $("session-rows").querySelector(`tr[data-session-id="${focus.session}"]`);
+  if (row) {
+    row.scrollIntoView({ block: "center" });
+    (row.querySelector("button.revoke") ?? row).focus();
+  }
+}
+
+function focusFromUrl() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return params.has("account") ? { account: params.get("account"), session: params.get("session") } : null;
+}
+
 async function start() {
   $("add-form").addEventListener("submit", addAccount);
+  $("add-url").addEventListener("change", detect);
+  $("add-dialect").addEventListener("change", dialectChanged);
   $("show-add").addEventListener("click", showAdd);
   $("add-cancel").addEventListener("click", () => select(state.selected ?? state.order[0]));
+  $("sign-out-others").addEventListener("click", signOutOthers);
+  $("remove-account").addEventListener("click", removeAccount);
+  $("test-account").addEventListener("click", testAccount);
+  $("reauth").addEventListener("submit", signInAgain);
+  $("code-form").addEventListener("submit", submitCode);
+  $("code-cancel").addEventListener("click", cancelCode);
+  $("code-dialog").addEventListener("cancel", () => invoke("cancel_code"));
+  $("show-history").addEventListener("click", () => { show("history"); loadHistory(); });
+  $("show-settings").addEventListener("click", () => { show("settings"); loadSettings(); });
+  $("history-account").addEventListener("change", loadHistory);
+  $("history-kind").addEventListener("change", renderHistory);
+  $("history-search").addEventListener("input", renderHistory);
+  $("export-csv").addEventListener("click", () => exportHistory("csv"));
+  $("export-json").addEventListener("click", () => exportHistory("json"));
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("set-quiet").addEventListener("change", quietChanged);
+  dialectChanged();
   await listen("warden://account-changed", (event) => {
     upsert(event.payload);
     render();
   });
+  await listen("warden://code-requested", (event) => askCode(event.payload));
+  await listen("warden://focus-session", (event) => focusOn(event.payload));
   try {
     for (const view of await invoke("accounts")) upsert(view);
   } catch (error) {
     showError($("add-error"), error);
   }
-  if (state.order.length === 0) {
-    showAdd();
-  } else {
-    select(state.order[0]);
-  }
+  if (state.order.length === 0) showAdd();
+  else select(state.order[0]);
+  focusOn(focusFromUrl());
   // Relative times age while the window is open.
-  setInterval(renderSessions, 30_000);
+  setInterval(() => { renderSessions(); if (state.view === "history") renderHistory(); }, 30_000);
 }
 
 start();
