@@ -173,6 +173,8 @@ impl Desktop {
             .args([
                 "--session",
                 "interface='org.freedesktop.Notifications',member='Notify'",
+                // The replies too: a Notify's reply carries the id its actions are sent with.
+                "type='method_return'",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -223,6 +225,42 @@ impl Notifications {
             },
         )
     }
+}
+
+impl Notifications {
+    /// The id the notification server gave the `Notify` call that mentions every one of
+    /// `needles`: what an `ActionInvoked` signal for it must carry.
+    pub fn id_of(&self, needles: &[&str], timeout: Duration) -> anyhow::Result<u32> {
+        let call = self.wait_for(needles, timeout)?;
+        let serial = field(&call, "serial=").context("a Notify call without a serial")?;
+        // Serials are per connection: the reply is the one sent back to the caller.
+        let sender = call
+            .split("sender=")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .context("a Notify call without a sender")?;
+        let to_sender = format!("destination={sender} ");
+        wait_until("the notification server's reply", timeout, || {
+            let text = self.text();
+            let reply = text.split("method return").find(|r| {
+                r.contains(&to_sender)
+                    && field(r, "reply_serial=").as_deref() == Some(serial.as_str())
+            })?;
+            let id = reply.split("uint32 ").nth(1)?;
+            id.split_whitespace().next()?.parse().ok()
+        })
+    }
+}
+
+/// The value after `key` in a dbus-monitor header line (`serial=7`).
+fn field(text: &str, key: &str) -> Option<String> {
+    let at = text.find(key)? + key.len();
+    Some(
+        text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect(),
+    )
 }
 
 impl Drop for Notifications {

@@ -7,6 +7,8 @@
 pub mod desktop;
 pub mod driver;
 pub mod mock;
+pub mod tray;
+pub mod ui;
 pub mod wait;
 
 use std::path::{Path, PathBuf};

@@ -21,6 +21,30 @@ impl Mock {
         self.server.hectoday_url().to_string()
     }
 
+    /// The base URL of one of the mock's APIs, as a person would type it.
+    pub fn url(&self, dialect: warden_mock::Dialect) -> String {
+        self.server.api_url(dialect).to_string()
+    }
+
+    /// A device signs in to `login`'s account; returns the server's session id.
+    pub async fn sign_in_device_as(
+        &self,
+        login: &str,
+        user_agent: &str,
+        ip: &str,
+    ) -> anyhow::Result<String> {
+        Ok(self.control.sign_in_device(login, user_agent, ip).await?)
+    }
+
+    pub async fn live_ids_of(&self, login: &str) -> anyhow::Result<Vec<String>> {
+        Ok(self.control.live_ids(login).await?)
+    }
+
+    /// The last one-time code the mock "texted" to `phone`.
+    pub async fn code_sent_to(&self, phone: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.control.last_code_sent_to(phone).await?)
+    }
+
     /// A device signs in to the demo account; returns the server's session id.
     pub async fn sign_in_device(&self, user_agent: &str, ip: &str) -> anyhow::Result<String> {
         Ok(self

@@ -1,42 +1,12 @@
 //! The desktop app end to end, on the real window through WebDriver, with the real
 //! keyring, notification daemon and HTTP stack against `warden-mock`.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
+use warden_tests::ui::{UI_TIMEOUT, print_log_tail, rows};
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, files_containing, workspace_binary};
-
-const UI_TIMEOUT: Duration = Duration::from_secs(30);
-
-async fn rows(client: &Client) -> Vec<String> {
-    let Ok(rows) = client.find_all(Locator::Css("#session-rows tr")).await else {
-        return Vec::new();
-    };
-    let mut devices = Vec::new();
-    for row in rows {
-        if let Ok(Some(device)) = row.attr("data-device").await {
-            devices.push(device);
-        }
-    }
-    devices
-}
-
-fn save_screenshot(png: &[u8], name: &str) -> anyhow::Result<()> {
-    let mut dirs = vec![PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")];
-    // `cargo xtask screenshots` points this at docs/ to refresh the README's pictures.
-    if let Some(dir) = std::env::var_os("WARDEN_SCREENSHOTS_DIR") {
-        dirs.push(PathBuf::from(dir));
-    }
-    for dir in dirs {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(name), png)?;
-    }
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() -> anyhow::Result<()>
@@ -44,13 +14,7 @@ async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() ->
     let desktop = Desktop::start()?;
     let result = sign_in_notify_revoke(&desktop).await;
     if result.is_err() {
-        // The app's own account of what happened, for a failure seen only in CI.
-        let log = std::fs::read_to_string(desktop.root().join("app.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(60).collect();
-        eprintln!("--- app log (last 60 lines) ---");
-        for line in tail.into_iter().rev() {
-            eprintln!("{line}");
-        }
+        print_log_tail(&desktop.root().join("app.log"));
     }
     result
 }
@@ -154,7 +118,7 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
         1,
         "only the app's own session is marked as such"
     );
-    save_screenshot(&client.screenshot().await?, "sessions.png")?;
+    warden_tests::screenshot!(&client.screenshot().await?, "sessions.png")?;
 
     // The button stays the same element while the list refreshes under it (a person's
     // pointer or focus must not lose it): hold it across a refresh, then click it.

@@ -1,0 +1,129 @@
+//! Driving Session Warden's window: the few steps every end-to-end test takes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+
+use crate::wait::wait_until_async;
+
+pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The devices listed in the sessions table, top to bottom.
+pub async fn rows(client: &Client) -> Vec<String> {
+    let Ok(rows) = client.find_all(Locator::Css("#session-rows tr")).await else {
+        return Vec::new();
+    };
+    let mut devices = Vec::new();
+    for row in rows {
+        if let Ok(Some(device)) = row.attr("data-device").await {
+            devices.push(device);
+        }
+    }
+    devices
+}
+
+/// Waits until exactly `n` sessions are listed; returns their devices.
+pub async fn wait_for_rows(client: &Client, n: usize) -> anyhow::Result<Vec<String>> {
+    wait_until_async(
+        &format!("{n} sessions in the window"),
+        UI_TIMEOUT,
+        || async {
+            let rows = rows(client).await;
+            (rows.len() == n).then_some(rows)
+        },
+    )
+    .await
+}
+
+/// Types into a field (after clearing it).
+pub async fn fill(client: &Client, id: &str, text: &str) -> anyhow::Result<()> {
+    let field = client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Id(id))
+        .await?;
+    field.clear().await?;
+    field.send_keys(text).await?;
+    Ok(())
+}
+
+pub async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Waits for an element's text to contain `needle`; returns the text.
+pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> anyhow::Result<String> {
+    wait_until_async(&format!("{css} to say {needle:?}"), UI_TIMEOUT, || async {
+        let text = client
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains(needle).then_some(text)
+    })
+    .await
+}
+
+/// Fills the add-account form and submits it.
+pub async fn add_account(
+    client: &Client,
+    url: &str,
+    login: &str,
+    password: Option<&str>,
+    label: &str,
+) -> anyhow::Result<()> {
+    fill(client, "add-url", url).await?;
+    fill(client, "add-login", login).await?;
+    if let Some(password) = password {
+        fill(client, "add-password", password).await?;
+    }
+    fill(client, "add-label", label).await?;
+    click(client, "#add-submit").await
+}
+
+/// Saves a screenshot under the test target's scratch directory (`CARGO_TARGET_TMPDIR`,
+/// which only a test binary knows: hence the macro) and, with `WARDEN_SCREENSHOTS_DIR`,
+/// for the README.
+#[macro_export]
+macro_rules! screenshot {
+    ($png:expr, $name:expr) => {
+        $crate::ui::save_screenshot(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+            $png,
+            $name,
+        )
+    };
+}
+
+pub fn save_screenshot(scratch: &std::path::Path, png: &[u8], name: &str) -> anyhow::Result<()> {
+    let mut dirs = vec![scratch.join("screenshots")];
+    // `cargo xtask screenshots` points this at docs/ to refresh the README's pictures.
+    if let Some(dir) = std::env::var_os("WARDEN_SCREENSHOTS_DIR") {
+        dirs.push(PathBuf::from(dir));
+    }
+    for dir in dirs {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(name), png)?;
+    }
+    Ok(())
+}
+
+/// Prints the end of the app's log: a failure seen only in CI explains itself.
+pub fn print_log_tail(log: &std::path::Path) {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(60).collect();
+    eprintln!("--- app log (last 60 lines) ---");
+    for line in tail.into_iter().rev() {
+        eprintln!("{line}");
+    }
+}

@@ -1,0 +1,312 @@
+//! The desktop app's everyday flows on the real window (WebDriver), the real tray menu
+//! (dbusmenu over D-Bus) and real notifications (their actions over D-Bus), against
+//! `warden-mock`: adding accounts with a password or a one-time code, revoking, signing
+//! out the others, trusting, the history and its export, settings across a restart, and
+//! removing an account with its keyring entry.
+
+use std::path::Path;
+
+use fantoccini::{Client, Locator};
+use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, Dialect};
+use warden_tests::driver::Driver;
+use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
+use warden_tests::tray::TrayMenu;
+use warden_tests::ui::{
+    UI_TIMEOUT, add_account, click, fill, print_log_tail, wait_for_rows, wait_for_text,
+};
+use warden_tests::wait::wait_until_async;
+use warden_tests::{Desktop, workspace_binary};
+
+fn start_driver(desktop: &Desktop, home: &Path) -> anyhow::Result<Driver> {
+    Driver::start(
+        desktop,
+        &[
+            ("WARDEN_HOME", home.display().to_string()),
+            ("WARDEN_POLL_SECONDS", "1".into()),
+            ("WARDEN_LOG", "debug".into()),
+        ],
+        &desktop.root().join("app.log"),
+    )
+}
+
+/// What the keyring holds for Session Warden, as `secret-tool` lists it (nothing: "").
+fn keyring_entries(desktop: &Desktop) -> String {
+    desktop
+        .run(
+            "secret-tool",
+            &["search", "--all", "service", "session-warden"],
+        )
+        .unwrap_or_default()
+}
+
+async fn run_logged<F: Future<Output = anyhow::Result<()>>>(
+    desktop: &Desktop,
+    test: F,
+) -> anyhow::Result<()> {
+    let result = test.await;
+    if result.is_err() {
+        print_log_tail(&desktop.root().join("app.log"));
+    }
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secureauth_account_from_code_to_removal() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, secureauth_flow(&desktop)).await
+}
+
+async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mock = Mock::start().await?;
+    mock.sign_in_device_as(DEMO_PHONE, SAFARI_IPHONE, "198.51.100.20")
+        .await?;
+    mock.sign_in_device_as(DEMO_PHONE, CHROME_WINDOWS, "192.0.2.44")
+        .await?;
+    let home = desktop.subdir("warden-home")?;
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+
+    // The URL is enough to tell the API; SecureAuth has no password, only a texted code.
+    fill(&client, "add-url", &mock.url(Dialect::SecureAuth)).await?;
+    client.find(Locator::Id("add-login")).await?.click().await?; // the URL's change event
+    wait_for_text(&client, "#add-detected", "Detected: SecureAuth").await?;
+    let password_shown = client
+        .find(Locator::Id("add-password"))
+        .await?
+        .is_displayed()
+        .await?;
+    assert!(!password_shown, "SecureAuth asks for no password");
+    fill(&client, "add-login", DEMO_PHONE).await?;
+    fill(&client, "add-label", "Phone (SecureAuth)").await?;
+    warden_tests::screenshot!(&client.screenshot().await?, "add-account.png")?;
+    click(&client, "#add-submit").await?;
+
+    // The code step: the window asks, the mock "texted" it.
+    wait_for_text(&client, "#code-question", "Code sent by SMS").await?;
+    let code = wait_until_async("the mock to text a code", UI_TIMEOUT, || async {
+        mock.code_sent_to(DEMO_PHONE).await.ok().flatten()
+    })
+    .await?;
+    fill(&client, "code-input", &code).await?;
+    click(&client, "#code-submit").await?;
+    let listed = wait_for_rows(&client, 3).await?;
+    assert!(
+        listed.contains(&"Chrome on Windows".to_owned()),
+        "{listed:?}"
+    );
+    let stored = keyring_entries(desktop);
+    assert!(
+        stored.contains("/token"),
+        "the session token is in the keyring:\n{stored}"
+    );
+
+    // "It's me" on the Chrome row: trusted, and the history says so.
+    click(&client, "tr[data-device='Chrome on Windows'] button.trust").await?;
+    wait_for_text(&client, "#sessions-note", "is trusted").await?;
+
+    // Sign out all others, behind a confirmation: only our session is left, on the server too.
+    click(&client, "#sign-out-others").await?;
+    click(&client, "#confirm-yes").await?;
+    wait_until_async("only our session on the server", UI_TIMEOUT, || async {
+        mock.live_ids_of(DEMO_PHONE)
+            .await
+            .ok()
+            .filter(|ids| ids.len() == 1)
+    })
+    .await?;
+    wait_for_rows(&client, 1).await?;
+    wait_for_text(&client, "#sessions-note", "Signed out 2 other devices").await?;
+
+    // The history keeps what the server no longer shows; it exports to a file.
+    click(&client, "#show-history").await?;
+    wait_until_async("the ended sessions in the history", UI_TIMEOUT, || async {
+        let events = client
+            .find_all(Locator::Css("#history-list li[data-kind='ended']"))
+            .await
+            .ok()?;
+        if events.len() < 2 {
+            // The watcher records them on its next poll: look again.
+            client
+                .find(Locator::Id("show-history"))
+                .await
+                .ok()?
+                .click()
+                .await
+                .ok()?;
+            return None;
+        }
+        Some(())
+    })
+    .await?;
+    let trusted = client
+        .find_all(Locator::Css("#history-list li[data-kind='trusted']"))
+        .await?;
+    assert_eq!(trusted.len(), 1, "one device was trusted");
+    warden_tests::screenshot!(&client.screenshot().await?, "history.png")?;
+    click(&client, "#export-csv").await?;
+    let saved = wait_for_text(&client, "#history-note", "Saved to ").await?;
+    let path = saved.trim_start_matches("Saved to ").trim();
+    let csv = std::fs::read_to_string(path)?;
+    assert!(
+        csv.contains("Chrome on Windows") && csv.contains("trusted"),
+        "{csv}"
+    );
+
+    // Settings hold across a restart.
+    click(&client, "#show-settings").await?;
+    wait_until_async("the settings loaded", UI_TIMEOUT, || async {
+        let poll = client.find(Locator::Id("set-poll")).await.ok()?;
+        poll.prop("value").await.ok()?.filter(|v| v == "15")
+    })
+    .await?;
+    fill(&client, "set-poll", "45").await?;
+    fill(&client, "set-home", "pt, de").await?;
+    click(&client, "#settings-save").await?;
+    wait_for_text(&client, "#settings-note", "Saved").await?;
+    client.close().await?;
+    drop(driver);
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+    wait_for_rows(&client, 1).await?;
+    click(&client, "#show-settings").await?;
+    let poll = wait_until_async("the saved interval", UI_TIMEOUT, || async {
+        let poll = client.find(Locator::Id("set-poll")).await.ok()?;
+        poll.prop("value")
+            .await
+            .ok()?
+            .filter(|v| v != "15" && !v.is_empty())
+    })
+    .await?;
+    assert_eq!(poll, "45");
+    let countries = client
+        .find(Locator::Id("set-home"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(countries.as_deref(), Some("PT, DE"));
+
+    // Removing the account signs it out and deletes its keyring entry.
+    let account_button = client.find(Locator::Css("#account-list button")).await?;
+    account_button.click().await?;
+    click(&client, "#remove-account").await?;
+    click(&client, "#confirm-yes").await?;
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("#add-view:not([hidden])"))
+        .await?;
+    let stored = keyring_entries(desktop);
+    assert!(
+        !stored.contains("/token") && !stored.contains("/password"),
+        "the keyring still holds:\n{stored}"
+    );
+    wait_until_async(
+        "our session signed out on the server",
+        UI_TIMEOUT,
+        || async {
+            mock.live_ids_of(DEMO_PHONE)
+                .await
+                .ok()
+                .filter(|ids| ids.is_empty())
+        },
+    )
+    .await?;
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_from_a_notification_and_from_the_tray_menu() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, notification_and_tray(&desktop)).await
+}
+
+async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mock = Mock::start().await?;
+    let home = desktop.subdir("warden-home")?;
+    let notifications = desktop.watch_notifications()?;
+    let driver = start_driver(desktop, &home)?;
+    let client: Client = driver.launch(&app, &["--open"]).await?;
+    add_account(
+        &client,
+        &mock.hectoday_url(),
+        DEMO_LOGIN,
+        Some(DEMO_PASSWORD),
+        "Course",
+    )
+    .await?;
+    wait_for_rows(&client, 1).await?;
+
+    // A stranger signs in: the notification's [Revoke], delivered as the desktop would
+    // deliver it, ends that session on the server.
+    let intruder = mock.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await?;
+    let id = notifications.id_of(&["Firefox on Linux", "203.0.113.7"], UI_TIMEOUT)?;
+    let call = notifications.wait_for(&["Firefox on Linux"], UI_TIMEOUT)?;
+    assert!(
+        call.contains("\"revoke\"") && call.contains("\"trust\""),
+        "the notification offers Revoke and It's me:\n{call}"
+    );
+    desktop.run(
+        "gdbus",
+        &[
+            "emit",
+            "--session",
+            "--object-path",
+            "/org/freedesktop/Notifications",
+            "--signal",
+            "org.freedesktop.Notifications.ActionInvoked",
+            &format!("uint32 {id}"),
+            "'revoke'",
+        ],
+    )?;
+    wait_until_async(
+        "the notified session gone from the server",
+        UI_TIMEOUT,
+        || async {
+            mock.live_ids()
+                .await
+                .ok()
+                .filter(|ids| !ids.contains(&intruder))
+        },
+    )
+    .await?;
+    notifications.wait_for(&["Signed out Firefox on Linux"], UI_TIMEOUT)?;
+
+    // Another one: its Revoke in the tray menu (account → session → Revoke) ends it.
+    let second = mock.sign_in_device(CHROME_WINDOWS, "192.0.2.44").await?;
+    let tray = TrayMenu::find(desktop, UI_TIMEOUT)?;
+    let revoke = wait_until_async("the session in the tray menu", UI_TIMEOUT, || async {
+        tray.item_after("Chrome on Windows", "Revoke").ok()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}; the menu is:\n{:?}", tray.layout()))?;
+    let layout = tray.layout()?;
+    for item in [
+        "Sign out all other devices",
+        "Pause alerts for 1 hour",
+        "Open Session Warden",
+        "Quit",
+    ] {
+        assert!(
+            layout.contains(item),
+            "the tray menu lacks {item:?}:\n{layout}"
+        );
+    }
+    tray.click(revoke)?;
+    wait_until_async(
+        "the tray's session gone from the server",
+        UI_TIMEOUT,
+        || async {
+            mock.live_ids()
+                .await
+                .ok()
+                .filter(|ids| !ids.contains(&second))
+        },
+    )
+    .await?;
+    wait_for_rows(&client, 1).await?;
+    client.close().await?;
+    Ok(())
+}
