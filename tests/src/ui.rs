@@ -36,32 +36,38 @@ pub async fn wait_for_rows(client: &Client, n: usize) -> anyhow::Result<Vec<Stri
     .await
 }
 
+/// An element once it is shown: the window's views start hidden until their data is in.
+pub async fn shown(client: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+    wait_until_async(&format!("{css} to be shown"), UI_TIMEOUT, || async {
+        let element = client.find(Locator::Css(css)).await.ok()?;
+        element
+            .is_displayed()
+            .await
+            .ok()
+            .filter(|shown| *shown)
+            .map(|_| element)
+    })
+    .await
+}
+
 /// Types into a field (after clearing it).
 pub async fn fill(client: &Client, id: &str, text: &str) -> anyhow::Result<()> {
-    let field = client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Id(id))
-        .await?;
+    let field = shown(client, &format!("#{id}")).await?;
     field.clear().await?;
     field.send_keys(text).await?;
     Ok(())
 }
 
 pub async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css(css))
-        .await?
-        .click()
-        .await?;
+    shown(client, css).await?.click().await?;
     Ok(())
 }
 
-/// Waits for an element's text to contain `needle`; returns the text.
+/// Waits for an element's text to contain `needle`; returns the text. On a timeout, says
+/// what the element said instead.
 pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> anyhow::Result<String> {
-    wait_until_async(&format!("{css} to say {needle:?}"), UI_TIMEOUT, || async {
+    let seen = std::sync::Mutex::new(None::<String>);
+    let found = wait_until_async(&format!("{css} to say {needle:?}"), UI_TIMEOUT, || async {
         let text = client
             .find(Locator::Css(css))
             .await
@@ -69,9 +75,14 @@ pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> anyhow::
             .text()
             .await
             .ok()?;
+        *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.clone());
         text.contains(needle).then_some(text)
     })
-    .await
+    .await;
+    found.map_err(|e| {
+        let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        anyhow::anyhow!("{e}; it says {seen:?}")
+    })
 }
 
 /// Fills the add-account form and submits it.

@@ -97,7 +97,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     );
     let stored = keyring_entries(desktop);
     assert!(
-        stored.contains("/token"),
+        stored.contains("/session"),
         "the session token is in the keyring:\n{stored}"
     );
 
@@ -198,7 +198,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         .await?;
     let stored = keyring_entries(desktop);
     assert!(
-        !stored.contains("/token") && !stored.contains("/password"),
+        !stored.contains("/session") && !stored.contains("/password"),
         "the keyring still holds:\n{stored}"
     );
     wait_until_async(

@@ -262,7 +262,7 @@ impl Accounts {
             .cloned()
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
         self.ledger
-            .trust(&account.id, device_of(&session), self.clock.now())?;
+            .trust(&session, device_of(&session), self.clock.now())?;
         self.detector.trust(&account.id, &session);
         Ok(session)
     }

@@ -239,11 +239,28 @@ impl Ledger {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn trust(&self, account: &AccountId, device: &str, at: DateTime<Utc>) -> Result<()> {
-        self.conn().execute(
+    /// "It's me" on `session`: its device (`device_of`) is trusted from now on, and the
+    /// timeline says when, in one transaction.
+    pub fn trust(&self, session: &Session, device: &str, at: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT OR IGNORE INTO trusted (account, device, since) VALUES (?1, ?2, ?3)",
-            params![account.as_str(), device, at.to_rfc3339()],
+            params![session.account.as_str(), device, at.to_rfc3339()],
         )?;
+        tx.execute(
+            "INSERT INTO events (at, account, kind, session, device, ip, severity, detail)
+             VALUES (?1, ?2, 'trusted', ?3, ?4, ?5, NULL, ?6)",
+            params![
+                at.to_rfc3339(),
+                session.account.as_str(),
+                session.id.as_str(),
+                session.device.label,
+                session.ip,
+                "the person said \"It's me\": this device raises no more alerts",
+            ],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -154,6 +154,14 @@ async fn trust_and_labels_hold_across_a_restart() {
         .find(|s| !s.is_current)
         .expect("curl");
     assert_eq!(curl.label.as_deref(), Some("my backup script"));
+    let trusted: Vec<_> = second
+        .history(Some(&account))
+        .expect("history")
+        .into_iter()
+        .filter(|e| e.kind == "trusted")
+        .collect();
+    assert_eq!(trusted.len(), 1, "the timeline says when it was trusted");
+    assert_eq!(trusted[0].session.as_deref(), Some(curl.id.as_str()));
     let (_watcher, mut rx) = watch(&second, &account);
     next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
     mock.control()
