@@ -18,7 +18,8 @@ const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Fi
 pub fn run(what: Option<&str>) -> anyhow::Result<()> {
     match what {
         Some("mock") => mock(),
-        other => bail!("unknown benchmark {other:?}: try `cargo xtask bench mock`"),
+        Some("footprint") => crate::footprint::run(),
+        other => bail!("unknown benchmark {other:?}: try `cargo xtask bench mock|footprint`"),
     }
 }
 

@@ -17,13 +17,75 @@ use crate::setup::{self, Purpose};
 const LABEL: &str = "Demo (hectoday)";
 
 /// Kills a child when dropped, so an error midway leaves nothing running.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `warden-mock` (`mock`, a command for its binary); returns it and its root URL,
+/// having printed its banner (every API with its demo credentials).
+pub(crate) fn start_mock(mut mock: Command, args: &[&str]) -> anyhow::Result<(Running, String)> {
+    let mut mock = Running(
+        mock.args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot start warden-mock")?,
+    );
+    let mut lines = BufReader::new(mock.0.stdout.take().context("no stdout")?).lines();
+    let first = lines.next().context("warden-mock printed nothing")??;
+    let root = first
+        .rsplit(' ')
+        .next()
+        .filter(|url| url.starts_with("http://"))
+        .with_context(|| format!("unexpected first line from warden-mock: {first}"))?
+        .trim_end_matches('/')
+        .to_owned();
+    println!("{first}");
+    for line in lines.by_ref() {
+        let line = line?;
+        println!("{line}");
+        if line.contains("control API") {
+            break;
+        }
+    }
+    // Keep draining, so the mock never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((mock, root))
+}
+
+/// Adds the demo user's hectoday account at `api` through the CLI (`warden`, a command
+/// for its binary), into the app's home.
+pub(crate) fn add_demo_account(mut warden: Command, api: &str, home: &Path) -> anyhow::Result<()> {
+    let mut add = warden
+        .args([
+            "accounts",
+            "add",
+            "--url",
+            api,
+            "--dialect",
+            "hectoday",
+            "--login",
+            "demo@example.com",
+            "--label",
+            LABEL,
+            "--password-stdin",
+        ])
+        .env("WARDEN_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    add.stdin
+        .take()
+        .context("no stdin")?
+        .write_all(b"demo-password\n")?;
+    if !add.wait()?.success() {
+        bail!("could not add the demo account");
+    }
+    Ok(())
 }
 
 fn has_display() -> bool {
@@ -63,61 +125,14 @@ pub fn run() -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&home)?;
 
-    let mut mock = Running(
-        command(&crate::binary("warden-mock"))
-            .args(["--port", "0", "--scenario", "demo"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot start warden-mock")?,
-    );
-    let mut lines = BufReader::new(mock.0.stdout.take().context("no stdout")?).lines();
-    let first = lines.next().context("warden-mock printed nothing")??;
-    let root = first
-        .rsplit(' ')
-        .next()
-        .filter(|url| url.starts_with("http://"))
-        .with_context(|| format!("unexpected first line from warden-mock: {first}"))?
-        .trim_end_matches('/')
-        .to_owned();
-    println!("{first}");
-    // The banner: every API with its demo credentials, the scenario, the control API.
-    for line in lines.by_ref() {
-        let line = line?;
-        println!("{line}");
-        if line.contains("control API") {
-            break;
-        }
-    }
-    // Keep draining, so the mock never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mock, root) = start_mock(
+        command(&crate::binary("warden-mock")),
+        &["--port", "0", "--scenario", "demo"],
+    )?;
     let api = format!("{root}/hectoday");
 
     let warden = crate::binary("warden");
-    let mut add = command(&warden)
-        .args([
-            "accounts",
-            "add",
-            "--url",
-            &api,
-            "--dialect",
-            "hectoday",
-            "--login",
-            "demo@example.com",
-            "--label",
-            LABEL,
-            "--password-stdin",
-        ])
-        .env("WARDEN_HOME", &home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    add.stdin
-        .take()
-        .context("no stdin")?
-        .write_all(b"demo-password\n")?;
-    if !add.wait()?.success() {
-        bail!("could not add the demo account");
-    }
+    add_demo_account(command(&warden), &api, &home)?;
 
     let mut app = Running(
         command(&crate::binary("session-warden"))

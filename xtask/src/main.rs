@@ -6,10 +6,12 @@
 //!   end-to-end ones included (each starts its own private desktop).
 //! - `cargo xtask screenshots`: reruns the end-to-end test, saving its pictures in docs/.
 //! - `cargo xtask bench mock`: the mock server's throughput and memory, release build.
+//! - `cargo xtask bench footprint`: the app's memory in the tray and with its window open.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod demo;
+mod footprint;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -27,7 +29,9 @@ fn main() -> anyhow::Result<()> {
         "screenshots" => screenshots(),
         "bench" => bench::run(args.get(1).map(String::as_str)),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <demo | test | setup | screenshots | bench mock>");
+            println!(
+                "usage: cargo xtask <demo | test | setup | screenshots | bench mock|footprint>"
+            );
             Ok(())
         }
         other => bail!("unknown task {other:?}; try `cargo xtask help`"),
@@ -115,7 +119,15 @@ fn screenshots() -> anyhow::Result<()> {
     build_binaries()?;
     let docs = workspace_root().join("docs/screenshots");
     run(cargo_command()
-        .args(["test", "--package", "warden-tests", "--test", "desktop_app"])
+        .args([
+            "test",
+            "--package",
+            "warden-tests",
+            "--test",
+            "desktop_app",
+            "--test",
+            "desktop_flows",
+        ])
         .env("WARDEN_APP", binary("session-warden"))
         .env("WARDEN_SCREENSHOTS_DIR", &docs))?;
     println!("screenshots saved in {}", docs.display());
