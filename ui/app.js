@@ -124,8 +124,8 @@ function sessionRow(accountId, session) {
     current: el("span", { class: "badge current", title: "The session Session Warden itself is signed in with" }, "This app"),
     flag: el("span", { class: "badge warn" }, "Suspicious"),
     reasons: el("ul", { class: "reasons" }),
-    browser: el("td"),
-    os: el("td"),
+    meta: el("span", { class: "meta" }),
+    renameSlot: el("span"),
     ip: el("td", { class: "mono" }),
     place: el("td"),
     created: el("td"),
@@ -137,14 +137,15 @@ function sessionRow(accountId, session) {
     el("td", {},
       el("div", { class: "device" }, c.kind,
         el("div", { class: "device-text" },
-          el("div", {}, c.name, c.current, c.flag), c.label, c.reasons))),
-    c.browser, c.os, c.ip, c.place, c.created, c.active, c.expires, c.action);
+          el("div", {}, c.name, c.current, c.flag), el("div", { class: "meta-line" }, c.meta, c.renameSlot), c.label, c.reasons))),
+    c.ip, c.place, c.created, c.active, c.expires, c.action);
   rowCells.set(row, c);
   if (!session.isCurrent) {
     c.trust = el("button", { type: "button", class: "secondary small trust" }, "It's me");
-    c.rename = el("button", { type: "button", class: "secondary small rename" }, "Rename");
+    c.rename = el("button", { type: "button", class: "link rename" }, "Rename");
     c.button = el("button", { type: "button", class: "revoke" }, "Revoke");
-    c.action.append(c.trust, c.rename, c.button);
+    c.renameSlot.append(c.rename);
+    c.action.append(c.trust, c.button);
   }
   fillRow(row, accountId, session);
   return row;
@@ -179,8 +180,10 @@ function fillRow(row, accountId, session) {
     c.reasons.dataset.text = reasons;
     c.reasons.replaceChildren(...(findings ?? []).map((f) => el("li", { class: f.severity }, f.reason)));
   }
-  setText(c.browser, session.device.browser ?? "—");
-  setText(c.os, session.device.os ?? "—");
+  // Browser and OS under the name: the table fits a laptop screen with Revoke in view.
+  setText(c.meta, session.isCurrent
+    ? "Session Warden's own session"
+    : [session.device.browser ?? "unknown browser", session.device.os ?? "unknown OS", session.device.kind].join(" · "));
   setText(c.ip, session.ip ?? "—");
   setText(c.place, session.location ?? "—");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));

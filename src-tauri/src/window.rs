@@ -29,7 +29,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, focus: Option<&Focus>) -> tauri::Res
     }
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
         .title("Session Warden")
-        .inner_size(1120.0, 680.0)
+        .inner_size(1200.0, 700.0)
         .min_inner_size(720.0, 440.0)
         .build()?;
     Ok(())

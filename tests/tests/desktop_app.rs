@@ -4,7 +4,7 @@
 use fantoccini::Locator;
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
-use warden_tests::ui::{UI_TIMEOUT, print_log_tail, rows};
+use warden_tests::ui::{UI_TIMEOUT, add_account, print_log_tail, rows};
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, files_containing, workspace_binary};
 
@@ -41,33 +41,14 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
 
     // First run: the window offers the add-account form.
     let password = warden_mock::DEMO_PASSWORD;
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Id("add-url"))
-        .await?
-        .send_keys(&mock.hectoday_url())
-        .await?;
-    client
-        .find(Locator::Id("add-login"))
-        .await?
-        .send_keys(warden_mock::DEMO_LOGIN)
-        .await?;
-    client
-        .find(Locator::Id("add-password"))
-        .await?
-        .send_keys(password)
-        .await?;
-    client
-        .find(Locator::Id("add-label"))
-        .await?
-        .send_keys("Demo (hectoday)")
-        .await?;
-    client
-        .find(Locator::Id("add-submit"))
-        .await?
-        .click()
-        .await?;
+    add_account(
+        &client,
+        &mock.hectoday_url(),
+        warden_mock::DEMO_LOGIN,
+        Some(password),
+        "Demo (hectoday)",
+    )
+    .await?;
 
     // The sessions are listed: ours and the two devices.
     let listed = wait_until_async("the three sessions in the window", UI_TIMEOUT, || async {
@@ -106,7 +87,7 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
         .await?;
     let mut marked = Vec::new();
     for badge in client
-        .find_all(Locator::Css("#session-rows .badge"))
+        .find_all(Locator::Css("#session-rows .badge.current"))
         .await?
     {
         if badge.is_displayed().await? {
@@ -117,6 +98,17 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
         marked.len(),
         1,
         "only the app's own session is marked as such"
+    );
+    // The stranger's row says why it looks wrong, as the notification did.
+    let flag = row.find(Locator::Css(".badge.warn")).await?;
+    assert!(
+        flag.is_displayed().await?,
+        "the new device is flagged suspicious"
+    );
+    let reasons = row.find(Locator::Css(".reasons")).await?.text().await?;
+    assert!(
+        reasons.contains("A device never seen on this account"),
+        "{reasons}"
     );
     warden_tests::screenshot!(&client.screenshot().await?, "sessions.png")?;
 
