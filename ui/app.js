@@ -3,16 +3,27 @@
 // which it hands over at once and clears.
 "use strict";
 
+// The shapes of what crosses IPC are generated from the Rust types (ui/bindings.d.ts,
+// checked by a test in CI); an editor with TypeScript support reads them from here.
+/** @typedef {import("./bindings").AccountView} AccountView */
+/** @typedef {import("./bindings").Session} Session */
+/** @typedef {import("./bindings").HistoryEntry} HistoryEntry */
+/** @typedef {import("./bindings").Settings} Settings */
+/** @typedef {import("./bindings").UiError} UiError */
+/** @typedef {import("./bindings").Question} Question */
+
 const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
 
 const state = {
+  /** @type {Map<string, AccountView>} */
   accounts: new Map(), // account id -> AccountView
   order: [],
   selected: null,
   view: "sessions", // sessions | add | history | settings
   busy: new Set(), // "<action>:<session id>" in flight
   focusSession: null, // a session a notification pointed at
+  /** @type {HistoryEntry[]} */
   history: [],
 };
 

@@ -19,7 +19,7 @@ use crate::settings::Settings;
 use crate::state::{AccountView, AppState};
 
 /// How an error reaches the UI: a code to branch on, a message to show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct UiError {
     code: ErrorCode,
     message: String,

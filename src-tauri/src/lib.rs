@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 mod actions;
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod notify;
 mod prompt;

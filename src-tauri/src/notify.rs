@@ -25,6 +25,7 @@ const OPEN: &str = "default";
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
 pub struct Focus {
     pub account: AccountId,
     pub session: Option<SessionId>,

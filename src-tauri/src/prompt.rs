@@ -17,10 +17,12 @@ const PATIENCE: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
 pub struct Question {
     pub account: String,
     pub question: String,
-    /// `sms`, `totp` or `totp-or-backup`: what kind of code, for the input's hints.
+    /// What kind of code, for the input's hints.
+    #[ts(type = "\"sms\" | \"totp\" | \"totp-or-backup\"")]
     pub kind: &'static str,
 }
 

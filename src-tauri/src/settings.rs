@@ -10,6 +10,7 @@ use warden_core::{Error, Home, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
 pub struct AppSettings {
     /// Seconds between two polls of an account.
     pub poll_seconds: u32,
@@ -31,7 +32,7 @@ impl Default for AppSettings {
 }
 
 /// From `from` (inclusive) to `to` (exclusive), local time; may wrap past midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct QuietHours {
     pub from: u8,
     pub to: u8,
@@ -54,6 +55,7 @@ impl QuietHours {
 /// Everything the settings view edits, as one value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
 pub struct Settings {
     pub app: AppSettings,
     pub rules: Thresholds,

@@ -27,6 +27,7 @@ pub struct AppState {
 /// How an account is doing, as the sidebar and the tray say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[derive(ts_rs::TS)]
 pub enum Health {
     /// Not answered yet.
     Connecting,
@@ -40,6 +41,7 @@ pub enum Health {
 /// One account as the window shows it. Carries no secret: it crosses IPC.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
 pub struct AccountView {
     pub account: Account,
     pub health: Health,
@@ -52,6 +54,7 @@ pub struct AccountView {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
 pub struct Stale {
     pub since: DateTime<Utc>,
     pub error: String,

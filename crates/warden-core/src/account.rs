@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 /// of a listing carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
 pub struct AccountId(std::sync::Arc<str>);
 
 impl AccountId {
@@ -35,6 +37,7 @@ impl std::fmt::Display for AccountId {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Account {
     pub id: AccountId,
     pub label: String,
@@ -48,6 +51,7 @@ pub struct Account {
 /// What the user supplies to add an account; the password travels separately, as a `Secret`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewAccount {
     pub url: String,
     pub dialect: DialectKind,

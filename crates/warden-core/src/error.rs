@@ -46,6 +46,7 @@ pub enum Error {
 /// The codes a front end may branch on. Anything else is shown as its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ErrorCode {
     BadCredentials,
     BadCode,

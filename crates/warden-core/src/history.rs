@@ -19,6 +19,7 @@ use crate::session::{Device, Session, SessionId, Snapshot};
 /// One line of the history, as the timeline and the exports show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HistoryEntry {
     pub seq: i64,
     pub at: DateTime<Utc>,

@@ -14,6 +14,8 @@ use crate::secret::Secret;
 /// it, because some servers (hectoday) use the session cookie itself as the id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
 pub struct SessionId(String);
 
 impl SessionId {
@@ -65,6 +67,7 @@ impl std::fmt::Display for SessionId {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DeviceKind {
     Desktop,
     Mobile,
@@ -74,6 +77,7 @@ pub enum DeviceKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Device {
     pub kind: DeviceKind,
     pub browser: Option<String>,
@@ -84,6 +88,7 @@ pub struct Device {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Session {
     pub account: AccountId,
     pub id: SessionId,
@@ -140,6 +145,7 @@ pub fn network_of(ip: &str) -> String {
 /// Every live session of one account, as listed at `fetched_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Snapshot {
     pub account: AccountId,
     pub sessions: Vec<Session>,

@@ -24,6 +24,7 @@ use crate::secret::Secret;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DialectKind {
     #[serde(rename = "secureauth")]
     SecureAuth,

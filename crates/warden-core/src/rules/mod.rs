@@ -21,6 +21,7 @@ pub use profile::{Profile, Sighting, device_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Severity {
     /// Worth a line in the history.
     Notice,
@@ -32,6 +33,7 @@ pub enum Severity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RuleId {
     NewDevice,
     NewNetwork,
@@ -46,6 +48,7 @@ pub enum RuleId {
 
 /// Why a session looks wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Finding {
     pub rule: RuleId,
     pub severity: Severity,
@@ -56,6 +59,7 @@ pub struct Finding {
 /// The knobs of the rules, with defaults a person would pick.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Thresholds {
     /// More live sessions than this is worth a warning.
     pub max_sessions: usize,
