@@ -13,6 +13,7 @@ use warden_core::rules::{Finding, Severity, worst};
 use warden_core::{AccountId, Notice, Session, SessionId};
 
 use crate::actions;
+use crate::settings::AppSettings;
 use crate::state::AppState;
 
 /// Events this close together are one notification.
@@ -72,13 +73,9 @@ impl Notifications {
 
     /// Whether a notification of this severity may interrupt now.
     fn allowed(&self, severity: Option<Severity>) -> bool {
-        if severity == Some(Severity::Alert) {
-            return true; // the highest severity always gets through
-        }
         let settings = self.app.state::<AppState>().settings.get();
-        settings.notifications
-            && self.paused_until().is_none()
-            && !settings.quiet_hours.is_some_and(|q| q.now())
+        let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
+        may_interrupt(severity, &settings, self.paused_until().is_some(), hour)
     }
 
     /// A new or suspicious session: shown after a short wait, with any that follow it.
@@ -183,6 +180,20 @@ impl Notifications {
     }
 }
 
+/// Whether a notification of `severity` may interrupt at local `hour`: the highest severity
+/// always does; anything else not when notifications are off, paused, or in quiet hours.
+fn may_interrupt(
+    severity: Option<Severity>,
+    settings: &AppSettings,
+    paused: bool,
+    hour: u8,
+) -> bool {
+    if severity == Some(Severity::Alert) {
+        return true;
+    }
+    settings.notifications && !paused && !settings.quiet_hours.is_some_and(|q| q.contains(hour))
+}
+
 fn base(summary: &str, body: &str, severity: Option<Severity>) -> Notification {
     let mut n = Notification::new();
     n.appname("Session Warden")
@@ -221,4 +232,42 @@ fn open_on(app: &AppHandle, account: AccountId, session: Option<SessionId>) {
             tracing::error!("cannot open the window: {e}");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::QuietHours;
+
+    #[test]
+    fn pause_quiet_hours_and_the_switch_hold_back_all_but_alerts() {
+        let on = AppSettings::default();
+        let night = AppSettings {
+            quiet_hours: Some(QuietHours { from: 22, to: 7 }),
+            ..AppSettings::default()
+        };
+        let off = AppSettings {
+            notifications: false,
+            ..AppSettings::default()
+        };
+        let cases = [
+            // (severity, settings, paused, hour, interrupts)
+            (Some(Severity::Warning), &on, false, 12, true),
+            (None, &on, false, 12, true),
+            (Some(Severity::Warning), &on, true, 12, false),
+            (Some(Severity::Alert), &on, true, 12, true),
+            (Some(Severity::Warning), &night, false, 23, false),
+            (Some(Severity::Warning), &night, false, 12, true),
+            (Some(Severity::Alert), &night, false, 3, true),
+            (Some(Severity::Warning), &off, false, 12, false),
+            (Some(Severity::Alert), &off, false, 12, true),
+        ];
+        for (severity, settings, paused, hour, expected) in cases {
+            assert_eq!(
+                may_interrupt(severity, settings, paused, hour),
+                expected,
+                "{severity:?} paused={paused} at {hour}h with {settings:?}"
+            );
+        }
+    }
 }

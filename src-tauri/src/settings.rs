@@ -3,7 +3,6 @@
 
 use std::sync::Mutex;
 
-use chrono::Timelike;
 use serde::{Deserialize, Serialize};
 use warden_core::rules::Thresholds;
 use warden_core::{Error, Home, Result};
@@ -45,10 +44,6 @@ impl QuietHours {
         } else {
             hour >= self.from || hour < self.to
         }
-    }
-
-    pub fn now(&self) -> bool {
-        self.contains(chrono::Local::now().hour() as u8)
     }
 }
 
