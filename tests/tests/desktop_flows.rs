@@ -248,19 +248,7 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         call.contains("\"revoke\"") && call.contains("\"trust\""),
         "the notification offers Revoke and It's me:\n{call}"
     );
-    desktop.run(
-        "gdbus",
-        &[
-            "emit",
-            "--session",
-            "--object-path",
-            "/org/freedesktop/Notifications",
-            "--signal",
-            "org.freedesktop.Notifications.ActionInvoked",
-            &format!("uint32 {id}"),
-            "'revoke'",
-        ],
-    )?;
+    emit_action(desktop, id, "revoke")?;
     wait_until_async(
         "the notified session gone from the server",
         UI_TIMEOUT,
@@ -276,6 +264,14 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
 
     // Another one: its Revoke in the tray menu (account → session → Revoke) ends it.
     let second = mock.sign_in_device(CHROME_WINDOWS, "192.0.2.44").await?;
+    // A click on its notification's body brings the window to that session.
+    let id = notifications.id_of(&["Chrome on Windows", "192.0.2.44"], UI_TIMEOUT)?;
+    emit_action(desktop, id, "default")?;
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("tr.focused[data-device='Chrome on Windows']"))
+        .await?;
     let tray = TrayMenu::find(desktop, UI_TIMEOUT)?;
     let revoke = wait_until_async("the session in the tray menu", UI_TIMEOUT, || async {
         tray.item_after("Chrome on Windows", "Revoke").ok()
@@ -307,6 +303,40 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
     )
     .await?;
     wait_for_rows(&client, 1).await?;
+
+    // A burst (a script signing in three times) is one notification, not three.
+    for (agent, ip) in [
+        ("curl/8.5.0", "203.0.113.50"),
+        ("python-requests/2.31.0", "203.0.113.51"),
+        ("Wget/1.21", "203.0.113.52"),
+    ] {
+        mock.sign_in_device(agent, ip).await?;
+    }
+    let burst = notifications.wait_for(&["3 sign-ins", "203.0.113.50"], UI_TIMEOUT)?;
+    let singles = notifications
+        .text()
+        .split("method call")
+        .filter(|c| c.contains("member=Notify") && c.contains("203.0.113.51"))
+        .count();
+    assert_eq!(singles, 1, "the burst came as one notification:\n{burst}");
     client.close().await?;
+    Ok(())
+}
+
+/// What the desktop sends when the person clicks a notification's action (`default`: its body).
+fn emit_action(desktop: &Desktop, id: u32, action: &str) -> anyhow::Result<()> {
+    desktop.run(
+        "gdbus",
+        &[
+            "emit",
+            "--session",
+            "--object-path",
+            "/org/freedesktop/Notifications",
+            "--signal",
+            "org.freedesktop.Notifications.ActionInvoked",
+            &format!("uint32 {id}"),
+            &format!("'{action}'"),
+        ],
+    )?;
     Ok(())
 }
