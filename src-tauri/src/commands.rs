@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
-use tauri_plugin_autostart::ManagerExt;
 use warden_core::history::{HistoryEntry, to_csv, to_json};
 use warden_core::watch::WatchSettings;
 use warden_core::{
@@ -238,13 +237,7 @@ pub(crate) fn save_settings(
         });
     }
     if before.start_at_login != settings.app.start_at_login {
-        let autolaunch = app.autolaunch();
-        let done = if settings.app.start_at_login {
-            autolaunch.enable()
-        } else {
-            autolaunch.disable()
-        };
-        done.map_err(|e| Error::InvalidInput(format!("cannot change start at login: {e}")))?;
+        crate::autostart::set(&app, settings.app.start_at_login)?;
     }
     Ok(settings)
 }

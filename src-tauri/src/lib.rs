@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod actions;
+mod autostart;
 #[cfg(test)]
 mod bindings;
 mod commands;
@@ -50,7 +51,13 @@ pub fn run() {
         .init();
     let open_at_start = std::env::args().any(|a| a == "--open");
 
-    let app = tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(tauri_plugin_autostart::init(
+        tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+        None,
+    ));
+    let app = builder
         // A second launch (from the menu, or autostart racing a manual start) opens the
         // running one's window instead of starting another watcher.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -58,10 +65,6 @@ pub fn run() {
                 tracing::error!("cannot open the window: {e}");
             }
         }))
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ))
         .invoke_handler(tauri::generate_handler![
             commands::accounts,
             commands::detect_dialect,

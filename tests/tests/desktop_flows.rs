@@ -162,8 +162,28 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     .await?;
     fill(&client, "set-poll", "45").await?;
     fill(&client, "set-home", "pt, de").await?;
+    click(&client, "#set-login").await?;
     click(&client, "#settings-save").await?;
-    wait_for_text(&client, "#settings-note", "Saved").await?;
+    if let Err(e) = wait_for_text(&client, "#settings-note", "Saved").await {
+        let said = client
+            .find(Locator::Id("settings-error"))
+            .await?
+            .text()
+            .await?;
+        anyhow::bail!("{e}; the settings say {said:?}");
+    }
+    // Start at login is the desktop's autostart entry (XDG), written on save.
+    let autostart = desktop.root().join("config").join("autostart");
+    let entries = std::fs::read_dir(&autostart)
+        .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert!(
+        entries
+            .iter()
+            .any(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("session-warden"))),
+        "no autostart entry for the app in {}: {entries:?}",
+        autostart.display()
+    );
     client.close().await?;
     drop(driver);
     let driver = start_driver(desktop, &home)?;
@@ -185,6 +205,12 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         .prop("value")
         .await?;
     assert_eq!(countries.as_deref(), Some("PT, DE"));
+    let starts_at_login = client
+        .find(Locator::Id("set-login"))
+        .await?
+        .prop("checked")
+        .await?;
+    assert_eq!(starts_at_login.as_deref(), Some("true"));
 
     // Removing the account signs it out and deletes its keyring entry.
     let account_button = client.find(Locator::Css("#account-list button")).await?;
