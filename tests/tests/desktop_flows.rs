@@ -431,3 +431,67 @@ fn emit_action(desktop: &Desktop, id: u32, action: &str) -> anyhow::Result<()> {
     )?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_auth_and_rtc_accounts_are_added_with_a_password() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, password_apis(&desktop)).await
+}
+
+async fn password_apis(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mock = Mock::start().await?;
+    let home = desktop.subdir("warden-home")?;
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+    for (dialect, detected, login, label) in [
+        (
+            Dialect::NodeAuth,
+            "Detected: node-auth",
+            DEMO_LOGIN,
+            "Work (node-auth)",
+        ),
+        (
+            Dialect::Rtc,
+            "Detected: RTC Collector",
+            "demo",
+            "Collector (RTC)",
+        ),
+    ] {
+        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
+            click(&client, "#show-add").await?;
+        }
+        fill(&client, "add-url", &mock.url(dialect)).await?;
+        client.find(Locator::Id("add-login")).await?.click().await?;
+        wait_for_text(&client, "#add-detected", detected).await?;
+        fill(&client, "add-login", login).await?;
+        fill(&client, "add-password", DEMO_PASSWORD).await?;
+        fill(&client, "add-label", label).await?;
+        click(&client, "#add-submit").await?;
+        // Listed, with our own session among the devices.
+        wait_for_text(&client, "#account-title", label).await?;
+        client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css("#session-rows .badge.current:not([hidden])"))
+            .await?;
+    }
+    let sidebar = client
+        .find(Locator::Id("account-list"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        sidebar.contains("Work (node-auth)") && sidebar.contains("Collector (RTC)"),
+        "{sidebar}"
+    );
+    let stored = keyring_entries(desktop);
+    assert_eq!(
+        stored.matches("/password").count(),
+        2,
+        "one password per account in the keyring:\n{}",
+        stored.replace(DEMO_PASSWORD, "<password>")
+    );
+    client.close().await?;
+    Ok(())
+}
