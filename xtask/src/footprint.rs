@@ -67,7 +67,8 @@ fn measure(what: &str, root: u32) {
 }
 
 pub fn run() -> anyhow::Result<()> {
-    crate::setup::ensure(crate::setup::Purpose::Test)?;
+    // A private desktop, and xwininfo (the headless demo's set) to see the window appear.
+    crate::setup::ensure(crate::setup::Purpose::HeadlessDemo)?;
     crate::run(cargo_command().args([
         "build",
         "--release",

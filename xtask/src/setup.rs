@@ -27,7 +27,8 @@ const BUILD: &[&str] = &[
 ];
 
 /// To run on a private desktop: Xvfb, a session bus, the Secret Service, a notification
-/// daemon, and secret-tool to look into the keyring.
+/// daemon, secret-tool to look into the keyring, gdbus to click the tray's menu and a
+/// notification's actions as a desktop would.
 const DESKTOP: &[&str] = &[
     "xvfb",
     "xauth",
@@ -35,6 +36,7 @@ const DESKTOP: &[&str] = &[
     "gnome-keyring",
     "libsecret-tools",
     "dunst",
+    "libglib2.0-bin",
 ];
 
 /// Only the headless demo takes a screenshot to show what it runs.
