@@ -68,14 +68,14 @@ impl<'a> TrayMenu<'a> {
         )
     }
 
-    /// The id of the first item labelled `label` after the item whose label contains
-    /// `after` (a submenu's own entry comes before its children).
+    /// The id of the first item whose label starts with `label` after the item whose label
+    /// contains `after` (a submenu's own entry comes before its children).
     pub fn item_after(&self, after: &str, label: &str) -> anyhow::Result<u32> {
         let layout = self.layout()?;
         let start = layout
             .find(after)
             .with_context(|| format!("no {after:?} in the tray menu:\n{layout}"))?;
-        let needle = format!("'label': <'{label}'>");
+        let needle = format!("'label': <'{label}");
         let at = start
             + layout[start..]
                 .find(&needle)

@@ -152,6 +152,24 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         csv.contains("Chrome on Windows") && csv.contains("trusted"),
         "{csv}"
     );
+    // The timeline filters by kind of event.
+    client
+        .find(Locator::Css("#history-kind option[value='trusted']"))
+        .await?
+        .click()
+        .await?;
+    wait_until_async("only the trusted event listed", UI_TIMEOUT, || async {
+        let listed = client
+            .find_all(Locator::Css("#history-list li"))
+            .await
+            .ok()?;
+        let trusted = client
+            .find_all(Locator::Css("#history-list li[data-kind='trusted']"))
+            .await
+            .ok()?;
+        (listed.len() == 1 && trusted.len() == 1).then_some(())
+    })
+    .await?;
 
     // Settings hold across a restart.
     click(&client, "#show-settings").await?;
@@ -317,6 +335,23 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         );
     }
     tray.click(revoke)?;
+    // "Pause alerts for 1 hour" becomes "Resume alerts (paused until …)".
+    let pause = tray.item_after("Sign out all other devices", "Pause alerts for 1 hour")?;
+    tray.click(pause)?;
+    wait_until_async("the tray to offer Resume", UI_TIMEOUT, || async {
+        tray.layout()
+            .ok()
+            .filter(|l| l.contains("Resume alerts (paused until"))
+    })
+    .await?;
+    let resume = tray.item_after("Sign out all other devices", "Resume alerts")?;
+    tray.click(resume)?;
+    wait_until_async("the tray to offer Pause again", UI_TIMEOUT, || async {
+        tray.layout()
+            .ok()
+            .filter(|l| l.contains("Pause alerts for 1 hour"))
+    })
+    .await?;
     wait_until_async(
         "the tray's session gone from the server",
         UI_TIMEOUT,
