@@ -40,6 +40,11 @@ impl Mock {
         Ok(self.control.live_ids(login).await?)
     }
 
+    /// The service ends a session by itself (an admin, an expiry).
+    pub async fn end_session(&self, id: &str) -> anyhow::Result<()> {
+        Ok(self.control.end_session(id).await?)
+    }
+
     /// The last one-time code the mock "texted" to `phone`.
     pub async fn code_sent_to(&self, phone: &str) -> anyhow::Result<Option<String>> {
         Ok(self.control.last_code_sent_to(phone).await?)

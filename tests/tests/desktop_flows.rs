@@ -12,7 +12,7 @@ use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::tray::TrayMenu;
 use warden_tests::ui::{
-    UI_TIMEOUT, add_account, click, fill, print_log_tail, wait_for_rows, wait_for_text,
+    UI_TIMEOUT, add_account, click, fill, print_log_tail, shown, wait_for_rows, wait_for_text,
 };
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, workspace_binary};
@@ -229,6 +229,29 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         .prop("checked")
         .await?;
     assert_eq!(starts_at_login.as_deref(), Some("true"));
+
+    // The service ends our own session: SecureAuth needs a new texted code, which only the
+    // person can give. The account says so, and "Sign in again" asks for it.
+    let ours = mock.live_ids_of(DEMO_PHONE).await?;
+    let first_code = mock.code_sent_to(DEMO_PHONE).await?;
+    for id in &ours {
+        mock.end_session(id).await?;
+    }
+    click(&client, "#account-list button[data-health='needs-sign-in']").await?;
+    click(&client, "#reauth-submit").await?;
+    wait_for_text(&client, "#code-question", "Code sent by SMS").await?;
+    let code = wait_until_async("a new code texted", UI_TIMEOUT, || async {
+        mock.code_sent_to(DEMO_PHONE)
+            .await
+            .ok()
+            .flatten()
+            .filter(|c| Some(c) != first_code.as_ref())
+    })
+    .await?;
+    fill(&client, "code-input", &code).await?;
+    click(&client, "#code-submit").await?;
+    shown(&client, "#account-list button[data-health='ok']").await?;
+    wait_for_text(&client, "#sessions-note", "Signed in again").await?;
 
     // Removing the account signs it out and deletes its keyring entry.
     let account_button = client.find(Locator::Css("#account-list button")).await?;
