@@ -139,9 +139,9 @@ function sessionRow(accountId, session) {
     renameSlot: el("span"),
     ip: el("td", { class: "mono" }),
     place: el("td"),
-    created: el("td"),
-    active: el("td"),
-    expires: el("td"),
+    created: el("td", { class: "time" }),
+    active: el("td", { class: "time" }),
+    expires: el("td", { class: "time" }),
     action: el("td", { class: "row-actions" }),
   };
   const row = el("tr", {},

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::desktop::Desktop;
-use crate::wait::wait_until;
+use crate::wait::{wait_until, wait_until_async};
 
 pub struct TrayMenu<'a> {
     desktop: &'a Desktop,
@@ -95,6 +95,45 @@ impl<'a> TrayMenu<'a> {
             &[&id.to_string(), "clicked", "<0>", "0"],
         )?;
         Ok(())
+    }
+}
+
+impl TrayMenu<'_> {
+    /// Clicks the first `label` item after `after` until `done` holds. The item is looked up
+    /// afresh for each click, at most once a second: the app rebuilds its menu when what it
+    /// shows changes, and a rebuilt menu numbers its items anew (a tray host refetches the
+    /// layout on `LayoutUpdated`; a test must do the same).
+    pub async fn click_until<F, Fut>(
+        &self,
+        after: &str,
+        label: &str,
+        timeout: Duration,
+        done: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let last = std::sync::Mutex::new(None::<std::time::Instant>);
+        wait_until_async(
+            &format!("{label:?} in the tray to take effect"),
+            timeout,
+            || async {
+                if done().await {
+                    return Some(());
+                }
+                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+                    && let Ok(id) = self.item_after(after, label)
+                    && self.click(id).is_ok()
+                {
+                    *last = Some(std::time::Instant::now());
+                }
+                None
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}; the menu is:\n{:?}", self.layout()))
     }
 }
 

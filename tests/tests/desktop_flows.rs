@@ -340,7 +340,7 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         .for_element(Locator::Css("tr.focused[data-device='Chrome on Windows']"))
         .await?;
     let tray = TrayMenu::find(desktop, UI_TIMEOUT)?;
-    let revoke = wait_until_async("the session in the tray menu", UI_TIMEOUT, || async {
+    wait_until_async("the session in the tray menu", UI_TIMEOUT, || async {
         tray.item_after("Chrome on Windows", "Revoke").ok()
     })
     .await
@@ -357,35 +357,24 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
             "the tray menu lacks {item:?}:\n{layout}"
         );
     }
-    tray.click(revoke)?;
-    // "Pause alerts for 1 hour" becomes "Resume alerts (paused until …)".
-    let pause = tray.item_after("Sign out all other devices", "Pause alerts for 1 hour")?;
-    tray.click(pause)?;
-    wait_until_async("the tray to offer Resume", UI_TIMEOUT, || async {
-        tray.layout()
-            .ok()
-            .filter(|l| l.contains("Resume alerts (paused until"))
+    tray.click_until("Chrome on Windows", "Revoke", UI_TIMEOUT, || async {
+        mock.live_ids()
+            .await
+            .is_ok_and(|ids| !ids.contains(&second))
     })
     .await?;
-    let resume = tray.item_after("Sign out all other devices", "Resume alerts")?;
-    tray.click(resume)?;
-    wait_until_async("the tray to offer Pause again", UI_TIMEOUT, || async {
-        tray.layout()
-            .ok()
-            .filter(|l| l.contains("Pause alerts for 1 hour"))
-    })
-    .await?;
-    wait_until_async(
-        "the tray's session gone from the server",
-        UI_TIMEOUT,
-        || async {
-            mock.live_ids()
-                .await
-                .ok()
-                .filter(|ids| !ids.contains(&second))
-        },
-    )
-    .await?;
+    // "Pause alerts for 1 hour" becomes "Resume alerts (paused until …)", and back.
+    let menu_says = |text: &'static str| {
+        let tray = &tray;
+        move || async move { tray.layout().is_ok_and(|l| l.contains(text)) }
+    };
+    let others = "Sign out all other devices";
+    let paused = menu_says("Resume alerts (paused until");
+    tray.click_until(others, "Pause alerts for 1 hour", UI_TIMEOUT, paused)
+        .await?;
+    let resumed = menu_says("Pause alerts for 1 hour");
+    tray.click_until(others, "Resume alerts", UI_TIMEOUT, resumed)
+        .await?;
     wait_for_rows(&client, 1).await?;
 
     // A burst (a script signing in three times) is one notification, not three.
