@@ -172,9 +172,18 @@ fn session_line(session: &warden_core::Session, suspicious: bool) -> String {
     line
 }
 
-/// Rebuilds the menu, icon and tooltip if what they show changed.
+/// Rebuilds the menu, icon and tooltip if what they show changed. Always on the main thread,
+/// one rebuild after another: the tray's own calls go there anyway, and a rebuild started
+/// from a watcher thread must not hold `Shown` while it waits for the main thread, which
+/// may itself be in a menu handler that refreshes (a deadlock).
 pub fn refresh(app: &AppHandle) {
-    if let Err(e) = rebuild(app) {
+    let handle = app.clone();
+    let queued = app.run_on_main_thread(move || {
+        if let Err(e) = rebuild(&handle) {
+            tracing::warn!("cannot update the tray: {e}");
+        }
+    });
+    if let Err(e) = queued {
         tracing::warn!("cannot update the tray: {e}");
     }
 }

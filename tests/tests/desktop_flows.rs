@@ -101,6 +101,17 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         "the session token is in the keyring:\n{stored}"
     );
 
+    // A name of one's own for a device, kept with it.
+    click(&client, "tr[data-device='Safari on iOS'] button.rename").await?;
+    let name = shown(&client, "tr[data-device='Safari on iOS'] .rename-input").await?;
+    name.send_keys("My phone\u{E007}").await?;
+    wait_for_text(
+        &client,
+        "tr[data-device='Safari on iOS'] .label",
+        "My phone",
+    )
+    .await?;
+
     // "It's me" on the Chrome row: trusted, and the history says so.
     click(&client, "tr[data-device='Chrome on Windows'] button.trust").await?;
     wait_for_text(&client, "#sessions-note", "is trusted").await?;
