@@ -45,6 +45,11 @@ impl Mock {
         Ok(self.control.end_session(id).await?)
     }
 
+    /// The code `login`'s authenticator app shows now.
+    pub async fn totp_code(&self, login: &str) -> anyhow::Result<String> {
+        Ok(self.control.totp(login).await?.code)
+    }
+
     /// The last one-time code the mock "texted" to `phone`.
     pub async fn code_sent_to(&self, phone: &str) -> anyhow::Result<Option<String>> {
         Ok(self.control.last_code_sent_to(phone).await?)

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use fantoccini::{Client, Locator};
-use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, Dialect};
+use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, Dialect};
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::tray::TrayMenu;
@@ -491,7 +491,8 @@ fn emit_action(desktop: &Desktop, id: u32, action: &str) -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_auth_and_rtc_accounts_are_added_with_a_password() -> anyhow::Result<()> {
+async fn node_auth_and_rtc_accounts_are_added_with_a_password_and_a_totp_code() -> anyhow::Result<()>
+{
     let desktop = Desktop::start()?;
     run_logged(&desktop, password_apis(&desktop)).await
 }
@@ -534,19 +535,37 @@ async fn password_apis(desktop: &Desktop) -> anyhow::Result<()> {
             .for_element(Locator::Css("#session-rows .badge.current:not([hidden])"))
             .await?;
     }
+    // An account with two-factor sign-in: the window asks for the authenticator's code.
+    click(&client, "#show-add").await?;
+    fill(&client, "add-url", &mock.url(Dialect::NodeAuth)).await?;
+    fill(&client, "add-login", DEMO_TOTP_LOGIN).await?;
+    fill(&client, "add-password", DEMO_PASSWORD).await?;
+    fill(&client, "add-label", "Admin (node-auth, 2FA)").await?;
+    click(&client, "#add-submit").await?;
+    wait_for_text(&client, "#code-question", "authenticator app").await?;
+    fill(
+        &client,
+        "code-input",
+        &mock.totp_code(DEMO_TOTP_LOGIN).await?,
+    )
+    .await?;
+    click(&client, "#code-submit").await?;
+    wait_for_text(&client, "#account-title", "Admin (node-auth, 2FA)").await?;
     let sidebar = client
         .find(Locator::Id("account-list"))
         .await?
         .text()
         .await?;
     assert!(
-        sidebar.contains("Work (node-auth)") && sidebar.contains("Collector (RTC)"),
+        sidebar.contains("Work (node-auth)")
+            && sidebar.contains("Collector (RTC)")
+            && sidebar.contains("Admin (node-auth, 2FA)"),
         "{sidebar}"
     );
     let stored = keyring_entries(desktop);
     assert_eq!(
         stored.matches("/password").count(),
-        2,
+        3,
         "one password per account in the keyring:\n{}",
         stored.replace(DEMO_PASSWORD, "<password>")
     );
