@@ -124,6 +124,12 @@ fn clicked(app: &AppHandle, item: TrayItem) {
         TrayItem::PauseHour => {
             state.notifications.pause_for(chrono::Duration::hours(1));
             refresh(app);
+            // The menu says "paused until …": when that time comes, it says so no longer.
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                refresh(&app);
+            });
         }
         TrayItem::Resume => {
             state.notifications.resume();
