@@ -4,7 +4,7 @@
 use fantoccini::Locator;
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
-use warden_tests::ui::{UI_TIMEOUT, add_account, print_log_tail, rows};
+use warden_tests::ui::{UI_TIMEOUT, add_account, print_log_tail, rows, settled_screenshot};
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, files_containing, workspace_binary};
 
@@ -110,7 +110,7 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
         reasons.contains("A device never seen on this account"),
         "{reasons}"
     );
-    warden_tests::screenshot!(&client.screenshot().await?, "sessions.png")?;
+    warden_tests::screenshot!(&settled_screenshot(&client).await?, "sessions.png")?;
 
     // The button stays the same element while the list refreshes under it (a person's
     // pointer or focus must not lose it): hold it across a refresh, then click it.

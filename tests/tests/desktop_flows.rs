@@ -12,7 +12,8 @@ use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::tray::TrayMenu;
 use warden_tests::ui::{
-    UI_TIMEOUT, add_account, click, fill, print_log_tail, shown, wait_for_rows, wait_for_text,
+    UI_TIMEOUT, add_account, click, fill, print_log_tail, settled_screenshot, shown, wait_for_rows,
+    wait_for_text,
 };
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, workspace_binary};
@@ -79,7 +80,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     assert!(!password_shown, "SecureAuth asks for no password");
     fill(&client, "add-login", DEMO_PHONE).await?;
     fill(&client, "add-label", "Phone (SecureAuth)").await?;
-    warden_tests::screenshot!(&client.screenshot().await?, "add-account.png")?;
+    warden_tests::screenshot!(&settled_screenshot(&client).await?, "add-account.png")?;
     click(&client, "#add-submit").await?;
 
     // The code step: the window asks, the mock "texted" it.
@@ -154,7 +155,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         .find_all(Locator::Css("#history-list li[data-kind='trusted']"))
         .await?;
     assert_eq!(trusted.len(), 1, "one device was trusted");
-    warden_tests::screenshot!(&client.screenshot().await?, "history.png")?;
+    warden_tests::screenshot!(&settled_screenshot(&client).await?, "history.png")?;
     click(&client, "#export-csv").await?;
     let saved = wait_for_text(&client, "#history-note", "Saved to ").await?;
     let path = saved.trim_start_matches("Saved to ").trim();
