@@ -545,6 +545,8 @@ const KIND_TEXT = {
   recovered: "Checking again", trusted: "Trusted",
 };
 
+let historyReload = null;
+
 async function loadHistory() {
   const select = $("history-account");
   const chosen = select.value;
@@ -687,6 +689,10 @@ async function start() {
   await listen("warden://account-changed", (event) => {
     upsert(event.payload);
     render();
+    // An open timeline follows what the watcher records (at most once a second).
+    if (state.view === "history" && !historyReload) {
+      historyReload = setTimeout(() => { historyReload = null; loadHistory(); }, 1000);
+    }
   });
   await listen("warden://code-requested", (event) => askCode(event.payload));
   await listen("warden://focus-session", (event) => focusOn(event.payload));

@@ -102,20 +102,12 @@ pub async fn add_account(
     click(client, "#add-submit").await
 }
 
-/// A screenshot of the window once its picture has settled: two taken a moment apart are
-/// the same. (WebKit's first capture of a session can come back blank.) If it never
-/// settles (a clock on the page ticking), the last one, after a few seconds.
+/// A screenshot of the window, taken twice: WebKit's first capture of a WebDriver session
+/// can come back blank, and a capture can cost seconds (the window renders without GPU
+/// layers), so the second one is kept.
 pub async fn settled_screenshot(client: &Client) -> anyhow::Result<Vec<u8>> {
-    let mut last = client.screenshot().await?;
-    for _ in 0..20 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let now = client.screenshot().await?;
-        if now == last {
-            return Ok(now);
-        }
-        last = now;
-    }
-    Ok(last)
+    client.screenshot().await?;
+    Ok(client.screenshot().await?)
 }
 
 /// Saves a screenshot under the test target's scratch directory (`CARGO_TARGET_TMPDIR`,
