@@ -11,46 +11,68 @@ fn account(app: &AppHandle, id: &AccountId) -> Result<Account> {
     app.state::<AppState>().accounts.find(id.as_str())
 }
 
-/// Sends the account's view now, and polls it again at once.
-pub fn refresh(app: &AppHandle, account: Account) {
-    let state = app.state::<AppState>();
-    state.watcher.poll_now(&account.id);
-    let view = state.views.view(account);
+/// Shows the account's latest view: the window gets it, the tray follows.
+pub fn show(app: &AppHandle, account: Account) {
+    let view = app.state::<AppState>().views.view(account);
     if let Err(e) = app.emit(ACCOUNT_CHANGED, &view) {
         tracing::warn!("could not update the window: {e}");
     }
     crate::tray::refresh(app);
 }
 
+/// Polls the account again at once, and shows what is known meanwhile.
+pub fn refresh(app: &AppHandle, account: Account) {
+    app.state::<AppState>().watcher.poll_now(&account.id);
+    show(app, account);
+}
+
+/// After an action on `sessions`: their flags go (they ended, or are trusted), and the
+/// account is listed again.
+fn settle<'a>(
+    app: &AppHandle,
+    account: Account,
+    sessions: impl IntoIterator<Item = &'a SessionId>,
+) {
+    let views = &app.state::<AppState>().views;
+    for session in sessions {
+        views.unflag(&account.id, session);
+    }
+    refresh(app, account);
+}
+
 /// Ends one session; core lists again to check it is gone.
 pub async fn revoke(app: &AppHandle, id: &AccountId, session: &SessionId) -> Result<Session> {
     let account = account(app, id)?;
-    let state = app.state::<AppState>();
-    let revoked = state.accounts.revoke(&account, session).await?;
-    state.views.unflag(&account.id, session);
-    refresh(app, account);
+    let revoked = app
+        .state::<AppState>()
+        .accounts
+        .revoke(&account, session)
+        .await?;
+    settle(app, account, [session]);
     Ok(revoked)
 }
 
 /// Signs out every device but Session Warden's own session.
 pub async fn sign_out_others(app: &AppHandle, id: &AccountId) -> Result<Vec<Session>> {
     let account = account(app, id)?;
-    let state = app.state::<AppState>();
-    let ended = state.accounts.revoke_others(&account).await?;
-    for session in &ended {
-        state.views.unflag(&account.id, &session.id);
-    }
-    refresh(app, account);
+    let ended = app
+        .state::<AppState>()
+        .accounts
+        .revoke_others(&account)
+        .await?;
+    settle(app, account, ended.iter().map(|s| &s.id));
     Ok(ended)
 }
 
 /// "It's me": the device is trusted from now on, and its flag goes.
 pub async fn trust(app: &AppHandle, id: &AccountId, session: &SessionId) -> Result<Session> {
     let account = account(app, id)?;
-    let state = app.state::<AppState>();
-    let trusted = state.accounts.trust(&account, session).await?;
-    state.views.unflag(&account.id, session);
-    refresh(app, account);
+    let trusted = app
+        .state::<AppState>()
+        .accounts
+        .trust(&account, session)
+        .await?;
+    settle(app, account, [session]);
     Ok(trusted)
 }
 

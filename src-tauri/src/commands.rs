@@ -10,7 +10,8 @@ use tauri::{AppHandle, Manager, State};
 use warden_core::history::{HistoryEntry, to_csv, to_json};
 use warden_core::watch::WatchSettings;
 use warden_core::{
-    AccountId, CodePrompt, DialectKind, Error, ErrorCode, NewAccount, Secret, Session, SessionId,
+    Account, AccountId, CodePrompt, DialectKind, Error, ErrorCode, NewAccount, Secret, Session,
+    SessionId,
 };
 
 use crate::actions;
@@ -34,6 +35,13 @@ impl From<Error> for UiError {
 }
 
 type Answer<T> = Result<T, UiError>;
+
+/// The account the window names, or none ("all accounts").
+fn find_optional(state: &AppState, account: Option<AccountId>) -> Answer<Option<Account>> {
+    Ok(account
+        .map(|a| state.accounts.find(a.as_str()))
+        .transpose()?)
+}
 
 #[tauri::command]
 pub(crate) fn accounts(state: State<'_, AppState>) -> Answer<Vec<AccountView>> {
@@ -169,9 +177,7 @@ pub(crate) fn history(
     state: State<'_, AppState>,
     account: Option<AccountId>,
 ) -> Answer<Vec<HistoryEntry>> {
-    let account = account
-        .map(|a| state.accounts.find(a.as_str()))
-        .transpose()?;
+    let account = find_optional(&state, account)?;
     Ok(state.accounts.history(account.as_ref())?)
 }
 
@@ -183,9 +189,7 @@ pub(crate) fn export_history(
     account: Option<AccountId>,
     format: String,
 ) -> Answer<String> {
-    let account = account
-        .map(|a| state.accounts.find(a.as_str()))
-        .transpose()?;
+    let account = find_optional(&state, account)?;
     let entries = state.accounts.history(account.as_ref())?;
     let text = match format.as_str() {
         "csv" => to_csv(&entries)?,

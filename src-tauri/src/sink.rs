@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use warden_core::{Accounts, Event, EventSink, Notice};
 
 use crate::state::{AppState, Stale, Views};
@@ -38,11 +38,7 @@ impl AppSink {
         {
             state.notifications.session(session, findings, notice);
         }
-        let view = self.views.view(account);
-        if let Err(e) = self.app.emit(crate::sink::ACCOUNT_CHANGED, &view) {
-            tracing::warn!("could not update the window: {e}");
-        }
-        crate::tray::refresh(&self.app);
+        crate::actions::show(&self.app, account);
     }
 }
 

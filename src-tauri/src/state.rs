@@ -149,8 +149,7 @@ impl Views {
     }
 
     /// The tray's level, and its tooltip: the worst of all accounts, in a line.
-    pub fn summary(&self, accounts: &[Account]) -> (Level, String) {
-        let views: Vec<AccountView> = accounts.iter().cloned().map(|a| self.view(a)).collect();
+    pub fn summary(views: &[AccountView]) -> (Level, String) {
         let flagged: usize = views.iter().map(|v| v.suspicious.len()).sum();
         let troubled: Vec<&str> = views
             .iter()

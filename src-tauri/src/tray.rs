@@ -13,7 +13,7 @@ use tauri::{AppHandle, Manager, Wry};
 use warden_core::{AccountId, SessionId};
 
 use crate::actions;
-use crate::state::{AppState, Level};
+use crate::state::{AccountView, AppState, Level, Views};
 use crate::window;
 
 const TRAY: &str = "main";
@@ -203,11 +203,13 @@ enum Entry {
 
 fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
     let state = app.state::<AppState>();
-    let accounts = state.accounts.list().unwrap_or_default();
-    let (level, tooltip) = state.views.summary(&accounts);
+    let views: Vec<AccountView> = (state.accounts.list().unwrap_or_default().into_iter())
+        .map(|a| state.views.view(a))
+        .collect();
+    let (level, tooltip) = Views::summary(&views);
     let mut menu = vec![Entry::Item(tooltip.clone(), None), Entry::Separator];
-    for account in accounts {
-        let view = state.views.view(account.clone());
+    for view in &views {
+        let account = &view.account;
         let mut sub = Vec::new();
         let sessions = view
             .snapshot

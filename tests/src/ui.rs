@@ -105,7 +105,7 @@ pub async fn add_account(
 /// A screenshot of the window, taken twice: WebKit's first capture of a WebDriver session
 /// can come back blank, and a capture can cost seconds (the window renders without GPU
 /// layers), so the second one is kept.
-pub async fn settled_screenshot(client: &Client) -> anyhow::Result<Vec<u8>> {
+pub async fn window_screenshot(client: &Client) -> anyhow::Result<Vec<u8>> {
     client.screenshot().await?;
     Ok(client.screenshot().await?)
 }
@@ -137,8 +137,20 @@ pub fn save_screenshot(scratch: &std::path::Path, png: &[u8], name: &str) -> any
     Ok(())
 }
 
-/// Prints the end of the app's log: a failure seen only in CI explains itself.
-pub fn print_log_tail(log: &std::path::Path) {
+/// Runs a test on `desktop`; if it fails, prints the end of the app's log (`app.log` under
+/// the desktop's root), so a failure seen only in CI explains itself.
+pub async fn run_logged<F: Future<Output = anyhow::Result<()>>>(
+    desktop: &crate::Desktop,
+    test: F,
+) -> anyhow::Result<()> {
+    let result = test.await;
+    if result.is_err() {
+        print_log_tail(&desktop.root().join("app.log"));
+    }
+    result
+}
+
+fn print_log_tail(log: &std::path::Path) {
     let log = std::fs::read_to_string(log).unwrap_or_default();
     let tail: Vec<&str> = log.lines().rev().take(60).collect();
     eprintln!("--- app log (last 60 lines) ---");

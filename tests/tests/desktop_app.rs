@@ -4,7 +4,7 @@
 use fantoccini::Locator;
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
-use warden_tests::ui::{UI_TIMEOUT, add_account, print_log_tail, rows, settled_screenshot};
+use warden_tests::ui::{UI_TIMEOUT, add_account, rows, run_logged, window_screenshot};
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, files_containing, workspace_binary};
 
@@ -12,11 +12,7 @@ use warden_tests::{Desktop, files_containing, workspace_binary};
 async fn a_new_sign_in_is_notified_and_revoked_with_one_click_in_the_window() -> anyhow::Result<()>
 {
     let desktop = Desktop::start()?;
-    let result = sign_in_notify_revoke(&desktop).await;
-    if result.is_err() {
-        print_log_tail(&desktop.root().join("app.log"));
-    }
-    result
+    run_logged(&desktop, sign_in_notify_revoke(&desktop)).await
 }
 
 async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
@@ -110,7 +106,7 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
         reasons.contains("A device never seen on this account"),
         "{reasons}"
     );
-    warden_tests::screenshot!(&settled_screenshot(&client).await?, "sessions.png")?;
+    warden_tests::screenshot!(&window_screenshot(&client).await?, "sessions.png")?;
 
     // The button stays the same element while the list refreshes under it (a person's
     // pointer or focus must not lose it): hold it across a refresh, then click it.

@@ -12,8 +12,8 @@ use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::tray::TrayMenu;
 use warden_tests::ui::{
-    UI_TIMEOUT, add_account, click, fill, print_log_tail, settled_screenshot, shown, wait_for_rows,
-    wait_for_text,
+    UI_TIMEOUT, add_account, click, fill, run_logged, shown, wait_for_rows, wait_for_text,
+    window_screenshot,
 };
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, workspace_binary};
@@ -38,17 +38,6 @@ fn keyring_entries(desktop: &Desktop) -> String {
             &["search", "--all", "service", "session-warden"],
         )
         .unwrap_or_default()
-}
-
-async fn run_logged<F: Future<Output = anyhow::Result<()>>>(
-    desktop: &Desktop,
-    test: F,
-) -> anyhow::Result<()> {
-    let result = test.await;
-    if result.is_err() {
-        print_log_tail(&desktop.root().join("app.log"));
-    }
-    result
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +69,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     assert!(!password_shown, "SecureAuth asks for no password");
     fill(&client, "add-login", DEMO_PHONE).await?;
     fill(&client, "add-label", "Phone (SecureAuth)").await?;
-    warden_tests::screenshot!(&settled_screenshot(&client).await?, "add-account.png")?;
+    warden_tests::screenshot!(&window_screenshot(&client).await?, "add-account.png")?;
     click(&client, "#add-submit").await?;
 
     // The code step: the window asks, the mock "texted" it.
@@ -145,7 +134,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         .find_all(Locator::Css("#history-list li[data-kind='trusted']"))
         .await?;
     assert_eq!(trusted.len(), 1, "one device was trusted");
-    warden_tests::screenshot!(&settled_screenshot(&client).await?, "history.png")?;
+    warden_tests::screenshot!(&window_screenshot(&client).await?, "history.png")?;
     click(&client, "#export-csv").await?;
     let saved = wait_for_text(&client, "#history-note", "Saved to ").await?;
     let path = saved.trim_start_matches("Saved to ").trim();

@@ -33,13 +33,17 @@ impl Drop for Mock {
     }
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
+/// A field of `/proc/<pid>/<file>` in kB (`"status"`, `"VmRSS:"`; `"smaps_rollup"`, `"Pss:"`).
+pub(crate) fn proc_kib(pid: u32, file: &str, field: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .ok()?
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS")
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    proc_kib(pid, "status", "VmRSS:").context("no VmRSS")
 }
 
 /// Starts the release mock with no devices; returns it and its root URL.

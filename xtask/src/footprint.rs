@@ -33,14 +33,9 @@ fn tree(root: u32) -> Vec<u32> {
     all
 }
 
-/// A field of /proc/<pid>/<file> in kB ("VmRSS:", "Pss:").
+/// A field of a process's /proc file in kB; 0 for a process that is already gone.
 fn kib(pid: u32, file: &str, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    crate::bench::proc_kib(pid, file, field).unwrap_or(0)
 }
 
 fn names(pids: &[u32]) -> String {

@@ -391,13 +391,7 @@ impl Accounts {
         {
             Some(token) => token,
             None => {
-                let password = if account.dialect.uses_password() {
-                    self.load_secret(&account.id, SecretKind::Password)
-                        .await?
-                        .ok_or_else(|| Error::MissingCredential(account.id.to_string()))?
-                } else {
-                    Secret::new("")
-                };
+                let password = self.stored_password(account).await?;
                 let token = self.sign_in(account, &password, &self.prompt()).await?;
                 self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
                     .await?;
@@ -478,11 +472,7 @@ impl Accounts {
     ) -> Result<()> {
         let password = match password {
             Some(p) => p,
-            None if account.dialect.uses_password() => self
-                .load_secret(&account.id, SecretKind::Password)
-                .await?
-                .ok_or_else(|| Error::MissingCredential(account.id.to_string()))?,
-            None => Secret::new(""),
+            None => self.stored_password(account).await?,
         };
         let token = self.sign_in(account, &password, prompt).await?;
         if account.dialect.uses_password() {
@@ -493,6 +483,17 @@ impl Accounts {
             .await?;
         *self.slot(&account.id).lock().await = Some(token);
         Ok(())
+    }
+
+    /// What the account signs in with from the keyring (nothing, where the API has no
+    /// password).
+    async fn stored_password(&self, account: &Account) -> Result<Secret> {
+        if !account.dialect.uses_password() {
+            return Ok(Secret::new(""));
+        }
+        self.load_secret(&account.id, SecretKind::Password)
+            .await?
+            .ok_or_else(|| Error::MissingCredential(account.id.to_string()))
     }
 
     async fn load_secret(&self, id: &AccountId, kind: SecretKind) -> Result<Option<Secret>> {
