@@ -46,6 +46,17 @@ async fn demo_a_stranger_from_another_country_signs_in_after_a_minute() {
     for d in ["secureauth", "node-auth", "rtc"] {
         assert!(dialects.contains(&d), "{dialects:?}");
     }
+    // `cargo xtask demo` watches the account through hectoday, where no session lives
+    // longer than 24 hours: the scene must not show one older than that.
+    let now = server.state().clock.now();
+    for session in &before {
+        let created = session["createdAt"].as_str().unwrap_or_default();
+        let created = chrono::DateTime::parse_from_rfc3339(created).expect("an RFC 3339 time");
+        assert!(
+            now.signed_duration_since(created) < chrono::TimeDelta::hours(24),
+            "{session}"
+        );
+    }
     advance(&server, "PT59S").await;
     assert_eq!(live(&server).await.len(), 3);
     advance(&server, "PT2S").await;
