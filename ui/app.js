@@ -292,8 +292,11 @@ function upsert(view) {
   state.accounts.set(view.account.id, view);
 }
 
+// The engine's messages are written to follow a colon ("cannot reach …"); shown alone,
+// they start a sentence.
 function showError(node, error) {
-  node.textContent = error?.message ?? String(error);
+  const text = error?.message ?? String(error);
+  node.textContent = text.charAt(0).toUpperCase() + text.slice(1);
   node.hidden = false;
 }
 

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use fantoccini::{Client, Locator};
+use serde_json::json;
 use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, Dialect};
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
@@ -549,6 +550,121 @@ async fn password_apis(desktop: &Desktop) -> anyhow::Result<()> {
         "one password per account in the keyring:\n{}",
         stored.replace(DEMO_PASSWORD, "<password>")
     );
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_and_a_failing_server_are_explained_and_lose_nothing() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, failures(&desktop)).await
+}
+
+async fn failures(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mut mock = Mock::start().await?;
+    let phone = mock.sign_in_device(SAFARI_IPHONE, "198.51.100.20").await?;
+    let home = desktop.subdir("warden-home")?;
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+
+    // A wrong password: said so, nothing kept, and what was typed (but the password) stays.
+    add_account(
+        &client,
+        &mock.hectoday_url(),
+        DEMO_LOGIN,
+        Some("not-the-password"),
+        "Demo",
+    )
+    .await?;
+    wait_for_text(
+        &client,
+        "#add-error",
+        "The server rejected the email or password",
+    )
+    .await?;
+    assert_eq!(
+        keyring_entries(desktop),
+        "",
+        "a refused password is not kept"
+    );
+    for (field, typed) in [
+        ("add-url", mock.hectoday_url()),
+        ("add-login", DEMO_LOGIN.into()),
+    ] {
+        let value = client.find(Locator::Id(field)).await?.prop("value").await?;
+        assert_eq!(value.as_deref(), Some(typed.as_str()), "#{field} kept");
+    }
+
+    // A server that is not there: said so, in words.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let nowhere = format!("http://{closed}/hectoday/");
+    add_account(&client, &nowhere, DEMO_LOGIN, Some(DEMO_PASSWORD), "Demo").await?;
+    wait_for_text(&client, "#add-error", "Cannot reach").await?;
+    assert_eq!(keyring_entries(desktop), "");
+
+    // Then the right one: listed.
+    add_account(
+        &client,
+        &mock.hectoday_url(),
+        DEMO_LOGIN,
+        Some(DEMO_PASSWORD),
+        "Demo",
+    )
+    .await?;
+    let listed = wait_for_rows(&client, 2).await?;
+
+    // The server fails in three ways while watched: each is named, the list stays.
+    let control = mock.server.control();
+    for (fault, said) in [
+        (
+            json!({"route": "/hectoday/me/sessions", "method": "GET", "status": 500}),
+            "the server answered 500",
+        ),
+        (
+            json!({"route": "/hectoday/me/sessions", "method": "GET", "body": "malformed"}),
+            "could not be understood",
+        ),
+        (
+            json!({"route": "/hectoday/me/sessions", "method": "GET", "sizeMb": 12.0}),
+            "larger than 4 MiB",
+        ),
+    ] {
+        control.add_fault(&serde_json::from_value(fault)?).await?;
+        wait_for_text(&client, "#account-status", said).await?;
+        wait_for_text(&client, "#account-list", "Stale since").await?;
+        assert_eq!(wait_for_rows(&client, 2).await?, listed, "the list is kept");
+        control.clear_faults().await?;
+        wait_for_text(&client, "#account-status", "Checked").await?;
+    }
+
+    // A revoke the server fails: said so, and the row stays until the server agrees.
+    control
+        .add_fault(&serde_json::from_value(json!({
+            "route": "/hectoday/me/sessions", "method": "DELETE", "status": 503
+        }))?)
+        .await?;
+    click(&client, "tr[data-device='Safari on iOS'] button.revoke").await?;
+    wait_for_text(&client, "#sessions-error", "503").await?;
+    assert!(mock.live_ids().await?.contains(&phone));
+    assert_eq!(wait_for_rows(&client, 2).await?, listed);
+    control.clear_faults().await?;
+    click(&client, "tr[data-device='Safari on iOS'] button.revoke").await?;
+    wait_for_rows(&client, 1).await?;
+    assert!(!mock.live_ids().await?.contains(&phone));
+
+    // The server goes away: named, and the app carries on (its history says what happened).
+    mock.server.stop().await;
+    wait_for_text(&client, "#account-status", "cannot reach").await?;
+    click(&client, "#show-history").await?;
+    wait_until_async("the outages in the history", UI_TIMEOUT, || async {
+        let outages = client
+            .find_all(Locator::Css("#history-list li[data-kind='stale']"))
+            .await
+            .ok()?;
+        (outages.len() >= 4).then_some(())
+    })
+    .await?;
     client.close().await?;
     Ok(())
 }
