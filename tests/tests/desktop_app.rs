@@ -157,6 +157,33 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
 
     // hectoday's session ids are the session cookies: ours and every device's are secrets.
     let cookies = mock.live_ids().await?;
+    // What the window was given: its page, and every read command's answer, fetched over
+    // the real IPC (events carry the same types). Session Warden's own ids, no secret.
+    let answers = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const ipc = window.__TAURI_INTERNALS__;
+               Promise.all([ipc.invoke("accounts"), ipc.invoke("history", { account: null }),
+                            ipc.invoke("settings")])
+                 .then((all) => done(JSON.stringify(all)), (e) => done(`failed: ${JSON.stringify(e)}`));"#,
+            vec![],
+        )
+        .await?;
+    let answers = answers.as_str().unwrap_or_default().to_owned();
+    let page = client.source().await?;
+    assert!(
+        answers.contains("Safari on iOS") && answers.contains("Firefox on Linux"),
+        "the IPC answers hold the sessions and their history: {answers}"
+    );
+    for (what, text) in [("an IPC answer", &answers), ("the page", &page)] {
+        assert!(!text.contains(password), "the password is in {what}");
+        for cookie in cookies.iter().chain([&intruder]) {
+            assert!(
+                !text.contains(cookie.as_str()),
+                "a session cookie is in {what}"
+            );
+        }
+    }
     client.close().await?;
     drop(driver);
     let leaks = files_containing(desktop.root(), password.as_bytes());
