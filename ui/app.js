@@ -232,6 +232,9 @@ function renderSessions() {
     status.textContent = "Connecting…";
     status.className = "status";
   }
+  const caveat = $("account-caveat");
+  caveat.hidden = !view.caveat;
+  caveat.textContent = view.caveat ?? "";
   const reauth = $("reauth");
   reauth.hidden = view.health !== "needs-sign-in";
   if (!reauth.hidden) {
@@ -460,6 +463,23 @@ function dialectChanged() {
   $("add-login-label").textContent = LOGIN_LABELS[dialect] ?? "Email or username";
   $("add-password-row").hidden = dialect === "secureauth";
   $("add-password-label").textContent = dialect === "node-auth-admin" ? "Admin secret" : "Password";
+  showCaveat(dialect);
+}
+
+// What watching the account this way costs, said before the person signs in.
+let caveatAsked = 0;
+async function showCaveat(dialect) {
+  const ticket = ++caveatAsked;
+  const node = $("add-caveat");
+  let text = null;
+  try {
+    text = await invoke("dialect_caveat", { dialect });
+  } catch {
+    // Only a note: the form works without it.
+  }
+  if (ticket !== caveatAsked) return;
+  node.textContent = text ?? "";
+  node.hidden = !text;
 }
 
 let detecting = 0;

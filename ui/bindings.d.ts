@@ -111,7 +111,12 @@ snapshot: Snapshot | null, stale: Stale | null,
 /**
  * Live sessions the rules flagged, with the reasons, worst first.
  */
-suspicious: { [key in SessionId]: Array<Finding> }, };
+suspicious: { [key in SessionId]: Array<Finding> }, 
+/**
+ * What watching this account costs, when it costs something (node-auth's one refresh
+ * token per user).
+ */
+caveat: string | null, };
 
 export type QuietHours = { from: number, to: number, };
 

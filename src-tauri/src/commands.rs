@@ -59,6 +59,13 @@ pub(crate) async fn detect_dialect(state: State<'_, AppState>, url: String) -> A
     Ok(state.accounts.detect_dialect(&url).await?)
 }
 
+/// What watching an account through `dialect` costs, if anything: the add form says it
+/// before the person signs in.
+#[tauri::command]
+pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<&'static str> {
+    dialect.caveat()
+}
+
 /// The password arrives from the add-account form, wrapped at once, and goes to the
 /// keyring only; it never travels back. A one-time code, if the service asks for one, is
 /// asked in the window (`warden://code-requested`, answered by `submit_code`).

@@ -68,6 +68,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::accounts,
             commands::detect_dialect,
+            commands::dialect_caveat,
             commands::add_account,
             commands::submit_code,
             commands::cancel_code,

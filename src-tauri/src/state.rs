@@ -50,6 +50,9 @@ pub struct AccountView {
     pub stale: Option<Stale>,
     /// Live sessions the rules flagged, with the reasons, worst first.
     pub suspicious: HashMap<SessionId, Vec<Finding>>,
+    /// What watching this account costs, when it costs something (node-auth's one refresh
+    /// token per user).
+    pub caveat: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,6 +147,7 @@ impl Views {
             snapshot,
             stale,
             suspicious: entry.map(|e| e.suspicious.clone()).unwrap_or_default(),
+            caveat: account.dialect.caveat().map(str::to_owned),
             account,
         }
     }

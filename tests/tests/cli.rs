@@ -318,6 +318,12 @@ async fn auto_detects_the_api_and_reads_a_totp_code_after_the_password() -> anyh
         "{}",
         stderr(&out)
     );
+    // node-auth's one refresh token per user: the person is told what watching costs.
+    assert!(
+        stderr(&out).contains("one refresh token per user") && stderr(&out).contains("admin API"),
+        "{}",
+        stderr(&out)
+    );
     let listed: serde_json::Value =
         serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
     assert_eq!(listed[0]["dialect"], "node-auth");

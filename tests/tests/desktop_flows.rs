@@ -504,12 +504,22 @@ async fn password_apis(desktop: &Desktop) -> anyhow::Result<()> {
         fill(&client, "add-url", &mock.url(dialect)).await?;
         client.find(Locator::Id("add-login")).await?.click().await?;
         wait_for_text(&client, "#add-detected", detected).await?;
+        // node-auth's one refresh token per user: what watching costs is said up front.
+        let caveat = client.find(Locator::Id("add-caveat")).await?;
+        if dialect == Dialect::NodeAuth {
+            wait_for_text(&client, "#add-caveat", "one refresh token per user").await?;
+        } else {
+            assert!(!caveat.is_displayed().await?, "no caveat for {dialect:?}");
+        }
         fill(&client, "add-login", login).await?;
         fill(&client, "add-password", DEMO_PASSWORD).await?;
         fill(&client, "add-label", label).await?;
         click(&client, "#add-submit").await?;
         // Listed, with our own session among the devices.
         wait_for_text(&client, "#account-title", label).await?;
+        if dialect == Dialect::NodeAuth {
+            wait_for_text(&client, "#account-caveat", "admin API").await?;
+        }
         client
             .wait()
             .at_most(UI_TIMEOUT)

@@ -216,6 +216,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     found
                 }
             };
+            // Before the password prompt, so there is still time to choose otherwise.
+            if let Some(caveat) = dialect.caveat() {
+                eprintln!("warden: note: {caveat}");
+            }
             let password = if dialect.uses_password() {
                 read_password(&login, password_stdin)?
             } else {

@@ -64,6 +64,20 @@ impl DialectKind {
     pub fn uses_password(self) -> bool {
         self != DialectKind::SecureAuth
     }
+
+    /// What the person should know before watching an account this way, when watching it
+    /// costs something (wire-formats.md, node-auth quirk 1).
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            DialectKind::NodeAuth => Some(
+                "node-auth keeps one refresh token per user: Session Warden's own sign-in \
+                 takes it from your other devices, which are then signed out within 15 \
+                 minutes, when their access token runs out. If you run this server, watch \
+                 the account through its admin API (node-auth-admin) instead.",
+            ),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for DialectKind {
