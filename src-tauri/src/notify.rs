@@ -198,7 +198,7 @@ fn base(summary: &str, body: &str, severity: Option<Severity>) -> Notification {
     let mut n = Notification::new();
     n.appname("Session Warden")
         .summary(summary)
-        .body(body)
+        .body(&warden_core::notice::desktop_body(body))
         .icon("security-high")
         .hint(Hint::Category("network.security".into()))
         .urgency(match severity {

@@ -166,6 +166,24 @@ async fn sessions_json_carries_the_documented_fields() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a server says is a stranger's text: escape sequences in it never reach the terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_escape_sequences_never_reach_the_terminal() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    // Clears the screen and retitles the terminal, if printed as it is.
+    cli.mock
+        .sign_in_device(FIREFOX_LINUX, "203.0.113.7\u{1b}[2J\u{1b}]0;pwned\u{7}")
+        .await?;
+    let table = cli.ok(&["sessions"])?;
+    assert!(table.contains("203.0.113.7[2J]0;pwned"), "{table}");
+    assert!(
+        !table.chars().any(|c| c.is_control() && c != '\n'),
+        "{table:?}"
+    );
+    Ok(())
+}
+
 fn chrono_like_rfc3339_utc(time: &str) -> bool {
     // 2026-11-22T08:05:12Z
     time.len() == 20 && time.ends_with('Z') && time.as_bytes().get(10) == Some(&b'T')

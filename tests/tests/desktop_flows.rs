@@ -436,6 +436,44 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         },
     )
     .await?;
+
+    // Someone signs in claiming an "address" made of markup: hectoday keeps the first
+    // X-Forwarded-For entry as the client sent it. The notification (which the desktop reads
+    // as markup, links included) and the window both show it as the text it is.
+    let claimed = r#"<a href="https://evil.example/">Reset your password</a>"#;
+    let login = reqwest::Client::new()
+        .post(format!(
+            "{}/login",
+            mock.hectoday_url().trim_end_matches('/')
+        ))
+        .header("user-agent", CHROME_WINDOWS)
+        .header("x-forwarded-for", claimed)
+        .json(&json!({ "email": DEMO_LOGIN, "password": DEMO_PASSWORD }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        login.status().is_success(),
+        "hectoday login: {}",
+        login.status()
+    );
+    let call = notifications.wait_for(&["Reset your password"], UI_TIMEOUT)?;
+    assert!(
+        call.contains(r#"&lt;a href="https://evil.example/"&gt;Reset your password&lt;/a&gt;"#)
+            && !call.contains("<a href"),
+        "the claimed address goes to the desktop escaped:\n{call}"
+    );
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::XPath(&format!(
+            "//tbody[@id='session-rows']//td[normalize-space()='{claimed}']"
+        )))
+        .await?;
+    let links = client.find_all(Locator::Css("#session-rows a")).await?;
+    assert!(
+        links.is_empty(),
+        "the window made a link of a server's text"
+    );
     client.close().await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod notice;
 pub mod prompt;
 pub mod rules;
 pub mod secret;
+pub mod server_text;
 pub mod session;
 pub mod watch;
 

@@ -21,6 +21,7 @@ use crate::account::AccountId;
 use crate::error::{Error, Result};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
+use crate::server_text;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,14 +121,21 @@ impl From<Error> for CallError {
 /// answer; public for the benchmarks. node-auth's own session is not marked (that needs
 /// our token).
 pub fn parse_listing(kind: DialectKind, account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
-    match kind {
+    let sessions = match kind {
         DialectKind::SecureAuth => secureauth::parse_list(account, body, chrono::Utc::now()),
         DialectKind::NodeAuth | DialectKind::NodeAuthAdmin => {
             node_auth::parse_list(account, body, None)
         }
         DialectKind::Hectoday => hectoday::parse_list(account, body),
         DialectKind::Rtc => rtc::parse_list(account, body),
-    }
+    }?;
+    Ok(cleaned(sessions))
+}
+
+/// Whatever the API, what its server says is text from strangers (`server_text`).
+fn cleaned(mut sessions: Vec<Session>) -> Vec<Session> {
+    server_text::clean_sessions(&mut sessions);
+    sessions
 }
 
 /// Where and as whom a dialect call is made.
@@ -209,13 +217,14 @@ pub(crate) async fn list(
     ctx: &Ctx<'_>,
     token: &Secret,
 ) -> Result<Vec<Session>, CallError> {
-    match kind {
+    let sessions = match kind {
         DialectKind::SecureAuth => secureauth::list(ctx, token).await,
         DialectKind::NodeAuth => node_auth::list(ctx, token).await,
         DialectKind::Hectoday => hectoday::list(ctx, token).await,
         DialectKind::Rtc => rtc::list(ctx, token).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::list(ctx, token, ctx.login).await,
-    }
+    }?;
+    Ok(cleaned(sessions))
 }
 
 pub(crate) async fn revoke(
@@ -312,6 +321,37 @@ mod tests {
         #[test]
         fn any_json_into_any_dialect_is_an_answer_never_a_panic(value in json()) {
             parse_all(&serde_json::to_vec(&value).unwrap_or_default());
+        }
+
+        /// Whatever text a server puts where a person will read it, what reaches the
+        /// engine has no control character and is at most `server_text::MAX_CHARS` long.
+        #[test]
+        fn a_servers_text_arrives_clean(
+            name in "\\PC{0,8}[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}]?\\PC{0,8}( [a-z]{0,700})?",
+            ip in any::<String>(),
+        ) {
+            let account = AccountId::from_stored("acc".into());
+            let hectoday = serde_json::json!([{
+                "id": "s1", "deviceName": name, "ip": ip, "isCurrent": false,
+                "lastActiveAt": "2026-01-15 10:30:00", "createdAt": "2026-01-15 09:00:00",
+            }]);
+            let node_auth = serde_json::json!({ "sessions": [{
+                "sessionHandle": "h1", "userId": "1", "userAgent": name, "ipAddress": ip,
+                "createdAt": "2026-11-22T06:15:59.083Z", "lastActiveAt": "2026-11-22T06:15:59.083Z",
+                "expiresAt": "2026-11-29T06:15:59.083Z",
+            }]});
+            for (kind, body) in [(DialectKind::Hectoday, hectoday), (DialectKind::NodeAuth, node_auth)] {
+                let sessions = parse_listing(kind, &account, &serde_json::to_vec(&body).unwrap_or_default());
+                let sessions = sessions.unwrap_or_default();
+                prop_assert_eq!(sessions.len(), 1, "{}", kind);
+                let s = &sessions[0];
+                let texts = [Some(s.device.label.as_str()), s.device.browser.as_deref(),
+                    s.device.os.as_deref(), s.ip.as_deref(), s.user_agent.as_deref()];
+                for text in texts.into_iter().flatten() {
+                    prop_assert!(!text.chars().any(char::is_control), "{:?}", text);
+                    prop_assert!(text.chars().count() <= crate::server_text::MAX_CHARS);
+                }
+            }
         }
 
         #[test]
