@@ -281,6 +281,13 @@ fn signature(entries: &[Entry], out: &mut Vec<String>) {
     }
 }
 
+/// Menu text as it should read. The menu library takes `&` for a mnemonic marker (Windows
+/// style; `&&` is a literal one); this menu has no mnemonics, and its text includes names
+/// people and servers chose ("Tom & Jerry", "AT&T"), so every `&` is literal.
+fn literal(text: &str) -> String {
+    text.replace('&', "&&")
+}
+
 fn make(app: &AppHandle, entries: &[Entry]) -> tauri::Result<Vec<Box<dyn IsMenuItem<Wry>>>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     for entry in entries {
@@ -289,19 +296,29 @@ fn make(app: &AppHandle, entries: &[Entry]) -> tauri::Result<Vec<Box<dyn IsMenuI
                 items.push(Box::new(MenuItem::with_id(
                     app,
                     item,
-                    text,
+                    literal(text),
                     true,
                     None::<&str>,
                 )?));
             }
             Entry::Item(text, None) => {
-                items.push(Box::new(MenuItem::new(app, text, false, None::<&str>)?));
+                items.push(Box::new(MenuItem::new(
+                    app,
+                    literal(text),
+                    false,
+                    None::<&str>,
+                )?));
             }
             Entry::Separator => items.push(Box::new(PredefinedMenuItem::separator(app)?)),
             Entry::Sub(text, children) => {
                 let children = make(app, children)?;
                 let refs: Vec<&dyn IsMenuItem<Wry>> = children.iter().map(|c| c.as_ref()).collect();
-                items.push(Box::new(Submenu::with_items(app, text, true, &refs)?));
+                items.push(Box::new(Submenu::with_items(
+                    app,
+                    literal(text),
+                    true,
+                    &refs,
+                )?));
             }
         }
     }

@@ -293,7 +293,8 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         &mock.hectoday_url(),
         DEMO_LOGIN,
         Some(DEMO_PASSWORD),
-        "Course",
+        // An ampersand, which menus on some desktops take for a mnemonic marker.
+        "Course & Co",
     )
     .await?;
     wait_for_rows(&client, 1).await?;
@@ -339,6 +340,7 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}; the menu is:\n{:?}", tray.layout()))?;
     let layout = tray.layout()?;
     for item in [
+        "Course & Co",
         "Sign out all other devices",
         "Pause alerts for 1 hour",
         "Open Session Warden",
