@@ -138,7 +138,7 @@ function sessionRow(accountId, session) {
     meta: el("span", { class: "meta" }),
     renameSlot: el("span"),
     ip: el("td", { class: "mono" }),
-    place: el("td"),
+    place: el("td", { class: "place" }),
     created: el("td", { class: "time" }),
     active: el("td", { class: "time" }),
     expires: el("td", { class: "time" }),
@@ -194,8 +194,9 @@ function fillRow(row, accountId, session) {
   // Browser and OS under the name: the table fits a laptop screen with Revoke in view.
   setText(c.meta, session.isCurrent
     ? "Session Warden's own session"
-    : [session.device.browser ?? "unknown browser", session.device.os ?? "unknown OS", session.device.kind].join(" · "));
-  setText(c.ip, session.ip ?? "—");
+    : [session.device.browser, session.device.os, session.device.kind === "unknown" ? null : session.device.kind]
+      .filter(Boolean).join(" · "));
+  setText(c.ip, session.ip ?? "—", session.ip ?? "");
   setText(c.place, session.location ?? "—");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));
   setText(c.active, relative(session.lastActiveAt), exact(session.lastActiveAt));

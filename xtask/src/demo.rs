@@ -14,7 +14,11 @@ use warden_tests::{Desktop, wait_until};
 
 use crate::setup::{self, Purpose};
 
-const LABEL: &str = "Demo (hectoday)";
+/// The demo watches the mock's RTC Collector API: of the four, it is the one that says where
+/// a device is, so the demo's stranger shows as what it is — a sign-in from another
+/// continent minutes after the account was used near Berlin.
+const DEMO_API: &str = "rtc";
+const LABEL: &str = "Demo (RTC Collector)";
 
 /// Kills a child when dropped, so an error midway leaves nothing running.
 pub(crate) struct Running(pub(crate) Child);
@@ -57,21 +61,27 @@ pub(crate) fn start_mock(mut mock: Command, args: &[&str]) -> anyhow::Result<(Ru
     Ok((mock, root))
 }
 
-/// Adds the demo user's hectoday account at `api` through the CLI (`warden`, a command
-/// for its binary), into the app's home.
-pub(crate) fn add_demo_account(mut warden: Command, api: &str, home: &Path) -> anyhow::Result<()> {
+/// Adds the demo user's account on the mock (`root`) through the CLI (`warden`, a command
+/// for its binary), into the app's home: `dialect` names the API and the path it is under.
+pub(crate) fn add_demo_account(
+    mut warden: Command,
+    root: &str,
+    dialect: &str,
+    label: &str,
+    home: &Path,
+) -> anyhow::Result<()> {
     let mut add = warden
         .args([
             "accounts",
             "add",
             "--url",
-            api,
+            &format!("{root}/{dialect}"),
             "--dialect",
-            "hectoday",
+            dialect,
             "--login",
             "demo@example.com",
             "--label",
-            LABEL,
+            label,
             "--password-stdin",
         ])
         .env("WARDEN_HOME", home)
@@ -129,10 +139,8 @@ pub fn run() -> anyhow::Result<()> {
         command(&crate::binary("warden-mock")),
         &["--port", "0", "--scenario", "demo"],
     )?;
-    let api = format!("{root}/hectoday");
-
     let warden = crate::binary("warden");
-    add_demo_account(command(&warden), &api, &home)?;
+    add_demo_account(command(&warden), &root, DEMO_API, LABEL, &home)?;
 
     let mut app = Running(
         command(&crate::binary("session-warden"))
@@ -155,8 +163,9 @@ pub fn run() -> anyhow::Result<()> {
     };
     println!(
         "\nSession Warden is running, watching {LABEL} on the mock server.\n\
-         In about a minute the demo scenario signs a stranger in from São Paulo; watch the\n\
-         notification and the window. Or sign a device in yourself:\n\n    \
+         In about a minute the demo scenario signs a stranger in from São Paulo, minutes after\n\
+         the account was used near Berlin; watch the notification, the tray and the window.\n\
+         Or sign a device in yourself:\n\n    \
          curl -X POST {root}/__mock/sessions -H 'content-type: application/json' \\\n      \
          -d '{{\"login\":\"demo@example.com\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\",\"ip\":\"203.0.113.7\"}}'\n\n\
          The CLI sees the same account:\n\n    {cli_env}WARDEN_HOME={} {} sessions\n\n\
@@ -166,12 +175,29 @@ pub fn run() -> anyhow::Result<()> {
     );
 
     if let Some(desktop) = &desktop {
-        screenshot(desktop, &demo_dir.join("window.png"));
+        screenshot(desktop, &demo_dir.join("window.png"), Capture::Window);
     }
 
+    // On a virtual desktop, a second picture once the scenario's stranger is in the history.
+    let mut alert_shot = desktop.as_ref();
+    let mut next_look = std::time::Instant::now();
     while !interrupted.load(Ordering::SeqCst) {
         if app.0.try_wait()?.is_some() {
             break;
+        }
+        if let Some(desktop) = alert_shot
+            && std::time::Instant::now() >= next_look
+        {
+            next_look = std::time::Instant::now() + Duration::from_secs(2);
+            let history = command(&warden)
+                .arg("history")
+                .env("WARDEN_HOME", &home)
+                .output()?;
+            if String::from_utf8_lossy(&history.stdout).contains("Impossible travel") {
+                // The whole screen: the notification is part of the picture.
+                screenshot(desktop, &demo_dir.join("alert.png"), Capture::Screen);
+                alert_shot = None;
+            }
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -189,8 +215,13 @@ pub fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
+enum Capture {
+    Window,
+    Screen,
+}
+
 /// On a virtual desktop nobody sees the window: save a picture of it once it is up.
-fn screenshot(desktop: &Desktop, path: &Path) {
+fn screenshot(desktop: &Desktop, path: &Path, capture: Capture) {
     let window = wait_until("the window", Duration::from_secs(30), || {
         // Prints `xwininfo: Window id: 0x1400003 "Session Warden"` once the window exists.
         let info = desktop.run("xwininfo", &["-name", "Session Warden"]).ok()?;
@@ -208,8 +239,12 @@ fn screenshot(desktop: &Desktop, path: &Path) {
     // The page needs a moment to load and list the sessions; a demo picture may wait.
     std::thread::sleep(Duration::from_secs(3));
     let shot = path.display().to_string();
-    match desktop.run("import", &["-window", &window, &shot]) {
-        Ok(_) => println!("xtask: screenshot of the window saved to {shot}"),
+    let (what, source) = match capture {
+        Capture::Window => ("the window", window.as_str()),
+        Capture::Screen => ("the screen", "root"),
+    };
+    match desktop.run("import", &["-window", source, &shot]) {
+        Ok(_) => println!("xtask: screenshot of {what} saved to {shot}"),
         Err(e) => println!("xtask: no screenshot: {e}"),
     }
 }

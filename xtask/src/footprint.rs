@@ -83,7 +83,9 @@ pub fn run() -> anyhow::Result<()> {
     )?;
     add_demo_account(
         desktop.command(release("warden")),
-        &format!("{root}/hectoday"),
+        &root,
+        "hectoday",
+        "Demo (hectoday)",
         &home,
     )?;
     let app = |args: &[&str]| -> anyhow::Result<Command> {
