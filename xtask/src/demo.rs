@@ -33,6 +33,10 @@ impl Drop for Running {
 /// Starts `warden-mock` (`mock`, a command for its binary); returns it and its root URL,
 /// having printed its banner (every API with its demo credentials).
 pub(crate) fn start_mock(mut mock: Command, args: &[&str]) -> anyhow::Result<(Running, String)> {
+    // In a process group of its own, so a Ctrl-C in the terminal leaves it to us: it must
+    // still answer when the demo account signs out on the way out.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut mock, 0);
     let mut mock = Running(
         mock.args(args)
             .stdout(Stdio::piped())
