@@ -32,6 +32,12 @@ impl CodeRequest {
 /// Answers a [`CodeRequest`]. Called on a blocking thread: it may wait for a person.
 pub trait CodePrompt: Send + Sync {
     fn code(&self, account: &str, request: &CodeRequest) -> Result<Secret>;
+
+    /// Whether anybody is there to answer. A sign-in whose first step costs the person
+    /// something (SecureAuth texts them a code) is not started when nobody is.
+    fn can_answer(&self) -> bool {
+        true
+    }
 }
 
 /// Nobody to ask: a sign-in that needs a code fails with [`Error::NeedsSignIn`].
@@ -43,5 +49,9 @@ impl CodePrompt for NoPrompt {
             "{account} asks for a one-time code ({})",
             request.question().to_lowercase()
         )))
+    }
+
+    fn can_answer(&self) -> bool {
+        false
     }
 }

@@ -228,13 +228,33 @@ async fn secureauth_when_our_token_dies_a_background_sign_in_asks_for_a_code_it_
         .advance_clock("P7DT1M")
         .await
         .expect("a week later");
-    let err = w
-        .accounts
-        .snapshot(&account)
-        .await
-        .expect_err("needs a code");
-    assert!(matches!(err, Error::NeedsSignIn(_)), "{err:?}");
-    assert!(err.to_string().contains("one-time code"), "{err}");
+    let texted = || async {
+        let mut url = w.mock.url().join("__mock/outbox").expect("url");
+        url.query_pairs_mut().append_pair("to", DEMO_PHONE);
+        let sent: Vec<serde_json::Value> = reqwest::get(url)
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json");
+        sent.len()
+    };
+    let before = texted().await;
+    for _ in 0..3 {
+        let err = w
+            .accounts
+            .snapshot(&account)
+            .await
+            .expect_err("needs a code");
+        assert!(matches!(err, Error::NeedsSignIn(_)), "{err:?}");
+        assert!(err.to_string().contains("one-time code"), "{err}");
+    }
+    // Nobody could have typed a code: none was texted, however often the poll retried.
+    assert_eq!(
+        texted().await,
+        before,
+        "a background retry texted the person"
+    );
 }
 
 // --- node-auth ----------------------------------------------------------------------------

@@ -56,6 +56,16 @@ pub(crate) async fn login(
     phone: &str,
     prompt: &Arc<dyn CodePrompt>,
 ) -> Result<Secret> {
+    let request = CodeRequest::Sms {
+        to: phone.to_owned(),
+    };
+    // A poll in the background has nobody to read the text: sending one anyway would text
+    // the person a useless code on every retry.
+    if !prompt.can_answer() {
+        return Err(prompt.code(ctx.label, &request).err().unwrap_or_else(|| {
+            Error::NeedsSignIn(format!("{} asks for a one-time code", ctx.label))
+        }));
+    }
     let body = serde_json::json!({ "phoneNumber": phone });
     let response = http::send(
         ctx.http
@@ -73,14 +83,7 @@ pub(crate) async fn login(
         }
         _ => return Err(response.server_error()),
     };
-    let code = ctx
-        .ask(
-            prompt,
-            CodeRequest::Sms {
-                to: phone.to_owned(),
-            },
-        )
-        .await?;
+    let code = ctx.ask(prompt, request).await?;
     let body = serde_json::json!({
         "verificationId": sent.verification_id,
         "otp": code.expose().trim(),
