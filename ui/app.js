@@ -291,8 +291,12 @@ function showAdd() {
   $("add-url").focus();
 }
 
+// Views reach the window from commands' answers and from events, not always in the order
+// they were made: an older one never replaces a newer one.
 function upsert(view) {
-  if (!state.accounts.has(view.account.id)) state.order.push(view.account.id);
+  const known = state.accounts.get(view.account.id);
+  if (!known) state.order.push(view.account.id);
+  else if (known.revision > view.revision) return;
   state.accounts.set(view.account.id, view);
 }
 

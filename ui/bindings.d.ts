@@ -116,7 +116,11 @@ suspicious: { [key in SessionId]: Array<Finding> },
  * What watching this account costs, when it costs something (node-auth's one refresh
  * token per user).
  */
-caveat: string | null, };
+caveat: string | null, 
+/**
+ * When this view was made, in changes (see `Views`): of two, the window keeps the newer.
+ */
+revision: number, };
 
 export type QuietHours = { from: number, to: number, };
 

@@ -2,6 +2,7 @@
 //! each account, so a window (or the tray menu) built later shows everything at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -53,6 +54,9 @@ pub struct AccountView {
     /// What watching this account costs, when it costs something (node-auth's one refresh
     /// token per user).
     pub caveat: Option<String>,
+    /// When this view was made, in changes (see `Views`): of two, the window keeps the newer.
+    #[ts(type = "number")]
+    pub revision: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,11 +73,16 @@ struct Latest {
     snapshot: Option<Snapshot>,
     stale: Option<Stale>,
     suspicious: HashMap<SessionId, Vec<Finding>>,
+    revision: u64,
 }
 
 #[derive(Default)]
 pub struct Views {
     latest: Mutex<HashMap<AccountId, Latest>>,
+    /// Bumped by every change. A view carries the revision it was made at, so the window
+    /// keeps the newer of two views that reach it out of order: a command's answer made
+    /// before a poll finished can arrive after that poll's event.
+    revisions: AtomicU64,
 }
 
 /// What the tray's icon says at a glance.
@@ -91,17 +100,24 @@ impl Views {
         self.latest.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn change(&self, account: &AccountId, change: impl FnOnce(&mut Latest)) {
+        let mut latest = self.latest();
+        let entry = latest.entry(account.clone()).or_default();
+        change(entry);
+        entry.revision = self.revisions.fetch_add(1, Ordering::Relaxed) + 1;
+    }
+
     /// A new listing; flags of sessions no longer in it are dropped.
     pub fn set_snapshot(&self, snapshot: Snapshot) {
-        let mut latest = self.latest();
-        let entry = latest.entry(snapshot.account.clone()).or_default();
-        entry.suspicious.retain(|id, _| snapshot.get(id).is_some());
-        entry.snapshot = Some(snapshot);
-        entry.stale = None;
+        self.change(&snapshot.account.clone(), |entry| {
+            entry.suspicious.retain(|id, _| snapshot.get(id).is_some());
+            entry.snapshot = Some(snapshot);
+            entry.stale = None;
+        });
     }
 
     pub fn set_stale(&self, account: &AccountId, stale: Option<Stale>) {
-        self.latest().entry(account.clone()).or_default().stale = stale;
+        self.change(account, |entry| entry.stale = stale);
     }
 
     /// Remembers why a live session looks wrong (warnings and worse only).
@@ -112,19 +128,17 @@ impl Views {
             .cloned()
             .collect();
         if !serious.is_empty() {
-            self.latest()
-                .entry(account.clone())
-                .or_default()
-                .suspicious
-                .insert(session.clone(), serious);
+            self.change(account, |entry| {
+                entry.suspicious.insert(session.clone(), serious);
+            });
         }
     }
 
     /// The person dealt with it: trusted it, or it ended.
     pub fn unflag(&self, account: &AccountId, session: &SessionId) {
-        if let Some(entry) = self.latest().get_mut(account) {
+        self.change(account, |entry| {
             entry.suspicious.remove(session);
-        }
+        });
     }
 
     pub fn forget(&self, account: &AccountId) {
@@ -148,6 +162,7 @@ impl Views {
             stale,
             suspicious: entry.map(|e| e.suspicious.clone()).unwrap_or_default(),
             caveat: account.dialect.caveat().map(str::to_owned),
+            revision: entry.map_or(0, |e| e.revision),
             account,
         }
     }
