@@ -10,7 +10,7 @@ use notify_rust::{Hint, Notification, Timeout, Urgency};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use warden_core::rules::{Finding, Severity, worst};
-use warden_core::{AccountId, Notice, Session, SessionId};
+use warden_core::{AccountId, Event, Notice, Outages, Session, SessionId};
 
 use crate::actions;
 use crate::settings::AppSettings;
@@ -44,6 +44,7 @@ pub struct Notifications {
     app: AppHandle,
     pending: Mutex<Vec<Pending>>,
     paused_until: Mutex<Option<DateTime<Utc>>>,
+    outages: Outages,
 }
 
 impl Notifications {
@@ -52,6 +53,7 @@ impl Notifications {
             app,
             pending: Mutex::new(Vec::new()),
             paused_until: Mutex::new(None),
+            outages: Outages::default(),
         }
     }
 
@@ -162,6 +164,27 @@ impl Notifications {
         n.action(OPEN, "Review");
         let app = self.app.clone();
         let account = batch[0].account.clone();
+        show_and_wait(n, move |action| {
+            if action == OPEN {
+                open_on(&app, account, None);
+            }
+        });
+    }
+
+    /// An account that cannot be watched (or can again): told once per outage, by
+    /// `Outages`; a click opens the window on the account, where it can be signed in again.
+    pub fn outage(&self, event: &Event, label: &str) {
+        let Some(notice) = self.outages.notice(event, label, Utc::now()) else {
+            return;
+        };
+        if !self.allowed(Some(Severity::Warning)) {
+            tracing::info!(account = %event.account(), "notification held back (paused or quiet hours)");
+            return;
+        }
+        let mut n = base(&notice.summary, &notice.body, Some(Severity::Warning));
+        n.action(OPEN, "Open");
+        let app = self.app.clone();
+        let account = event.account().clone();
         show_and_wait(n, move |action| {
             if action == OPEN {
                 open_on(&app, account, None);

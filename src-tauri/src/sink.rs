@@ -38,6 +38,13 @@ impl AppSink {
         {
             state.notifications.session(session, findings, notice);
         }
+        if matches!(
+            event,
+            Event::Stale { .. } | Event::Recovered { .. } | Event::Refreshed { .. }
+        ) && let Some(state) = self.app.try_state::<AppState>()
+        {
+            state.notifications.outage(event, &account.label);
+        }
         crate::actions::show(&self.app, account);
     }
 }

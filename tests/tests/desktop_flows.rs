@@ -226,9 +226,18 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     // person can give. The account says so, and "Sign in again" asks for it.
     let ours = mock.live_ids_of(DEMO_PHONE).await?;
     let first_code = mock.code_sent_to(DEMO_PHONE).await?;
+    let notifications = desktop.watch_notifications()?;
     for id in &ours {
         mock.end_session(id).await?;
     }
+    // Watching has stopped: the person is told at once, not left to notice the tray.
+    notifications.wait_for(
+        &[
+            "Sign in again to keep watching Phone (SecureAuth)",
+            "go unnoticed",
+        ],
+        UI_TIMEOUT,
+    )?;
     click(&client, "#account-list button[data-health='needs-sign-in']").await?;
     click(&client, "#reauth-submit").await?;
     wait_for_text(&client, "#code-question", "Code sent by SMS").await?;
@@ -244,6 +253,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     click(&client, "#code-submit").await?;
     shown(&client, "#account-list button[data-health='ok']").await?;
     wait_for_text(&client, "#sessions-note", "Signed in again").await?;
+    notifications.wait_for(&["Phone (SecureAuth) is watched again"], UI_TIMEOUT)?;
 
     // Removing the account signs it out and deletes its keyring entry.
     let account_button = client.find(Locator::Css("#account-list button")).await?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier};
+use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier, Outages};
 
 pub async fn run(
     accounts: Arc<Accounts>,
@@ -36,6 +36,7 @@ pub async fn run(
             .find(|a| &a.id == event.account())
             .map_or_else(|| event.account().to_string(), |a| a.label.clone())
     };
+    let outages = Outages::default();
     loop {
         let event = tokio::select! {
             event = rx.recv() => match event {
@@ -49,7 +50,9 @@ pub async fn run(
         } else if let Some(line) = describe(&event, &label(&event)) {
             println!("{line}");
         }
-        if notify && let Some(notice) = Notice::for_event(&event, &label(&event)) {
+        let notice = Notice::for_event(&event, &label(&event))
+            .or_else(|| outages.notice(&event, &label(&event), chrono::Utc::now()));
+        if notify && let Some(notice) = notice {
             tokio::task::spawn_blocking(move || DesktopNotifier.notify(&notice));
         }
     }

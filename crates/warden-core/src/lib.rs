@@ -31,7 +31,7 @@ pub use dialect::DialectKind;
 pub use error::{Error, ErrorCode, Result};
 pub use event::{EndReason, Event, EventSink};
 pub use home::Home;
-pub use notice::{DesktopNotifier, Notice, Notifier};
+pub use notice::{DesktopNotifier, Notice, Notifier, Outages};
 pub use prompt::{CodePrompt, CodeRequest, NoPrompt};
 pub use secret::Secret;
 pub use session::{Device, DeviceKind, Session, SessionId, Snapshot};

@@ -2,10 +2,15 @@
 //! desktop notifier that shows it.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::account::AccountId;
 use crate::event::Event;
 use crate::rules::{Finding, Severity};
-use crate::session::Session;
+use crate::session::{Session, Snapshot};
 
 /// A notification's text. No secret ever goes in here: only labels, devices and addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +41,81 @@ impl Notice {
             _ => None,
         }
     }
+}
+
+/// How long an account may go unchecked before the person is told: a server's blip is not
+/// news, but an hour of not watching is.
+pub const OUTAGE_NOTICE_AFTER: TimeDelta = TimeDelta::minutes(10);
+
+/// Tells the person, once per outage, that an account is not being watched — at once when
+/// it needs them to sign in again (nothing else will fix it), after `OUTAGE_NOTICE_AFTER`
+/// when its server cannot be checked — and that it is watched again, when they were told.
+#[derive(Debug, Default)]
+pub struct Outages {
+    /// Per account: the outage told of (its start), and whether as one needing a sign-in.
+    told: Mutex<HashMap<AccountId, (DateTime<Utc>, bool)>>,
+}
+
+impl Outages {
+    pub fn notice(&self, event: &Event, label: &str, now: DateTime<Utc>) -> Option<Notice> {
+        let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            Event::Stale {
+                account,
+                since,
+                error,
+                needs_sign_in,
+            } => {
+                let before = told.get(account).filter(|(start, _)| start == since);
+                let due = match before {
+                    // Told already; again only when it came to need the person.
+                    Some((_, sign_in)) => *needs_sign_in && !sign_in,
+                    None => *needs_sign_in || now - *since >= OUTAGE_NOTICE_AFTER,
+                };
+                if !due {
+                    return None;
+                }
+                told.insert(account.clone(), (*since, *needs_sign_in));
+                Some(if *needs_sign_in {
+                    Notice {
+                        summary: format!("Sign in again to keep watching {label}"),
+                        body: format!(
+                            "{}.\nUntil then, new sign-ins on {label} go unnoticed.",
+                            sentence(error.trim_end_matches('.'))
+                        ),
+                    }
+                } else {
+                    Notice {
+                        summary: format!("Cannot check {label}"),
+                        body: format!(
+                            "Not since {}: {}.\nSession Warden keeps trying, and will \
+                             report what happened meanwhile.",
+                            since.with_timezone(&chrono::Local).format("%H:%M"),
+                            error.trim_end_matches('.')
+                        ),
+                    }
+                })
+            }
+            // Any answer ends it, including the first of a watch restarted after the
+            // person signed in again (which starts afresh, with no `Recovered`).
+            Event::Recovered { account }
+            | Event::Refreshed {
+                snapshot: Snapshot { account, .. },
+            } => told.remove(account).map(|_| Notice {
+                summary: format!("{label} is watched again"),
+                body: "Session Warden can check its sessions again.".into(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The engine's messages are written to follow a colon; alone, they start a sentence.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// "Firefox on Linux, 203.0.113.7 (São Paulo, BR)", then why it looks wrong, then what to do.
@@ -131,6 +211,68 @@ impl Notifier for DesktopNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stale(since: DateTime<Utc>, needs_sign_in: bool) -> Event {
+        Event::Stale {
+            account: AccountId::from_stored("a".into()),
+            since,
+            error: "cannot reach https://example.com/: connection refused".into(),
+            needs_sign_in,
+        }
+    }
+
+    #[test]
+    fn an_outage_is_told_once_when_it_lasts_and_its_end_when_it_was_told() {
+        let outages = Outages::default();
+        let start = DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
+        let at = |minutes| start + TimeDelta::minutes(minutes);
+        let told = |event: &Event, minutes| outages.notice(event, "Work", at(minutes));
+        let blip = stale(start, false);
+        assert_eq!(told(&blip, 1), None, "a short outage is not news");
+        let notice = told(&blip, 10).expect("ten minutes unchecked is");
+        assert_eq!(notice.summary, "Cannot check Work");
+        assert!(
+            notice.body.contains("connection refused"),
+            "{}",
+            notice.body
+        );
+        assert_eq!(told(&blip, 11), None, "once per outage");
+        let recovered = Event::Recovered {
+            account: AccountId::from_stored("a".into()),
+        };
+        assert_eq!(
+            told(&recovered, 12).map(|n| n.summary),
+            Some("Work is watched again".into())
+        );
+        assert_eq!(told(&recovered, 13), None, "only when the outage was told");
+        // Next outage: short, and never told, so its end is not news either.
+        assert_eq!(told(&stale(at(20), false), 21), None);
+        assert_eq!(told(&recovered, 22), None);
+    }
+
+    #[test]
+    fn an_account_that_needs_the_person_says_so_at_once() {
+        let outages = Outages::default();
+        let start = DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
+        let told = |event: &Event| outages.notice(event, "Phone", start);
+        let notice = told(&stale(start, true)).expect("told at once");
+        assert_eq!(notice.summary, "Sign in again to keep watching Phone");
+        assert!(notice.body.starts_with("Cannot reach"), "{}", notice.body);
+        assert_eq!(told(&stale(start, true)), None, "once");
+        // An unreachable server told of, which then asks for the person: told again.
+        let outages = Outages::default();
+        let later = start + OUTAGE_NOTICE_AFTER;
+        assert!(
+            outages
+                .notice(&stale(start, false), "Phone", later)
+                .is_some()
+        );
+        assert!(
+            outages
+                .notice(&stale(start, true), "Phone", later)
+                .is_some()
+        );
+    }
 
     #[test]
     fn markup_shows_as_the_text_it_is() {
