@@ -207,3 +207,50 @@ impl Views {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> Account {
+        Account {
+            id: AccountId::from_stored("a".into()),
+            label: "Work".into(),
+            base_url: "https://example.com/".parse().expect("a URL"),
+            dialect: warden_core::DialectKind::Hectoday,
+            login: "me@example.com".into(),
+            added_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn every_change_makes_a_newer_view_and_a_look_does_not() {
+        let views = Views::default();
+        let first = views.view(account());
+        assert_eq!(first.revision, 0);
+        let stale = Stale {
+            since: Utc::now(),
+            error: "cannot reach".into(),
+            needs_sign_in: true,
+        };
+        views.set_stale(&account().id, Some(stale));
+        let needs_sign_in = views.view(account());
+        assert!(needs_sign_in.revision > first.revision);
+        assert_eq!(
+            views.view(account()).revision,
+            needs_sign_in.revision,
+            "looking changes nothing"
+        );
+        views.set_snapshot(Snapshot {
+            account: account().id,
+            sessions: Vec::new(),
+            fetched_at: Utc::now(),
+        });
+        let ok = views.view(account());
+        assert!(matches!(ok.health, Health::Ok));
+        assert!(
+            ok.revision > needs_sign_in.revision,
+            "the window keeps this one over the older 'needs sign-in'"
+        );
+    }
+}
