@@ -30,19 +30,16 @@ impl AppSink {
         let Ok(account) = self.accounts.find(event.account().as_str()) else {
             return; // removed while the poll was in flight
         };
-        if let (
-            Some(notice),
-            Event::SessionAppeared { session, findings } | Event::Suspicious { session, findings },
-        ) = (Notice::for_event(event, &account.label), event)
-            && let Some(state) = self.app.try_state::<AppState>()
-        {
-            state.notifications.session(session, findings, notice);
-        }
-        if matches!(
-            event,
-            Event::Stale { .. } | Event::Recovered { .. } | Event::Refreshed { .. }
-        ) && let Some(state) = self.app.try_state::<AppState>()
-        {
+        if let Some(state) = self.app.try_state::<AppState>() {
+            if let (
+                Some(notice),
+                Event::SessionAppeared { session, findings }
+                | Event::Suspicious { session, findings },
+            ) = (Notice::for_event(event, &account.label), event)
+            {
+                state.notifications.session(session, findings, notice);
+            }
+            // Outages decides which events (a stale or a recovered account) are news.
             state.notifications.outage(event, &account.label);
         }
         crate::actions::show(&self.app, account);

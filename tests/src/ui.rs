@@ -36,6 +36,15 @@ pub async fn wait_for_rows(client: &Client, n: usize) -> anyhow::Result<Vec<Stri
     .await
 }
 
+/// How many entries the history timeline lists: of one kind of event, or (`None`) all.
+pub async fn history_entries(client: &Client, kind: Option<&str>) -> anyhow::Result<usize> {
+    let css = match kind {
+        Some(kind) => format!("#history-list li[data-kind='{kind}']"),
+        None => "#history-list li".to_owned(),
+    };
+    Ok(client.find_all(Locator::Css(&css)).await?.len())
+}
+
 /// An element once it is shown: the window's views start hidden until their data is in.
 pub async fn shown(client: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
     wait_until_async(&format!("{css} to be shown"), UI_TIMEOUT, || async {

@@ -13,8 +13,8 @@ use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::tray::TrayMenu;
 use warden_tests::ui::{
-    UI_TIMEOUT, add_account, click, fill, run_logged, shown, wait_for_rows, wait_for_text,
-    window_screenshot,
+    UI_TIMEOUT, add_account, click, fill, history_entries, run_logged, shown, wait_for_rows,
+    wait_for_text, window_screenshot,
 };
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, workspace_binary};
@@ -123,18 +123,13 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     // The history keeps what the server no longer shows; it exports to a file.
     click(&client, "#show-history").await?;
     wait_until_async("the ended sessions in the history", UI_TIMEOUT, || async {
-        let events = client
-            .find_all(Locator::Css("#history-list li[data-kind='ended']"))
-            .await
-            .ok()?;
+        let ended = history_entries(&client, Some("ended")).await.ok()?;
         // The watcher records them on its next poll; the open timeline follows.
-        (events.len() >= 2).then_some(())
+        (ended >= 2).then_some(())
     })
     .await?;
-    let trusted = client
-        .find_all(Locator::Css("#history-list li[data-kind='trusted']"))
-        .await?;
-    assert_eq!(trusted.len(), 1, "one device was trusted");
+    let trusted = history_entries(&client, Some("trusted")).await?;
+    assert_eq!(trusted, 1, "one device was trusted");
     warden_tests::screenshot!(&window_screenshot(&client).await?, "history.png")?;
     click(&client, "#export-csv").await?;
     let saved = wait_for_text(&client, "#history-note", "Saved to ").await?;
@@ -151,15 +146,9 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
         .click()
         .await?;
     wait_until_async("only the trusted event listed", UI_TIMEOUT, || async {
-        let listed = client
-            .find_all(Locator::Css("#history-list li"))
-            .await
-            .ok()?;
-        let trusted = client
-            .find_all(Locator::Css("#history-list li[data-kind='trusted']"))
-            .await
-            .ok()?;
-        (listed.len() == 1 && trusted.len() == 1).then_some(())
+        let listed = history_entries(&client, None).await.ok()?;
+        let trusted = history_entries(&client, Some("trusted")).await.ok()?;
+        (listed == 1 && trusted == 1).then_some(())
     })
     .await?;
 
@@ -718,11 +707,8 @@ async fn failures(desktop: &Desktop) -> anyhow::Result<()> {
     wait_for_text(&client, "#account-status", "cannot reach").await?;
     click(&client, "#show-history").await?;
     wait_until_async("the outages in the history", UI_TIMEOUT, || async {
-        let outages = client
-            .find_all(Locator::Css("#history-list li[data-kind='stale']"))
-            .await
-            .ok()?;
-        (outages.len() >= 4).then_some(())
+        let outages = history_entries(&client, Some("stale")).await.ok()?;
+        (outages >= 4).then_some(())
     })
     .await?;
     client.close().await?;

@@ -76,14 +76,15 @@ pub fn clean_sessions(sessions: &mut [Session]) {
     for session in sessions {
         clean_option(&mut session.ip);
         clean_option(&mut session.location);
-        if let Some(agent) = &session.user_agent
-            && !clean_parts.contains(&(Arc::as_ptr(agent).cast::<u8>() as usize))
-        {
-            match clean(agent) {
-                Cow::Borrowed(_) => {
-                    clean_parts.insert(Arc::as_ptr(agent).cast::<u8>() as usize);
+        if let Some(agent) = &session.user_agent {
+            let address = Arc::as_ptr(agent).cast::<u8>() as usize;
+            if !clean_parts.contains(&address) {
+                match clean(agent) {
+                    Cow::Borrowed(_) => {
+                        clean_parts.insert(address);
+                    }
+                    Cow::Owned(cleaned) => session.user_agent = Some(Arc::from(cleaned)),
                 }
-                Cow::Owned(cleaned) => session.user_agent = Some(Arc::from(cleaned)),
             }
         }
         let device = Arc::as_ptr(&session.device) as usize;
