@@ -50,11 +50,12 @@ fn node_auth_body(n: usize, rotated: usize, new: usize) -> Vec<u8> {
 
 fn poll(c: &mut Criterion) {
     let account = AccountId::from_stored("bench".into());
+    let now = Utc::now();
     let before = node_auth_body(10_000, 0, 0);
     let after = node_auth_body(10_000, 50, 10);
     let previous = Snapshot {
         account: account.clone(),
-        sessions: parse_listing(DialectKind::NodeAuth, &account, &before).unwrap_or_default(),
+        sessions: parse_listing(DialectKind::NodeAuth, &account, &before, now).unwrap_or_default(),
         fetched_at: Utc::now(),
     };
     let detector = Detector::default();
@@ -66,7 +67,7 @@ fn poll(c: &mut Criterion) {
     );
     c.bench_function("parse + diff + detect, 10,000 sessions (node-auth)", |b| {
         b.iter(|| {
-            let sessions = parse_listing(DialectKind::NodeAuth, &account, black_box(&after))
+            let sessions = parse_listing(DialectKind::NodeAuth, &account, black_box(&after), now)
                 .unwrap_or_default();
             let current = Snapshot {
                 account: account.clone(),
@@ -93,7 +94,7 @@ fn poll(c: &mut Criterion) {
     });
     c.bench_function("parse only, 10,000 sessions (node-auth)", |b| {
         b.iter(|| {
-            parse_listing(DialectKind::NodeAuth, &account, black_box(&after)).map(|s| s.len())
+            parse_listing(DialectKind::NodeAuth, &account, black_box(&after), now).map(|s| s.len())
         });
     });
 }

@@ -92,6 +92,7 @@ impl Accounts {
             account: &account.id,
             login: &account.login,
             label: &account.label,
+            now: self.clock.now(),
         }
     }
 

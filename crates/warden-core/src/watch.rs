@@ -151,29 +151,62 @@ async fn run(
     account: Account,
     poke: Arc<Notify>,
 ) {
-    // An account watched in an earlier run is compared with what the ledger saw then, so a
-    // sign-in made while Session Warden was not running is still news. Only an account seen
-    // for the first time is a baseline.
-    let mut previous: Option<Snapshot> = match accounts.remembered(&account) {
-        Ok(Some((all, live))) => {
-            accounts.detector().baseline(&all);
-            Some(live)
-        }
-        Ok(None) => None,
-        Err(e) => {
-            tracing::warn!(account = %account.id, "cannot read what was seen before: {e}");
-            None
-        }
-    };
-    let mut first = true;
-    let mut stale_since: Option<DateTime<Utc>> = None;
-    let mut failures = 0u32;
-    let mut asked_to_wait: Option<Duration> = None;
+    let mut poller = Poller::new(accounts, account);
     loop {
-        match accounts.snapshot(&account).await {
+        let wait = poller.poll(sink.as_ref()).await;
+        tokio::select! {
+            () = tokio::time::sleep(settings.wait(poller.failures).max(wait.unwrap_or_default())) => {}
+            () = poke.notified() => {}
+        }
+    }
+}
+
+/// One account's watch, one poll at a time: what the watcher's task runs on its interval,
+/// and what a test drives on a virtual clock.
+pub struct Poller {
+    accounts: Arc<Accounts>,
+    account: Account,
+    previous: Option<Snapshot>,
+    first: bool,
+    stale_since: Option<DateTime<Utc>>,
+    failures: u32,
+}
+
+impl Poller {
+    /// An account watched in an earlier run is compared with what the ledger saw then, so a
+    /// sign-in made while Session Warden was not running is still news. Only an account seen
+    /// for the first time is a baseline.
+    pub fn new(accounts: Arc<Accounts>, account: Account) -> Self {
+        let previous = match accounts.remembered(&account) {
+            Ok(Some((all, live))) => {
+                accounts.detector().baseline(&all);
+                Some(live)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(account = %account.id, "cannot read what was seen before: {e}");
+                None
+            }
+        };
+        Self {
+            accounts,
+            account,
+            previous,
+            first: true,
+            stale_since: None,
+            failures: 0,
+        }
+    }
+
+    /// Polls once and reports what changed to `sink`. Returns how long the server asked us
+    /// to wait before the next attempt, when it did.
+    pub async fn poll(&mut self, sink: &dyn EventSink) -> Option<Duration> {
+        let accounts = &self.accounts;
+        let account = &self.account;
+        match accounts.snapshot(account).await {
             Ok(snapshot) => {
-                failures = 0;
-                if stale_since.take().is_some() {
+                self.failures = 0;
+                if self.stale_since.take().is_some() {
                     let event = Event::Recovered {
                         account: account.id.clone(),
                     };
@@ -181,27 +214,30 @@ async fn run(
                     sink.emit(event);
                 }
                 report(
-                    &accounts,
-                    sink.as_ref(),
-                    previous.as_ref(),
+                    accounts,
+                    sink,
+                    self.previous.as_ref(),
                     &snapshot,
-                    first,
+                    self.first,
                 );
-                first = false;
-                previous = Some(snapshot);
+                self.first = false;
+                self.previous = Some(snapshot);
+                None
             }
             Err(error) => {
-                failures = failures.saturating_add(1);
-                // A server that says how long to wait is listened to.
-                if let Error::RateLimited {
-                    retry_after: Some(seconds),
-                } = &error
-                {
-                    asked_to_wait = Some(Duration::from_secs(*seconds));
-                }
-                let first = stale_since.is_none();
-                let since = *stale_since.get_or_insert_with(|| accounts.clock().now());
+                self.failures = self.failures.saturating_add(1);
+                let first = self.stale_since.is_none();
+                let since = *self
+                    .stale_since
+                    .get_or_insert_with(|| accounts.clock().now());
                 tracing::warn!(account = %account.id, "poll failed: {error}");
+                // A server that says how long to wait is listened to.
+                let wait = match &error {
+                    Error::RateLimited {
+                        retry_after: Some(seconds),
+                    } => Some(Duration::from_secs(*seconds)),
+                    _ => None,
+                };
                 let event = Event::Stale {
                     account: account.id.clone(),
                     since,
@@ -216,11 +252,8 @@ async fn run(
                     accounts.record(&event);
                 }
                 sink.emit(event);
+                wait
             }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(settings.wait(failures).max(asked_to_wait.take().unwrap_or_default())) => {}
-            () = poke.notified() => {}
         }
     }
 }

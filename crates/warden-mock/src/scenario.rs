@@ -33,6 +33,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../scenarios/refresh-storm.toml"),
     ),
     ("flaky", include_str!("../scenarios/flaky.toml")),
+    (
+        "ordinary-month",
+        include_str!("../scenarios/ordinary-month.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +50,54 @@ pub struct Scenario {
     pub devices: Vec<ScenarioDevice>,
     #[serde(default, rename = "step")]
     pub steps: Vec<Step>,
+    /// What an IP database would say of the scenario's addresses. The mock places a sign-in
+    /// from them there (RTC shows it); a test can write these into a database of its own.
+    #[serde(default, rename = "network")]
+    pub networks: Vec<Network>,
+    /// Named addresses a step can use instead of an IP (`ip = "home"`), each from a moment
+    /// on: an ISP that renumbers a home line is one more entry.
+    #[serde(default, rename = "address")]
+    pub addresses: Vec<Address>,
+    /// Where the scenario's clock starts (the mock's clock is set to it), so its hours and
+    /// weekdays mean what they say. Without it, it starts now.
+    #[serde(default)]
+    pub start: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub name: String,
+    pub ip: String,
+    /// From this offset on (the start, when absent).
+    #[serde(default)]
+    pub from: Option<Offset>,
+}
+
+/// An address block and what it is: where, and whose.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub prefix: ipnet::IpNet,
+    pub city: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// The operator's autonomous system.
+    pub asn: u32,
+    pub org: String,
+}
+
+impl Network {
+    pub fn location(&self) -> Location {
+        Location {
+            city: self.city.clone(),
+            country: self.country.clone(),
+            lat: self.lat,
+            lon: self.lon,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +148,13 @@ pub enum Action {
     SignOut,
     /// node-auth: the device refreshes, and its session gets a new handle.
     Refresh,
+    /// A person uses the device, as its browser would: its session goes on where it still
+    /// can (from where the device is now), is refreshed where its API wants that (node-auth,
+    /// if its refresh token is still the valid one), or the person signs in again.
+    Use,
+    /// The device's software updates: its user agent is `user_agents[0]` from now on (a
+    /// session it holds keeps the agent it signed in with).
+    Update,
     /// Switches `fault` on.
     Fault,
     /// Switches every fault off.
@@ -135,6 +194,47 @@ pub struct Step {
     pub locations: Vec<Location>,
     #[serde(default)]
     pub fault: Option<FaultSpec>,
+    /// Only occurrences at these hours of the day (UTC, "19:00-22:30").
+    #[serde(default)]
+    pub hours: Option<Hours>,
+    /// Only occurrences on these days ("mon" … "sun").
+    #[serde(default)]
+    pub days: Vec<chrono::Weekday>,
+    /// No occurrence between these two offsets (a trip away).
+    #[serde(default)]
+    pub pause: Option<[Offset; 2]>,
+}
+
+/// A span of the day, "HH:MM-HH:MM", start included, end not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hours(chrono::NaiveTime, chrono::NaiveTime);
+
+impl<'de> Deserialize<'de> for Hours {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let parse = |t: &str| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M");
+        match text.split_once('-').map(|(a, b)| (parse(a), parse(b))) {
+            Some((Ok(from), Ok(to))) if from < to => Ok(Hours(from, to)),
+            _ => Err(serde::de::Error::custom(format!(
+                "{text:?} is not a span of the day such as \"19:00-22:30\""
+            ))),
+        }
+    }
+}
+
+impl Step {
+    /// Whether an occurrence at `at` (`offset` into the scenario) takes place.
+    fn happens(&self, at: DateTime<Utc>, offset: Duration) -> bool {
+        use chrono::Datelike;
+        let in_hours = self
+            .hours
+            .is_none_or(|Hours(from, to)| (from..to).contains(&at.time()));
+        let on_day = self.days.is_empty() || self.days.contains(&at.weekday());
+        let paused = self
+            .pause
+            .is_some_and(|[Offset(from), Offset(to)]| (from..to).contains(&offset));
+        in_hours && on_day && !paused
+    }
 }
 
 /// A signed ISO-8601 duration.
@@ -187,6 +287,25 @@ impl Scenario {
         Scenario::parse(&text).map_err(|e| format!("{name_or_file}: {e}"))
     }
 
+    /// The same timeline with every device signing in through `dialect`: one person's life,
+    /// watched through another API.
+    pub fn via(mut self, dialect: Dialect) -> Scenario {
+        for device in &mut self.devices {
+            device.dialect = dialect;
+        }
+        self
+    }
+
+    /// Where the scenario's networks place `ip`.
+    pub fn locate(&self, ip: &str) -> Option<Location> {
+        let ip: std::net::IpAddr = ip.parse().ok()?;
+        self.networks
+            .iter()
+            .filter(|n| n.prefix.contains(&ip))
+            .max_by_key(|n| n.prefix.prefix_len())
+            .map(Network::location)
+    }
+
     fn check(&self) -> Result<(), String> {
         for (i, step) in self.steps.iter().enumerate() {
             let what = format!("step {} ({:?})", i + 1, step.action);
@@ -197,6 +316,9 @@ impl Scenario {
                 }
                 None if needs_device => return Err(format!("{what}: which device?")),
                 _ => {}
+            }
+            if step.action == Action::Update && step.user_agents.is_empty() {
+                return Err(format!("{what}: which user agent does it update to?"));
             }
             if step.action == Action::Fault {
                 let fault = step.fault.as_ref().ok_or(format!("{what}: which fault?"))?;
@@ -221,6 +343,10 @@ struct Running {
     next: Vec<u64>,
     /// Device name → its current session id.
     sessions: HashMap<String, String>,
+    /// Device name → its user agent since its last update.
+    agents: HashMap<String, String>,
+    /// Device name → the id of the node-auth refresh token it was last given.
+    refresh_tokens: HashMap<String, String>,
 }
 
 impl Running {
@@ -271,12 +397,19 @@ impl ScenarioRunner {
                 });
             }
         }
+        if let Some(start) = scenario.start {
+            state
+                .clock
+                .set_offset_ms((start - Utc::now()).num_milliseconds());
+        }
         let steps = scenario.steps.len();
         let mut running = Running {
             scenario,
             start: state.clock.now(),
             next: vec![0; steps],
             sessions: HashMap::new(),
+            agents: HashMap::new(),
+            refresh_tokens: HashMap::new(),
         };
         if skip_past {
             for step in 0..steps {
@@ -328,10 +461,23 @@ impl ScenarioRunner {
                 k += 1;
             }
             running.next[step] = k;
-            for k in first.max(k.saturating_sub(CATCH_UP))..k {
-                if let Some(t) = running.occurrence(step, k) {
+            // A jump of years over a step every few seconds stays bounded.
+            for k in first.max(k.saturating_sub(CATCH_UP * 1000))..k {
+                if let Some(t) = running.occurrence(step, k)
+                    && running.scenario.steps[step].happens(t, t - running.start)
+                {
                     due.push((t, step, k));
                 }
+            }
+            // Only the last occurrences of a step matter after a big jump.
+            let mine = due.iter().filter(|(_, s, _)| *s == step).count();
+            if mine > CATCH_UP as usize {
+                let mut skip = mine - CATCH_UP as usize;
+                due.retain(|(_, s, _)| {
+                    let drop = *s == step && skip > 0;
+                    skip -= usize::from(drop);
+                    !drop
+                });
             }
         }
         due.sort();
@@ -355,33 +501,76 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
     let device = s
         .device
         .as_ref()
-        .and_then(|name| running.scenario.devices.iter().find(|d| &d.name == name));
+        .and_then(|name| running.scenario.devices.iter().find(|d| &d.name == name))
+        .cloned();
     let session = s
         .device
         .as_ref()
         .and_then(|name| running.sessions.get(name))
         .cloned();
-    let ip = pick(&s.ips, k).or_else(|| s.ip.clone());
+    let ip = pick(&s.ips, k)
+        .or_else(|| s.ip.clone())
+        .map(|ip| running.address(&ip, at));
     let location = pick(&s.locations, k).or_else(|| s.location.clone());
-    match s.action {
+    let agent = pick(&s.user_agents, k);
+    let (action, fault, first_agent) = (s.action, s.fault.clone(), s.user_agents.first().cloned());
+    match action {
         Action::SignIn => {
             let Some(device) = device else { return };
-            let Some(user) = state.store.user_by_login(&device.user) else {
-                tracing::warn!("scenario: no user {:?}", device.user);
+            let ip = ip
+                .or_else(|| device.ip.clone())
+                .map(|ip| running.address(&ip, at));
+            sign_in(state, running, &device, ip, location, agent, at);
+        }
+        Action::Use => {
+            let Some(device) = device else { return };
+            let ip = ip
+                .or_else(|| device.ip.clone())
+                .map(|ip| running.address(&ip, at));
+            let current = session
+                .and_then(|id| state.store.session(&id))
+                .filter(|s| usable(s, at));
+            let Some(current) = current else {
+                sign_in(state, running, &device, ip, location, None, at);
                 return;
             };
-            let seen = Device {
-                user_agent: pick(&s.user_agents, k).unwrap_or_else(|| device.user_agent.clone()),
-                ip: ip.or_else(|| device.ip.clone()),
-                location: location.or_else(|| device.location.clone()),
-            };
-            let (session, _) =
-                dialect::sign_in_at(state, &user, device.dialect, seen, device.remember_me, at);
-            running.sessions.insert(device.name.clone(), session.id);
+            if let Some(ip) = ip.clone().filter(|ip| current.ip.as_ref() != Some(ip)) {
+                let location = location.clone().or_else(|| running.place(&ip, &device));
+                state.store.move_to(&current.id, ip, location);
+            }
+            if current.dialect != Dialect::NodeAuth
+                || at - current.created_at < node_auth::ACCESS_LIFETIME
+            {
+                state.store.touch(&current.id, at);
+                return;
+            }
+            // Its access token has run out: the browser refreshes, which works only for the
+            // device holding the user's one valid refresh token (quirk 1).
+            let holds = running.refresh_tokens.get(&device.name).is_some_and(|jti| {
+                state.store.refresh_token(&current.user_id).as_ref() == Some(jti)
+            });
+            let rotated = state
+                .store
+                .session(&current.id)
+                .filter(|_| holds)
+                .and_then(|moved| node_auth::refresh_device(state, &moved, at));
+            match rotated {
+                Some(rotated) => {
+                    running.sessions.insert(device.name.clone(), rotated.id);
+                    running.remember_refresh_token(state, &device.name, &current.user_id);
+                }
+                None => sign_in(state, running, &device, ip, location, None, at),
+            }
+        }
+        Action::Update => {
+            if let (Some(device), Some(agent)) = (device, first_agent) {
+                running.agents.insert(device.name, agent);
+            }
         }
         Action::Activity => {
             let Some(id) = session else { return };
             if let Some(ip) = ip {
+                let location = location.or_else(|| running.scenario.locate(&ip));
                 state.store.move_to(&id, ip, location);
             }
             state.store.touch(&id, at);
@@ -395,22 +584,89 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
             let Some(current) = session.and_then(|id| state.store.session(&id)) else {
                 return;
             };
-            if !current.is_live(at) {
+            if !current.is_live(at) || current.dialect != Dialect::NodeAuth {
                 return;
             }
-            if let (Some(rotated), Some(name)) =
-                (node_auth::refresh_device(state, &current, at), &s.device)
+            if let (Some(rotated), Some(device)) =
+                (node_auth::refresh_device(state, &current, at), device)
             {
-                running.sessions.insert(name.clone(), rotated.id);
+                running.sessions.insert(device.name.clone(), rotated.id);
+                running.remember_refresh_token(state, &device.name, &current.user_id);
             }
         }
         Action::Fault => {
-            if let Some(fault) = s.fault.clone() {
+            if let Some(fault) = fault {
                 state.faults.add(fault);
             }
         }
         Action::ClearFaults => state.faults.clear(),
     }
+}
+
+impl Running {
+    /// `ip`, or the address it names at `at`.
+    fn address(&self, ip: &str, at: DateTime<Utc>) -> String {
+        let offset = at - self.start;
+        self.scenario
+            .addresses
+            .iter()
+            .filter(|a| a.name == ip && a.from.is_none_or(|Offset(from)| from <= offset))
+            .max_by_key(|a| a.from.map(|Offset(from)| from))
+            .map_or_else(|| ip.to_owned(), |a| a.ip.clone())
+    }
+
+    /// Where a device at `ip` is: the scenario's networks say, else the device's own place.
+    fn place(&self, ip: &str, device: &ScenarioDevice) -> Option<Location> {
+        self.scenario.locate(ip).or_else(|| device.location.clone())
+    }
+
+    fn remember_refresh_token(&mut self, state: &MockState, device: &str, user_id: &str) {
+        if let Some(jti) = state.store.refresh_token(user_id) {
+            self.refresh_tokens.insert(device.to_owned(), jti);
+        }
+    }
+}
+
+/// The device signs in (again), from `ip`, with its current user agent unless `agent`.
+fn sign_in(
+    state: &MockState,
+    running: &mut Running,
+    device: &ScenarioDevice,
+    ip: Option<String>,
+    location: Option<Location>,
+    agent: Option<String>,
+    at: DateTime<Utc>,
+) {
+    let Some(user) = state.store.user_by_login(&device.user) else {
+        tracing::warn!("scenario: no user {:?}", device.user);
+        return;
+    };
+    let location = location.or_else(|| match &ip {
+        Some(ip) => running.place(ip, device),
+        None => device.location.clone(),
+    });
+    let user_agent = agent
+        .or_else(|| running.agents.get(&device.name).cloned())
+        .unwrap_or_else(|| device.user_agent.clone());
+    let seen = Device {
+        user_agent,
+        ip,
+        location,
+    };
+    let (session, _) =
+        dialect::sign_in_at(state, &user, device.dialect, seen, device.remember_me, at);
+    running.sessions.insert(device.name.clone(), session.id);
+    if device.dialect == Dialect::NodeAuth {
+        running.remember_refresh_token(state, &device.name, &user.id);
+    }
+}
+
+/// Whether the device's browser can still use its session: not ended or expired, and for
+/// SecureAuth, its JWT (signed once, at sign-in, for 7 days) not run out.
+fn usable(session: &crate::store::Session, at: DateTime<Utc>) -> bool {
+    session.is_live(at)
+        && (session.dialect != Dialect::SecureAuth
+            || at - session.created_at < crate::secureauth::TOKEN_LIFETIME)
 }
 
 #[cfg(test)]

@@ -120,9 +120,14 @@ impl From<Error> for CallError {
 /// A listing's body, as `kind` sends it, into the domain model. What a poll does with the
 /// answer; public for the benchmarks. node-auth's own session is not marked (that needs
 /// our token).
-pub fn parse_listing(kind: DialectKind, account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
+pub fn parse_listing(
+    kind: DialectKind,
+    account: &AccountId,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Session>> {
     let sessions = match kind {
-        DialectKind::SecureAuth => secureauth::parse_list(account, body, chrono::Utc::now()),
+        DialectKind::SecureAuth => secureauth::parse_list(account, body, now),
         DialectKind::NodeAuth | DialectKind::NodeAuthAdmin => {
             node_auth::parse_list(account, body, None)
         }
@@ -147,6 +152,9 @@ pub(crate) struct Ctx<'a> {
     pub login: &'a str,
     /// How the person knows the account, for prompts.
     pub label: &'a str,
+    /// The engine's clock at the call (servers' times are judged against it, never the
+    /// wall clock).
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl Ctx<'_> {
@@ -312,7 +320,8 @@ mod tests {
     fn parse_all(body: &[u8]) {
         let account = AccountId::from_stored("acc".into());
         let _ = hectoday::parse_list(&account, body);
-        let _ = secureauth::parse_list(&account, body, chrono::Utc::now());
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let _ = secureauth::parse_list(&account, body, now);
         let _ = node_auth::parse_list(&account, body, Some("x"));
         let _ = rtc::parse_list(&account, body);
     }
@@ -341,7 +350,7 @@ mod tests {
                 "expiresAt": "2026-11-29T06:15:59.083Z",
             }]});
             for (kind, body) in [(DialectKind::Hectoday, hectoday), (DialectKind::NodeAuth, node_auth)] {
-                let sessions = parse_listing(kind, &account, &serde_json::to_vec(&body).unwrap_or_default());
+                let sessions = parse_listing(kind, &account, &serde_json::to_vec(&body).unwrap_or_default(), chrono::Utc::now());
                 let sessions = sessions.unwrap_or_default();
                 prop_assert_eq!(sessions.len(), 1, "{}", kind);
                 let s = &sessions[0];

@@ -142,7 +142,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("api/auth/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
-        StatusCode::OK => Ok(parse_list(ctx.account, &response.body, Utc::now())?),
+        StatusCode::OK => Ok(parse_list(ctx.account, &response.body, ctx.now)?),
         _ if ours_is_gone(&response) => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
@@ -185,8 +185,8 @@ pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), C
     }
 }
 
-/// A listing's body, into the domain model: revoked sessions and those idle past the JWT's
-/// lifetime at `now` left out.
+/// A listing's body, into the domain model: revoked sessions and those whose JWT has run
+/// out at `now` left out (the list keeps showing them; their devices are refused).
 pub(crate) fn parse_list(
     account: &AccountId,
     body: &[u8],
@@ -201,7 +201,7 @@ pub(crate) fn parse_list(
         .map(|w| into_session(account, w, &mut names))
         .collect::<Result<Vec<_>>>()?
         .into_iter()
-        .filter(|s| s.is_current || s.last_active_at.is_none_or(|t| now - t < DEAD_AFTER))
+        .filter(|s| s.is_current || s.expires_at.is_none_or(|end| now < end))
         .collect())
 }
 
@@ -215,6 +215,7 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
 
 fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) -> Result<Session> {
     let last_active_at = millis(wire.last_active_at)?;
+    let created_at = millis(wire.created_at)?;
     let server_id = Secret::new(wire.id);
     let (device, user_agent) = names.describe(wire.user_agent.as_deref(), wire.is_current);
     Ok(Session {
@@ -226,10 +227,10 @@ fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) 
         ip: wire.ip.filter(|ip| !ip.is_empty()),
         location: None,
         label: None,
-        created_at: millis(wire.created_at)?,
+        created_at,
         last_active_at,
-        // Its JWTs last 7 days, and activity renews them: idle that long, it is dead.
-        expires_at: last_active_at.map(|t| t + DEAD_AFTER),
+        // Its JWT is signed once, at sign-in, for 7 days; activity does not renew it.
+        expires_at: created_at.map(|t| t + DEAD_AFTER),
         is_current: wire.is_current,
     })
 }
