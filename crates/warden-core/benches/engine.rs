@@ -59,7 +59,7 @@ fn poll(c: &mut Criterion) {
         fetched_at: Utc::now(),
     };
     let detector = Detector::default();
-    detector.baseline(&previous);
+    detector.baseline(&previous, &[]);
     println!(
         "listing: {} sessions, {} KiB of JSON",
         previous.sessions.len(),

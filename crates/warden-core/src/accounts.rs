@@ -11,6 +11,7 @@ use crate::credential::{CredentialStore, SecretKind};
 use crate::dialect::{self, CallError, Ctx};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::geoip::GeoIp;
 use crate::history::{HistoryEntry, SeenSession};
 use crate::home::Home;
 use crate::http;
@@ -36,6 +37,8 @@ pub struct Accounts {
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
     detector: Detector,
+    /// Where addresses are and whose networks they are on (none unless given).
+    geoip: Arc<GeoIp>,
 }
 
 impl Accounts {
@@ -61,7 +64,18 @@ impl Accounts {
             revoked_here: Mutex::new(HashSet::new()),
             prompt: Mutex::new(Arc::new(NoPrompt)),
             detector,
+            geoip: Arc::new(GeoIp::none()),
         })
+    }
+
+    /// Places and operators from these IP databases from now on.
+    pub fn with_geoip(mut self, geoip: Arc<GeoIp>) -> Self {
+        self.geoip = geoip;
+        self
+    }
+
+    pub fn geoip(&self) -> &GeoIp {
+        &self.geoip
     }
 
     /// The detection rules and what they learned of each account.
@@ -200,6 +214,7 @@ impl Accounts {
             })
             .await?;
         let mut sessions = sessions;
+        self.geoip.enrich(&mut sessions);
         let mut labels = self.ledger.labels(&account.id)?;
         for session in &mut sessions {
             session.label = labels.remove(session.id.as_str());
@@ -231,9 +246,12 @@ impl Accounts {
     /// What the ledger remembers of the account from earlier runs: every session ever seen,
     /// and those still live when last seen. `None` for an account never watched before.
     pub fn remembered(&self, account: &Account) -> Result<Option<(Snapshot, Snapshot)>> {
-        let remembered = self.ledger.remembered(&account.id)?;
+        let mut remembered = self.ledger.remembered(&account.id)?;
         if remembered.is_empty() {
             return Ok(None);
+        }
+        for (session, _) in &mut remembered {
+            self.geoip.enrich(std::slice::from_mut(session));
         }
         let snapshot = |sessions: Vec<Session>| Snapshot {
             account: account.id.clone(),
@@ -247,6 +265,15 @@ impl Accounts {
             .collect();
         let all = remembered.into_iter().map(|(s, _)| s).collect();
         Ok(Some((snapshot(all), snapshot(live))))
+    }
+
+    /// The sessions that raised a warning or an alert, with when (they teach the rules
+    /// nothing until trusted or a week old).
+    pub fn flagged(
+        &self,
+        account: &Account,
+    ) -> Result<Vec<(SessionId, chrono::DateTime<chrono::Utc>)>> {
+        self.ledger.flagged(&account.id)
     }
 
     /// Every session ever seen on the account, with how each ended.
@@ -263,7 +290,7 @@ impl Accounts {
             .cloned()
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
         self.ledger
-            .trust(&session, device_of(&session), self.clock.now())?;
+            .trust(&session, &device_of(&session), self.clock.now())?;
         self.detector.trust(&account.id, &session);
         Ok(session)
     }

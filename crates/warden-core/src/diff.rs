@@ -60,6 +60,8 @@ mod tests {
             user_agent: Some(agent.into()),
             ip: Some(ip.into()),
             location: None,
+            coordinates: None,
+            operator: None,
             label: None,
             created_at: None,
             last_active_at: None,

@@ -228,6 +228,8 @@ impl Ledger {
                 user_agent: user_agent.map(Into::into),
                 ip: row.get(3)?,
                 location: row.get(4)?,
+                coordinates: None,
+                operator: None,
                 label: None,
                 created_at: optional_time(row.get(5)?)?,
                 last_active_at: optional_time(row.get(6)?)?,
@@ -263,6 +265,20 @@ impl Ledger {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The sessions that raised a warning or an alert, each with when it first did.
+    pub fn flagged(&self, account: &AccountId) -> Result<Vec<(SessionId, DateTime<Utc>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT session, MIN(at) FROM events
+             WHERE account = ?1 AND session IS NOT NULL AND severity IN ('warning', 'alert')
+             GROUP BY session",
+        )?;
+        let rows = stmt.query_map([account.as_str()], |row| {
+            Ok((SessionId::from_stored(row.get(0)?), time(row.get(1)?)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn trusted(&self, account: &AccountId) -> Result<Vec<String>> {

@@ -9,6 +9,10 @@ use reqwest::{RequestBuilder, StatusCode};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// How Session Warden names itself to servers, so a session it left behind is known as its
+/// own when a server still lists it.
+pub(crate) const USER_AGENT_NAME: &str = "SessionWarden/";
+
 /// No session list of any real account comes near this; a larger body is refused.
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -21,7 +25,7 @@ pub(crate) fn client() -> reqwest::Client {
 /// included), so a server that hangs costs one timeout, never a stuck watcher.
 pub(crate) fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .user_agent(concat!("SessionWarden/", env!("CARGO_PKG_VERSION")))
+        .user_agent(format!("{USER_AGENT_NAME}{}", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(5).min(timeout))
         .timeout(timeout)
         // A session API that redirects is sending us to a login page: treat it as an answer.

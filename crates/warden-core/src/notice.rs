@@ -20,21 +20,40 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// The notice for an event worth interrupting the user for, if it is one.
+    /// The notice for an event worth interrupting the person for, if it is one: a sign-in
+    /// or a change that raised a warning or an alert not told before. A plain new sign-in
+    /// (a known device from a known network) is history only.
     pub fn for_event(event: &Event, account_label: &str) -> Option<Notice> {
+        Self::for_event_with(event, account_label, false)
+    }
+
+    /// [`Notice::for_event`], telling also of every plain new sign-in when `every_sign_in`
+    /// (a setting, off by default).
+    pub fn for_event_with(
+        event: &Event,
+        account_label: &str,
+        every_sign_in: bool,
+    ) -> Option<Notice> {
+        let news = |findings: &[Finding]| {
+            findings
+                .iter()
+                .any(|f| f.severity >= Severity::Warning && !f.repeat)
+        };
         match event {
             Event::SessionAppeared { session, findings } => {
-                let summary = if findings.iter().any(|f| f.severity >= Severity::Warning) {
+                let summary = if news(findings) {
                     format!("Suspicious sign-in on {account_label}")
-                } else {
+                } else if every_sign_in && findings.iter().all(|f| f.severity < Severity::Warning) {
                     format!("New sign-in on {account_label}")
+                } else {
+                    return None;
                 };
                 Some(Notice {
                     summary,
                     body: body(session, findings),
                 })
             }
-            Event::Suspicious { session, findings } => Some(Notice {
+            Event::Suspicious { session, findings } if news(findings) => Some(Notice {
                 summary: format!("Suspicious activity on {account_label}"),
                 body: body(session, findings),
             }),
@@ -124,7 +143,7 @@ fn body(session: &Session, findings: &[Finding]) -> String {
     if let Some(ip) = &session.ip {
         text.push_str(&format!(", {ip}"));
     }
-    if let Some(place) = &session.location {
+    if let Some(place) = session.whereabouts() {
         text.push_str(&format!(" ({place})"));
     }
     text.push('.');

@@ -155,6 +155,8 @@ mod tests {
             user_agent: Some(Arc::from("curl\u{0}/8")),
             ip: Some("203.0.113.7\u{1b}[2J".into()),
             location: Some("Berlin\n, DE".into()),
+            coordinates: None,
+            operator: None,
             label: None,
             created_at: None,
             last_active_at: None,

@@ -8,7 +8,18 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::account::AccountId;
+use crate::geoip::Operator;
 use crate::secret::Secret;
+
+/// A point on the map, in degrees. Never NaN: the IP database's are checked on the way in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Coordinates {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Eq for Coordinates {}
 
 /// The id Session Warden shows for a session: derived from the server's id, never equal to
 /// it, because some servers (hectoday) use the session cookie itself as the id.
@@ -100,8 +111,13 @@ pub struct Session {
     /// The raw user agent, where the server gives it (shared like `device`).
     pub user_agent: Option<Arc<str>>,
     pub ip: Option<String>,
-    /// Where the server places it ("Berlin, DE"), when it says.
+    /// Where it is ("Berlin, DE"): the server's word where it gives one, else the IP
+    /// database's.
     pub location: Option<String>,
+    /// Where on the map, where known (the IP database, for the travel rules).
+    pub coordinates: Option<Coordinates>,
+    /// Whose network its address is on (the IP database), shared like `device`.
+    pub operator: Option<Arc<Operator>>,
     /// The person's own name for it ("Mum's iPad"), kept in the ledger.
     pub label: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
@@ -121,8 +137,44 @@ impl Session {
             (Some(agent), false) => &**agent,
             (None, false) => self.device.label.as_str(),
         };
-        let network = self.ip.as_deref().map(network_of).unwrap_or_default();
+        let network = self.network_key().unwrap_or_default();
         format!("{device}|{network}")
+    }
+
+    /// The network it is on, as the rules know networks: its operator where the IP
+    /// database knows it (a phone moves between a carrier's blocks, an ISP renumbers a
+    /// line), else its /24 or /48.
+    pub fn network_key(&self) -> Option<String> {
+        match self.operator.as_deref() {
+            Some(Operator { asn: Some(asn), .. }) => Some(format!("AS{asn}")),
+            Some(operator) => Some(operator.name.clone()),
+            None => self.ip.as_deref().map(network_of),
+        }
+    }
+
+    /// "Berlin, DE · Deutsche Telekom AG": where it is and whose network, as far as known.
+    pub fn whereabouts(&self) -> Option<String> {
+        match (&self.location, &self.operator) {
+            (Some(place), Some(operator)) => Some(format!("{place} · {}", operator.name)),
+            (Some(place), None) => Some(place.clone()),
+            (None, Some(operator)) => Some(operator.name.clone()),
+            (None, None) => None,
+        }
+    }
+
+    /// Known to be over: past the expiry the server (or its API's rules) gives it.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|end| end <= now)
+    }
+
+    /// Session Warden's own: the one it signs in with, or one it signed in with before and
+    /// the server still lists (it names itself in its user agent).
+    pub fn is_ours(&self) -> bool {
+        self.is_current
+            || self
+                .user_agent
+                .as_deref()
+                .is_some_and(|agent| agent.starts_with(crate::http::USER_AGENT_NAME))
     }
 }
 
@@ -198,6 +250,8 @@ mod tests {
             user_agent: None,
             ip: Some("203.0.113.7".into()),
             location: None,
+            coordinates: None,
+            operator: None,
             label: None,
             created_at: None,
             last_active_at: None,

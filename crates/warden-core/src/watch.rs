@@ -179,7 +179,11 @@ impl Poller {
     pub fn new(accounts: Arc<Accounts>, account: Account) -> Self {
         let previous = match accounts.remembered(&account) {
             Ok(Some((all, live))) => {
-                accounts.detector().baseline(&all);
+                let flagged = accounts.flagged(&account).unwrap_or_else(|e| {
+                    tracing::warn!(account = %account.id, "cannot read the flagged sessions: {e}");
+                    Vec::new()
+                });
+                accounts.detector().baseline(&all, &flagged);
                 Some(live)
             }
             Ok(None) => None,
@@ -271,7 +275,7 @@ fn report(
     let detector = accounts.detector();
     let Some(previous) = previous else {
         // First sight of the account: the baseline. Nothing in it is news.
-        detector.baseline(current);
+        detector.baseline(current, &[]);
         sink.emit(Event::Refreshed {
             snapshot: current.clone(),
         });

@@ -124,6 +124,8 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         user_agent: None,
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
         location: None,
+        coordinates: None,
+        operator: None,
         label: None,
         created_at,
         last_active_at,

@@ -290,6 +290,8 @@ fn into_session(
             .filter(|ip| !ip.is_empty())
             .map(Cow::into_owned),
         location: None,
+        coordinates: None,
+        operator: None,
         label: None,
         created_at: wire.created_at,
         last_active_at: wire.last_active_at,

@@ -174,6 +174,8 @@ fn into_session(account: &AccountId, wire: WireSession) -> Session {
         user_agent: None,
         ip: wire.ip_address.filter(|ip| !ip.is_empty()),
         location: wire.location.filter(|l| !l.is_empty()),
+        coordinates: None,
+        operator: None,
         label: None,
         created_at: wire.created_at,
         last_active_at: wire.last_activity,

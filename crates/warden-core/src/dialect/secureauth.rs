@@ -226,6 +226,8 @@ fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) 
         user_agent,
         ip: wire.ip.filter(|ip| !ip.is_empty()),
         location: None,
+        coordinates: None,
+        operator: None,
         label: None,
         created_at,
         last_active_at,

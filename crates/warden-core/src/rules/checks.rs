@@ -1,18 +1,34 @@
 //! The rules, one type each. Each is a pure function of the session and its context, so
-//! each is tested alone with cases that must fire and cases that must not.
+//! each is tested alone with cases that must fire and cases that must not. They judge as a
+//! person would: what a device is, not its version; a network by its operator; travel at a
+//! plausible speed is travel.
 
-use chrono::Timelike;
+use chrono::{Duration, Timelike};
 
-use super::geo::{Place, distance_km};
+use super::geo::Place;
+use super::profile::{coarse, device_identity};
 use super::{Context, Finding, Rule, RuleId, Severity};
-use crate::session::{Session, network_of};
+use crate::session::Session;
+
+/// Another session active this recently is "in use".
+const IN_USE: Duration = Duration::minutes(30);
 
 fn finding(rule: RuleId, severity: Severity, reason: String) -> Option<Finding> {
     Some(Finding {
         rule,
         severity,
         reason,
+        repeat: false,
     })
+}
+
+/// "Vodafone GmbH (AS3209), 94.134.81.17", or the address alone.
+fn network_words(session: &Session) -> String {
+    let ip = session.ip.as_deref().unwrap_or("no address");
+    match &session.operator {
+        Some(operator) => format!("{}, {ip}", operator.describe()),
+        None => ip.to_owned(),
+    }
 }
 
 /// A device this account has never been used from.
@@ -27,18 +43,25 @@ impl Rule for NewDevice {
         if ctx.previous.is_some() || ctx.profile.knows_device(session) {
             return None;
         }
-        finding(
-            self.id(),
-            Severity::Warning,
+        let seen_elsewhere =
+            coarse(session) && ctx.profile.devices.contains(&device_identity(session));
+        let reason = if seen_elsewhere {
+            // The API says only "Chrome on a computer": the person's is never here.
+            format!(
+                "A {} never seen on this network or in this place: not the one this account knows",
+                session.device.label
+            )
+        } else {
             format!(
                 "A device never seen on this account: {}",
                 session.device.label
-            ),
-        )
+            )
+        };
+        finding(self.id(), Severity::Warning, reason)
     }
 }
 
-/// A network (/24, /48) this account has never been used from.
+/// A network this account has never been used from.
 pub struct NewNetwork;
 
 impl Rule for NewNetwork {
@@ -47,19 +70,65 @@ impl Rule for NewNetwork {
     }
 
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
-        let ip = session.ip.as_deref()?;
-        if ctx.previous.is_some() || ctx.profile.knows_network(ip) {
+        session.ip.as_deref()?;
+        if ctx.previous.is_some() || ctx.profile.knows_network(session) {
             return None;
         }
         finding(
             self.id(),
             Severity::Notice,
-            format!("From a network never seen on this account ({ip})"),
+            format!(
+                "From a network never seen on this account ({})",
+                network_words(session)
+            ),
         )
     }
 }
 
-/// A country this account has never been used from (when the server says where).
+/// A city this account has never been used from, in a country it has (another country is
+/// `NewCountry`'s).
+pub struct NewCity;
+
+impl Rule for NewCity {
+    fn id(&self) -> RuleId {
+        RuleId::NewCity
+    }
+
+    fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
+        let place = Place::parse(session.location.as_deref()?)?;
+        let city = format!("{}, {}", place.city, place.country);
+        if ctx.previous.is_some()
+            || ctx.profile.cities.is_empty()
+            || ctx.profile.cities.contains(&city)
+            || !ctx.profile.countries.contains(&place.country)
+        {
+            return None;
+        }
+        finding(
+            self.id(),
+            Severity::Notice,
+            format!("From a city never seen on this account: {city}"),
+        )
+    }
+}
+
+/// The country of another session of the account in use right now, other than `country`
+/// and one the account knows: "the person is at home, using it".
+fn in_use_elsewhere(session: &Session, country: &str, ctx: &Context<'_>) -> Option<String> {
+    ctx.snapshot
+        .sessions
+        .iter()
+        .filter(|s| s.id != session.id && !s.is_ours())
+        .filter(|s| s.last_active_at.is_some_and(|t| ctx.now - t <= IN_USE))
+        .filter_map(|s| Place::parse(s.location.as_deref()?))
+        .map(|p| p.country)
+        .find(|c| c != country && ctx.profile.countries.contains(c))
+}
+
+/// A country this account has never been used from. A known device travelling there is
+/// travel (a line in the history); a device used there while the person's other devices
+/// are in use at home is someone else (an alert for a session that moved there: a copied
+/// cookie); a new device there is a warning.
 pub struct NewCountry;
 
 impl Rule for NewCountry {
@@ -81,18 +150,46 @@ impl Rule for NewCountry {
         if ctx.profile.countries.is_empty() && ctx.thresholds.home_countries.is_empty() {
             return None;
         }
+        let here = format!("{}, {}", place.city, place.country);
+        let moved = ctx.previous.is_some();
+        if let Some(home) = in_use_elsewhere(session, &place.country, ctx) {
+            return if moved {
+                finding(
+                    self.id(),
+                    Severity::Alert,
+                    format!(
+                        "This session is in use from {here} while your other devices are in use in \
+                         {home}: its cookie may have been copied"
+                    ),
+                )
+            } else {
+                finding(
+                    self.id(),
+                    Severity::Warning,
+                    format!(
+                        "Signed in from {here}, a country never seen on this account, while your \
+                         other devices are in use in {home}"
+                    ),
+                )
+            };
+        }
+        if moved || ctx.profile.knows_device(session) {
+            return finding(
+                self.id(),
+                Severity::Notice,
+                format!("Your {} is in {here} now", session.device.label),
+            );
+        }
         finding(
             self.id(),
             Severity::Warning,
-            format!(
-                "From a country never seen on this account: {}, {}",
-                place.city, place.country
-            ),
+            format!("From a country never seen on this account: {here}"),
         )
     }
 }
 
-/// Two places farther apart than anyone travels in the time between.
+/// Two places farther apart than anyone travels in the time between, compared with the
+/// account's most recent sighting elsewhere.
 pub struct ImpossibleTravel;
 
 impl Rule for ImpossibleTravel {
@@ -103,41 +200,33 @@ impl Rule for ImpossibleTravel {
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
         let here = Place::parse(session.location.as_deref()?)?;
         let here_at = session.last_active_at.or(session.created_at)?;
-        let here_xy = here.coordinates()?;
-        let own_id = session.id.to_string();
-        ctx.profile
-            .sightings
-            .iter()
-            .rev()
-            .filter(|s| s.place.city != here.city || s.place.country != here.country)
-            .filter_map(|s| {
-                let km = distance_km(s.place.coordinates()?, here_xy);
-                let hours = (here_at - s.at).num_seconds().unsigned_abs() as f64 / 3600.0;
-                let speed = km / hours.max(1.0 / 60.0);
-                (km >= ctx.thresholds.min_travel_km && speed > ctx.thresholds.max_speed_kmh)
-                    .then_some((s, km, hours))
-            })
-            .next()
-            .and_then(|(from, km, hours)| {
-                let same = if from.session == own_id {
-                    "this session"
-                } else {
-                    "this account"
-                };
-                finding(
-                    self.id(),
-                    Severity::Alert,
-                    format!(
-                        "Impossible travel: {same} was in {}, {} {} before appearing in {}, {}, {:.0} km away",
-                        from.place.city,
-                        from.place.country,
-                        human_hours(hours),
-                        here.city,
-                        here.country,
-                        km
-                    ),
-                )
-            })
+        let here_xy = session.coordinates.or_else(|| here.coordinates())?;
+        let (from, km) =
+            ctx.profile
+                .last_seen_elsewhere(here_xy, here_at, ctx.thresholds.min_travel_km)?;
+        let hours = (here_at - from.at).num_seconds().unsigned_abs() as f64 / 3600.0;
+        let speed = km / hours.max(1.0 / 60.0);
+        if speed <= ctx.thresholds.max_speed_kmh {
+            return None;
+        }
+        let who = if from.session == session.id.as_str() {
+            "this session"
+        } else {
+            "this account"
+        };
+        finding(
+            self.id(),
+            Severity::Alert,
+            format!(
+                "Impossible travel: {who} was in {}, {} {} before appearing in {}, {}, {:.0} km away",
+                from.place.city,
+                from.place.country,
+                human_hours(hours),
+                here.city,
+                here.country,
+                km
+            ),
+        )
     }
 }
 
@@ -150,7 +239,8 @@ fn human_hours(hours: f64) -> String {
     }
 }
 
-/// More live sessions than the person would have.
+/// More live sessions than the account's own normal (learned from its history, the
+/// configured limit as a floor), told once when the count crosses it.
 pub struct TooManySessions;
 
 impl Rule for TooManySessions {
@@ -158,17 +248,13 @@ impl Rule for TooManySessions {
         RuleId::TooManySessions
     }
 
-    fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
-        let live = ctx.snapshot.sessions.len();
-        if ctx.previous.is_some() || live <= ctx.thresholds.max_sessions || session.is_current {
-            return None;
-        }
+    fn check(&self, _session: &Session, ctx: &Context<'_>) -> Option<Finding> {
+        let (live, normal) = ctx.crowd?;
         finding(
             self.id(),
             Severity::Warning,
             format!(
-                "{live} sessions are signed in at once (more than {})",
-                ctx.thresholds.max_sessions
+                "{live} sessions are signed in at once, more than this account has had ({normal})"
             ),
         )
     }
@@ -235,6 +321,31 @@ impl Rule for OddClient {
     }
 }
 
+/// A sign-in from a hosting, cloud or VPN provider's network: people's homes, phones and
+/// offices are not there.
+pub struct HostingNetwork;
+
+impl Rule for HostingNetwork {
+    fn id(&self) -> RuleId {
+        RuleId::HostingNetwork
+    }
+
+    fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
+        let operator = session.operator.as_deref().filter(|o| o.hosting)?;
+        if ctx.previous.is_some() || ctx.profile.knows_network(session) {
+            return None;
+        }
+        finding(
+            self.id(),
+            Severity::Warning,
+            format!(
+                "From {}, a hosting provider: sign-ins from servers are scripts or VPNs",
+                operator.describe()
+            ),
+        )
+    }
+}
+
 /// A sign-in at an hour this account is almost never used.
 pub struct UnusualHour;
 
@@ -248,7 +359,12 @@ impl Rule for UnusualHour {
             return None;
         }
         let total = ctx.profile.sign_ins();
-        if total < ctx.thresholds.hour_min_history {
+        let days = ctx
+            .profile
+            .hours_since
+            .map_or(0, |since| (ctx.now - since).num_days());
+        if total < ctx.thresholds.hour_min_history || days < i64::from(ctx.thresholds.hour_min_days)
+        {
             return None;
         }
         let hour = session.created_at.unwrap_or(ctx.now).hour();
@@ -264,7 +380,10 @@ impl Rule for UnusualHour {
     }
 }
 
-/// One session, two networks: the same token used from elsewhere, as when it was copied.
+/// One session, another network. Within one operator or one city that is ordinary (phones
+/// move between cells and Wi-Fi, ISPs renumber lines); to another operator in the same
+/// country, a line in the history; to a hosting provider, an alert: a copied token used by
+/// a script or through a VPN. Abroad is `NewCountry`'s and `ImpossibleTravel`'s.
 pub struct TokenHopping;
 
 impl Rule for TokenHopping {
@@ -273,19 +392,51 @@ impl Rule for TokenHopping {
     }
 
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
-        let before = ctx.previous?.ip.as_deref()?;
-        let now = session.ip.as_deref()?;
-        if network_of(before) == network_of(now) || ctx.profile.knows_network(now) {
+        let before = ctx.previous?;
+        let (Some(from), Some(to)) = (before.network_key(), session.network_key()) else {
+            return None;
+        };
+        if from == to {
             return None;
         }
-        finding(
-            self.id(),
-            Severity::Alert,
-            format!(
-                "The same session moved from {before} to {now}, a network never seen on this \
-                 account: its token may have been copied"
+        let place = |s: &Session| s.location.as_deref().and_then(Place::parse);
+        let (was, is) = (place(before), place(session));
+        if let Some(operator) = session.operator.as_deref().filter(|o| o.hosting) {
+            return finding(
+                self.id(),
+                Severity::Alert,
+                format!(
+                    "The same session moved to {}, a hosting provider: its token may have been \
+                     copied",
+                    operator.describe()
+                ),
+            );
+        }
+        match (&was, &is) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(a), Some(b)) if a.country == b.country => finding(
+                self.id(),
+                Severity::Notice,
+                format!(
+                    "Moved from {} to {}",
+                    network_words(before),
+                    network_words(session)
+                ),
             ),
-        )
+            // Abroad, or back home: the travel rules judge it.
+            (Some(_), Some(_)) => None,
+            // Nowhere known: a new network for a known session is worth a line.
+            _ if ctx.profile.knows_network(session) => None,
+            _ => finding(
+                self.id(),
+                Severity::Notice,
+                format!(
+                    "The same session moved from {} to {}, a network never seen on this account",
+                    before.ip.as_deref().unwrap_or("?"),
+                    network_words(session)
+                ),
+            ),
+        }
     }
 }
 
@@ -299,7 +450,7 @@ impl Rule for SharedAddress {
 
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
         let ip = session.ip.as_deref()?;
-        if ctx.previous.is_some() || ctx.profile.knows_network(ip) {
+        if ctx.previous.is_some() || ctx.profile.knows_network(session) {
             return None;
         }
         let accounts = ctx.elsewhere + 1;

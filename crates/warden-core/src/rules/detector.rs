@@ -1,21 +1,41 @@
 //! The rules at work for the watcher: one profile per account, learned from every
-//! snapshot, and a short memory of unfamiliar networks across accounts.
+//! snapshot but the flagged sessions, what the person was told already (never the same
+//! notification twice), and a short memory of unfamiliar networks across accounts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Context, Finding, Profile, Rule, Thresholds, all, evaluate};
+use super::{
+    Context, Finding, Profile, Rule, RuleId, Severity, Thresholds, all, device_identity, evaluate,
+    worst,
+};
 use crate::account::AccountId;
-use crate::session::{Session, Snapshot, network_of};
+use crate::session::{Session, SessionId, Snapshot, network_of};
 
 /// How long an unfamiliar network counts towards "several accounts at once".
 const SHARED_WINDOW: Duration = Duration::hours(1);
 
+/// How long a flagged session waits, still signed in and not revoked, before the account
+/// takes it as normal without the person's "It's me".
+const FLAGGED_FOR: Duration = Duration::days(7);
+
+/// What the detector keeps of one account.
+#[derive(Default)]
+struct Watch {
+    profile: Profile,
+    /// Sessions that raised a warning or an alert, and when: they teach the account nothing
+    /// until the person says "It's me" or they have stayed signed in for `FLAGGED_FOR`.
+    flagged: HashMap<SessionId, DateTime<Utc>>,
+    /// What the person was told already: a rule, and the device and network (a sign-in) or
+    /// the session (a change) it was about.
+    told: HashSet<(RuleId, String)>,
+}
+
 #[derive(Default)]
 struct State {
-    profiles: HashMap<AccountId, Profile>,
+    accounts: HashMap<AccountId, Watch>,
     /// Unfamiliar networks seen lately: network → account → when.
     unfamiliar: HashMap<String, HashMap<AccountId, DateTime<Utc>>>,
 }
@@ -30,6 +50,22 @@ impl Default for Detector {
     fn default() -> Self {
         Detector::new(Thresholds::default())
     }
+}
+
+/// Live sessions that are the person's: not ours, not known to be over.
+fn live_count(snapshot: &Snapshot, now: DateTime<Utc>) -> usize {
+    snapshot
+        .sessions
+        .iter()
+        .filter(|s| !s.is_ours() && !s.is_expired(now))
+        .count()
+}
+
+/// Above this many live sessions is unusual for the account: its own normal with room to
+/// grow, the configured limit as a floor.
+fn crowd_limit(profile: &Profile, floor: usize, now: DateTime<Utc>) -> usize {
+    let usual = profile.usual_sessions(now.date_naive());
+    floor.max(usual + usual / 2)
 }
 
 impl Detector {
@@ -56,13 +92,24 @@ impl Detector {
         *self.thresholds.lock().unwrap_or_else(|p| p.into_inner()) = thresholds;
     }
 
-    /// First sight of an account: everything in it is its normal.
-    pub fn baseline(&self, snapshot: &Snapshot) {
+    /// First sight of an account: everything in it is its normal, except sessions the
+    /// history says were flagged (`flagged`, with when) and not yet taken as normal.
+    pub fn baseline(&self, snapshot: &Snapshot, flagged: &[(SessionId, DateTime<Utc>)]) {
         let mut state = self.state();
-        let profile = state.profiles.entry(snapshot.account.clone()).or_default();
-        for session in &snapshot.sessions {
-            profile.learn(session, true);
+        let watch = state.accounts.entry(snapshot.account.clone()).or_default();
+        let now = snapshot.fetched_at;
+        for (id, at) in flagged {
+            if now - *at < FLAGGED_FOR {
+                watch.flagged.insert(id.clone(), *at);
+            }
         }
+        for session in &snapshot.sessions {
+            if !watch.flagged.contains_key(&session.id) || watch.profile.trusts(session) {
+                watch.profile.learn(session, true);
+            }
+        }
+        let live = live_count(snapshot, now);
+        watch.profile.count_sessions(now.date_naive(), live);
     }
 
     /// The findings for a session that just appeared in `snapshot`.
@@ -75,7 +122,7 @@ impl Detector {
         self.examine(session, None, snapshot, now)
     }
 
-    /// The findings for a known session seen again, when it changed network or place.
+    /// The findings for a known session seen again, when it changed address or place.
     pub fn seen_again(
         &self,
         before: &Session,
@@ -84,10 +131,7 @@ impl Detector {
         now: DateTime<Utc>,
     ) -> Vec<Finding> {
         // Most sessions come back from where they were: compare the text before parsing.
-        let moved = before.location != after.location
-            || (before.ip != after.ip
-                && before.ip.as_deref().map(network_of) != after.ip.as_deref().map(network_of));
-        if !moved {
+        if before.location == after.location && before.ip == after.ip {
             return Vec::new();
         }
         self.examine(after, Some(before), snapshot, now)
@@ -100,19 +144,19 @@ impl Detector {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Vec<Finding> {
-        if session.is_current {
+        if session.is_ours() {
             return Vec::new();
         }
         let thresholds = self.thresholds();
         let mut state = self.state();
         let State {
-            profiles,
+            accounts,
             unfamiliar,
         } = &mut *state;
         let account = &snapshot.account;
-        let profile = profiles.entry(account.clone()).or_default();
+        let watch = accounts.entry(account.clone()).or_default();
         let elsewhere = match (&session.ip, previous) {
-            (Some(ip), None) if !profile.knows_network(ip) => {
+            (Some(ip), None) if !watch.profile.knows_network(session) => {
                 let seen = unfamiliar.entry(network_of(ip)).or_default();
                 seen.retain(|_, at| now - *at < SHARED_WINDOW);
                 seen.insert(account.clone(), now);
@@ -121,50 +165,92 @@ impl Detector {
             _ => 0,
         };
         unfamiliar.retain(|_, seen| seen.values().any(|at| now - *at < SHARED_WINDOW));
+        // The count is news once, when a sign-in takes it past the account's normal.
+        let crowd = if previous.is_none() {
+            let live = live_count(snapshot, now);
+            let limit = crowd_limit(&watch.profile, thresholds.max_sessions, now);
+            let crossed = live > limit && !watch.profile.crowded;
+            watch.profile.crowded |= live > limit;
+            crossed.then_some((live, limit))
+        } else {
+            None
+        };
         // The rules are cheap and pure: they run under the lock, on the profile in place.
         let ctx = Context {
-            profile,
+            profile: &watch.profile,
             snapshot,
             previous,
             elsewhere,
             thresholds: &thresholds,
             now,
+            crowd,
         };
-        evaluate(&self.rules, session, &ctx)
+        let mut findings = evaluate(&self.rules, session, &ctx);
+        let subject = match previous {
+            Some(_) => session.id.to_string(),
+            None => format!(
+                "{}@{}",
+                device_identity(session),
+                session.network_key().unwrap_or_default()
+            ),
+        };
+        for finding in findings
+            .iter_mut()
+            .filter(|f| f.severity >= Severity::Warning && f.rule != RuleId::TooManySessions)
+        {
+            finding.repeat = !watch.told.insert((finding.rule, subject.clone()));
+        }
+        if worst(&findings) >= Some(Severity::Warning) && !watch.profile.trusts(session) {
+            watch.flagged.entry(session.id.clone()).or_insert(now);
+        }
+        findings
     }
 
     /// Remembers the snapshot as normal (after its findings were reported); `new` are the
-    /// sessions that signed in since the last one.
+    /// sessions that signed in since the last one. Flagged sessions are left out until the
+    /// person trusted them or they have stayed a week.
     pub fn learn(&self, snapshot: &Snapshot, new: &[&Session]) {
         let mut state = self.state();
-        let profile = state.profiles.entry(snapshot.account.clone()).or_default();
+        let watch = state.accounts.entry(snapshot.account.clone()).or_default();
+        let now = snapshot.fetched_at;
         for session in &snapshot.sessions {
+            if let Some(since) = watch.flagged.get(&session.id).copied() {
+                if now - since < FLAGGED_FOR && !watch.profile.trusts(session) {
+                    continue;
+                }
+                watch.flagged.remove(&session.id);
+            }
             let is_new = new.iter().any(|n| n.id == session.id);
-            profile.learn(session, is_new);
+            watch.profile.learn(session, is_new);
         }
+        let live = live_count(snapshot, now);
+        if live <= crowd_limit(&watch.profile, self.thresholds().max_sessions, now) {
+            watch.profile.crowded = false;
+        }
+        watch.profile.count_sessions(now.date_naive(), live);
     }
 
     /// "It's me": the device is the person's; it raises nothing from now on but signs that
     /// its token is used elsewhere.
     pub fn trust(&self, account: &AccountId, session: &Session) {
-        self.state()
-            .profiles
-            .entry(account.clone())
-            .or_default()
-            .trust(session);
+        let mut state = self.state();
+        let watch = state.accounts.entry(account.clone()).or_default();
+        watch.flagged.remove(&session.id);
+        watch.profile.trust(session);
     }
 
     /// A device the person trusted before (from the ledger).
     pub fn trust_device(&self, account: &AccountId, device: &str) {
         self.state()
-            .profiles
+            .accounts
             .entry(account.clone())
             .or_default()
+            .profile
             .trusted
             .insert(device);
     }
 
     pub fn forget(&self, account: &AccountId) {
-        self.state().profiles.remove(account);
+        self.state().accounts.remove(account);
     }
 }

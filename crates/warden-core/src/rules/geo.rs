@@ -1,6 +1,9 @@
 //! Places: the servers that say where a sign-in came from give a "City, CC" string (RTC),
 //! never coordinates, so a small gazetteer of the world's larger cities gives distances for
-//! the impossible-travel rule. An unknown city means no distance, never a guess.
+//! the impossible-travel rule where no IP database gives them. An unknown city means no
+//! distance, never a guess.
+
+use crate::session::Coordinates;
 
 /// (city, country code, latitude, longitude).
 const CITIES: &[(&str, &str, f64, f64)] = &[
@@ -93,21 +96,22 @@ impl Place {
         })
     }
 
-    pub fn coordinates(&self) -> Option<(f64, f64)> {
+    /// Where the gazetteer puts it (for a server's "City, CC" when no database knows better).
+    pub fn coordinates(&self) -> Option<Coordinates> {
         CITIES
             .iter()
             .find(|(city, country, _, _)| {
                 city.eq_ignore_ascii_case(&self.city) && *country == self.country
             })
-            .map(|&(_, _, lat, lon)| (lat, lon))
+            .map(|&(_, _, lat, lon)| Coordinates { lat, lon })
     }
 }
 
 /// Great-circle distance in kilometres.
-pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+pub fn distance_km(a: Coordinates, b: Coordinates) -> f64 {
     const EARTH_RADIUS_KM: f64 = 6371.0;
-    let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
-    let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
+    let (lat1, lon1) = (a.lat.to_radians(), a.lon.to_radians());
+    let (lat2, lon2) = (b.lat.to_radians(), b.lon.to_radians());
     let h = ((lat2 - lat1) / 2.0).sin().powi(2)
         + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
     2.0 * EARTH_RADIUS_KM * h.sqrt().asin()

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use crate::session::{Session, Snapshot};
 
 pub use checks::{
-    ImpossibleTravel, NewCountry, NewDevice, NewNetwork, OddClient, SharedAddress, TokenHopping,
-    TooManySessions, UnusualHour,
+    HostingNetwork, ImpossibleTravel, NewCity, NewCountry, NewDevice, NewNetwork, OddClient,
+    SharedAddress, TokenHopping, TooManySessions, UnusualHour,
 };
 pub use detector::Detector;
-pub use profile::{Profile, Sighting, device_of};
+pub use profile::{Profile, Sighting, device_identity, device_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +44,10 @@ pub enum RuleId {
     UnusualHour,
     TokenHopping,
     SharedAddress,
+    NewCity,
+    HostingNetwork,
+    /// Several small signs on one sign-in, which together are worth a warning.
+    SeveralSigns,
 }
 
 /// Why a session looks wrong.
@@ -54,6 +58,10 @@ pub struct Finding {
     pub severity: Severity,
     /// One line, for a person: "A device never seen on this account: curl".
     pub reason: String,
+    /// Already told for this device and network (or this session): shown with the session
+    /// and kept in the history, but never notified twice.
+    #[serde(default)]
+    pub repeat: bool,
 }
 
 /// The knobs of the rules, with defaults a person would pick.
@@ -69,6 +77,9 @@ pub struct Thresholds {
     pub min_travel_km: f64,
     /// How many sign-ins the account needs before an hour can be called unusual.
     pub hour_min_history: u32,
+    /// How many days of watching before an hour can be called unusual (a first day's
+    /// sign-ins say nothing of the mornings).
+    pub hour_min_days: u32,
     /// An hour with at most this share of the account's sign-ins is unusual.
     pub hour_rare_share: f64,
     /// Countries that are never "new" (ISO codes).
@@ -84,6 +95,7 @@ impl Default for Thresholds {
             max_speed_kmh: 1000.0,
             min_travel_km: 300.0,
             hour_min_history: 20,
+            hour_min_days: 7,
             hour_rare_share: 0.02,
             home_countries: Vec::new(),
             shared_address_accounts: 2,
@@ -131,6 +143,9 @@ pub struct Context<'a> {
     pub elsewhere: usize,
     pub thresholds: &'a Thresholds,
     pub now: DateTime<Utc>,
+    /// The live sessions and the account's normal, when this sign-in takes the count past
+    /// it (once per crossing).
+    pub crowd: Option<(usize, usize)>,
 }
 
 pub trait Rule: Send + Sync {
@@ -145,16 +160,23 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(TokenHopping),
         Box::new(SharedAddress),
         Box::new(OddClient),
+        Box::new(HostingNetwork),
         Box::new(NewDevice),
         Box::new(NewCountry),
+        Box::new(NewCity),
         Box::new(NewNetwork),
         Box::new(TooManySessions),
         Box::new(UnusualHour),
     ]
 }
 
+/// The small signs that add up: one alone is a line in the history.
+const SMALL_SIGNS: [RuleId; 3] = [RuleId::NewNetwork, RuleId::NewCity, RuleId::UnusualHour];
+
 /// The findings of every rule for `session`, worst first. A device the person trusted
-/// ("It's me") raises nothing, except signs that its token is used by someone else.
+/// ("It's me") raises nothing, except signs that its token is used by someone else. Small
+/// signs that come together on one sign-in (a new network, a new city, an unusual hour) are
+/// one warning that names each.
 pub fn evaluate(rules: &[Box<dyn Rule>], session: &Session, ctx: &Context<'_>) -> Vec<Finding> {
     let trusted = ctx.profile.trusts(session);
     let mut findings: Vec<Finding> = rules
@@ -164,8 +186,34 @@ pub fn evaluate(rules: &[Box<dyn Rule>], session: &Session, ctx: &Context<'_>) -
         })
         .filter_map(|rule| rule.check(session, ctx))
         .collect();
+    let small = |f: &Finding| SMALL_SIGNS.contains(&f.rule) && f.severity == Severity::Notice;
+    // A trip explains a new network, a new city and odd hours: they add up to travel.
+    let travelling = findings
+        .iter()
+        .any(|f| f.rule == RuleId::NewCountry && f.severity == Severity::Notice);
+    if !travelling && findings.iter().filter(|f| small(f)).count() >= 2 {
+        let reasons: Vec<String> = findings
+            .iter()
+            .filter(|f| small(f))
+            .map(|f| lowercase_first(&f.reason))
+            .collect();
+        findings.retain(|f| !small(f));
+        findings.push(Finding {
+            rule: RuleId::SeveralSigns,
+            severity: Severity::Warning,
+            reason: format!("Several things at once: {}", reasons.join("; ")),
+            repeat: false,
+        });
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }
 
 /// The worst severity among findings.

@@ -1,18 +1,23 @@
-//! What an account's past says is normal: the devices, networks, countries and hours it
-//! is used from, and the devices the person said are theirs. Bounded, so a watcher that
-//! runs for months stays small.
+//! What an account's past says is normal: the devices (by what they are, not their
+//! versions), networks (by operator), places and hours it is used from, how many sessions it
+//! usually has, and the devices the person said are theirs. Bounded, so a watcher that runs
+//! for months stays small.
 
 use std::collections::{HashSet, VecDeque};
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 
-use super::geo::Place;
-use crate::session::{Session, network_of};
+use super::geo::{Place, distance_km};
+use crate::session::{Coordinates, Session};
 
 /// At most this many of each kind of thing remembered; the oldest go first.
 const REMEMBERED: usize = 512;
-/// Located sightings kept for the travel rule.
+/// Places sessions were seen at, kept for the travel rules.
 const SIGHTINGS: usize = 64;
+/// Days of session counts the account's normal is learned from.
+const COUNT_DAYS: usize = 30;
+/// Days a count must lie in the past before it is normal.
+const SETTLING_DAYS: i64 = 7;
 
 /// A set that forgets its oldest entries past `REMEMBERED`.
 #[derive(Debug, Clone, Default)]
@@ -49,48 +54,151 @@ impl Recent {
     }
 }
 
-/// Where and when one of the account's sessions was seen, with a known place.
+/// Where and when one of the account's sessions was last seen at one place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sighting {
     pub session: String,
     pub place: Place,
+    pub coordinates: Option<Coordinates>,
     pub at: DateTime<Utc>,
+}
+
+impl Sighting {
+    /// Kilometres to `other`, where both are on the map.
+    pub fn km_to(&self, other: Option<Coordinates>) -> Option<f64> {
+        Some(distance_km(self.coordinates?, other?))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
+    /// Devices by what they are (`device_identity`).
     pub devices: Recent,
+    /// "identity@network" and "identity@city": for APIs that name devices coarsely, where a
+    /// device was seen tells the person's Chrome from a stranger's.
+    pub device_haunts: Recent,
+    /// Networks by operator (`Session::network_key`).
     pub networks: Recent,
+    /// "Berlin, DE".
+    pub cities: Recent,
+    /// "DE".
     pub countries: Recent,
     pub trusted: Recent,
     /// Sign-ins per hour of the day (UTC).
     pub sign_in_hours: [u32; 24],
+    /// The first sign-in counted in `sign_in_hours`.
+    pub hours_since: Option<DateTime<Utc>>,
     pub sightings: VecDeque<Sighting>,
+    /// The most live sessions seen on each recent day, for the account's own normal.
+    pub daily_peaks: VecDeque<(NaiveDate, usize)>,
+    /// Whether the count is above the normal now (so it is told once per crossing).
+    pub crowded: bool,
 }
 
-/// The device part of a session's identity: its user agent, or the server's name for it.
-pub fn device_of(session: &Session) -> &str {
-    session
-        .user_agent
-        .as_deref()
-        .unwrap_or(&session.device.label)
+/// What a device is, for telling known devices from new ones: its kind, browser family and
+/// OS family, never their versions (an update is not a new device). Session Warden's own
+/// session is one device whatever its id.
+pub fn device_identity(session: &Session) -> String {
+    if session.is_current {
+        return "\u{0}ours".into();
+    }
+    let device = &session.device;
+    let family = |part: &Option<String>| part.as_deref().map(strip_versions).unwrap_or_default();
+    format!(
+        "{:?}|{}|{}",
+        device.kind,
+        family(&device.browser),
+        family(&device.os)
+    )
+}
+
+/// Whether the API names this device too coarsely to know it by name alone (RTC's "Chrome
+/// on a computer": no OS, no user agent).
+pub fn coarse(session: &Session) -> bool {
+    session.user_agent.is_none() && session.device.os.is_none()
+}
+
+/// "Mobile Safari 17.4" → "Mobile Safari"; "iOS 17.4.1" → "iOS"; "Windows 10" → "Windows".
+fn strip_versions(text: &str) -> String {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    words.join(" ")
+}
+
+/// The kept name of the device, for "It's me" (the same as what the rules know it by).
+pub fn device_of(session: &Session) -> String {
+    device_identity(session)
 }
 
 impl Profile {
     pub fn knows_device(&self, session: &Session) -> bool {
-        self.devices.contains(device_of(session))
+        let identity = device_identity(session);
+        if !self.devices.contains(&identity) {
+            return false;
+        }
+        if !coarse(session) {
+            return true;
+        }
+        let network = session.network_key();
+        let city = session.location.as_deref();
+        network.is_some_and(|n| self.device_haunts.contains(&format!("{identity}@{n}")))
+            || city.is_some_and(|c| self.device_haunts.contains(&format!("{identity}@{c}")))
     }
 
-    pub fn knows_network(&self, ip: &str) -> bool {
-        self.networks.contains(&network_of(ip))
+    pub fn knows_network(&self, session: &Session) -> bool {
+        session
+            .network_key()
+            .is_some_and(|network| self.networks.contains(&network))
     }
 
     pub fn trusts(&self, session: &Session) -> bool {
-        self.trusted.contains(device_of(session))
+        self.trusted.contains(&device_identity(session))
     }
 
     pub fn sign_ins(&self) -> u32 {
         self.sign_in_hours.iter().sum()
+    }
+
+    /// The most recent sighting at least `min_km` from `coordinates`, seen before `at`.
+    pub fn last_seen_elsewhere(
+        &self,
+        coordinates: Coordinates,
+        at: DateTime<Utc>,
+        min_km: f64,
+    ) -> Option<(&Sighting, f64)> {
+        self.sightings
+            .iter()
+            .filter(|s| s.at <= at)
+            .filter_map(|s| Some((s, s.km_to(Some(coordinates))?)))
+            .filter(|(_, km)| *km >= min_km)
+            .max_by_key(|(s, _)| s.at)
+    }
+
+    /// The account's own normal number of live sessions on `today`: the most seen on a day
+    /// of the last month, leaving out the last week (a crowd becomes normal only once it
+    /// has lasted a week, as a flagged session does).
+    pub fn usual_sessions(&self, today: NaiveDate) -> usize {
+        self.daily_peaks
+            .iter()
+            .filter(|(day, _)| (today - *day).num_days() >= SETTLING_DAYS)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Counts `live` sessions on `day` towards the account's normal.
+    pub fn count_sessions(&mut self, day: NaiveDate, live: usize) {
+        match self.daily_peaks.back_mut() {
+            Some((last, peak)) if *last == day => *peak = (*peak).max(live),
+            _ => {
+                self.daily_peaks.push_back((day, live));
+                if self.daily_peaks.len() > COUNT_DAYS {
+                    self.daily_peaks.pop_front();
+                }
+            }
+        }
     }
 
     /// Remembers the session as normal for this account.
@@ -98,35 +206,42 @@ impl Profile {
         if session.is_current {
             return;
         }
-        self.devices.insert(device_of(session));
-        if let Some(ip) = &session.ip {
-            self.networks.insert(&network_of(ip));
+        let identity = device_identity(session);
+        self.devices.insert(&identity);
+        if let Some(network) = session.network_key() {
+            self.networks.insert(&network);
+            self.device_haunts.insert(&format!("{identity}@{network}"));
         }
         let place = session.location.as_deref().and_then(Place::parse);
         if let Some(place) = &place {
             self.countries.insert(&place.country);
+            let city = format!("{}, {}", place.city, place.country);
+            self.device_haunts.insert(&format!("{identity}@{city}"));
+            self.cities.insert(&city);
         }
-        if new_sign_in {
-            let at = session.created_at.unwrap_or_else(Utc::now);
+        if new_sign_in && let Some(at) = session.created_at {
             self.sign_in_hours[at.hour() as usize] += 1;
+            self.hours_since = Some(self.hours_since.map_or(at, |since| since.min(at)));
         }
         if let (Some(place), Some(at)) = (place, session.last_active_at.or(session.created_at)) {
-            let sighting = Sighting {
-                session: session.id.to_string(),
+            let id = session.id.to_string();
+            // One sighting per session and place, at its latest time.
+            self.sightings
+                .retain(|s| !(s.session == id && s.place == place));
+            self.sightings.push_back(Sighting {
+                session: id,
+                coordinates: session.coordinates.or_else(|| place.coordinates()),
                 place,
                 at,
-            };
-            if self.sightings.back() != Some(&sighting) {
-                self.sightings.push_back(sighting);
-                if self.sightings.len() > SIGHTINGS {
-                    self.sightings.pop_front();
-                }
+            });
+            if self.sightings.len() > SIGHTINGS {
+                self.sightings.pop_front();
             }
         }
     }
 
     pub fn trust(&mut self, session: &Session) {
-        self.trusted.insert(device_of(session));
+        self.trusted.insert(&device_identity(session));
         self.learn(session, false);
     }
 }

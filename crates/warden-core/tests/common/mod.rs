@@ -43,3 +43,66 @@ pub async fn next_event(
     .await
     .expect("the expected event arrives within 10 s")
 }
+
+/// IP databases in `dir` that know the `networks` (a scenario's): a city database and an
+/// ASN database in MaxMind's GeoLite2 shapes, written the way MaxMind's own tools write them.
+pub fn write_geoip(dir: &std::path::Path, networks: &[warden_mock::scenario::Network]) {
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Serialize)]
+    struct Names {
+        names: BTreeMap<String, String>,
+    }
+    #[derive(serde::Serialize)]
+    struct Country {
+        iso_code: String,
+    }
+    #[derive(serde::Serialize)]
+    struct Location {
+        latitude: f64,
+        longitude: f64,
+    }
+    #[derive(serde::Serialize)]
+    struct City {
+        city: Names,
+        country: Country,
+        location: Location,
+    }
+    #[derive(serde::Serialize)]
+    struct Asn {
+        autonomous_system_number: u32,
+        autonomous_system_organization: String,
+    }
+    let mut cities = mmdb_writer::Writer::new("GeoLite2-City");
+    let mut asns = mmdb_writer::Writer::new("GeoLite2-ASN");
+    for n in networks {
+        let city = City {
+            city: Names {
+                names: [("en".to_owned(), n.city.clone())].into(),
+            },
+            country: Country {
+                iso_code: n.country.clone(),
+            },
+            location: Location {
+                latitude: n.lat,
+                longitude: n.lon,
+            },
+        };
+        cities.insert(n.prefix, &city).expect("a city record");
+        let asn = Asn {
+            autonomous_system_number: n.asn,
+            autonomous_system_organization: n.org.clone(),
+        };
+        asns.insert(n.prefix, &asn).expect("an ASN record");
+    }
+    std::fs::write(
+        dir.join("GeoLite2-City.mmdb"),
+        cities.to_bytes().expect("city db"),
+    )
+    .expect("written");
+    std::fs::write(
+        dir.join("GeoLite2-ASN.mmdb"),
+        asns.to_bytes().expect("asn db"),
+    )
+    .expect("written");
+}
