@@ -197,7 +197,10 @@ function fillRow(row, accountId, session) {
     : [session.device.browser, session.device.os, session.device.kind === "unknown" ? null : session.device.kind]
       .filter(Boolean).join(" · "));
   setText(c.ip, session.ip ?? "—", session.ip ?? "");
-  setText(c.place, session.location ?? "—");
+  // Where it is and whose network: "Berlin, DE · Deutsche Telekom AG"; the AS on hover.
+  const operator = session.operator;
+  setText(c.place, [session.location, operator?.name].filter(Boolean).join(" · ") || "—",
+    operator ? `${operator.name}${operator.asn ? ` (AS${operator.asn})` : ""}${operator.hosting ? ", a hosting provider" : ""}` : "");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));
   setText(c.active, relative(session.lastActiveAt), exact(session.lastActiveAt));
   setText(c.expires, relative(session.expiresAt, true), exact(session.expiresAt));
@@ -595,14 +598,14 @@ function renderHistory() {
   const labels = new Map(state.order.map((id) => [id, state.accounts.get(id).account.label]));
   const shown = state.history
     .filter((e) => !kind || e.kind === kind)
-    .filter((e) => !words || [e.device, e.ip, e.detail, labels.get(e.account)].some((t) => t?.toLowerCase().includes(words)))
+    .filter((e) => !words || [e.device, e.ip, e.place, e.detail, labels.get(e.account)].some((t) => t?.toLowerCase().includes(words)))
     .reverse();
   $("history-empty").hidden = shown.length > 0;
   $("history-list").replaceChildren(...shown.slice(0, 500).map((e) =>
     el("li", { class: `event ${e.kind} ${e.severity ?? ""}`, dataset: { kind: e.kind } },
       el("time", { datetime: e.at, title: exact(e.at) }, relative(e.at)),
       el("span", { class: "what" }, KIND_TEXT[e.kind] ?? e.kind),
-      el("span", { class: "who" }, [labels.get(e.account) ?? "removed account", e.device, e.ip].filter(Boolean).join(" · ")),
+      el("span", { class: "who" }, [labels.get(e.account) ?? "removed account", e.device, e.ip, e.place].filter(Boolean).join(" · ")),
       e.detail ? el("span", { class: "detail" }, e.detail) : null)));
 }
 
@@ -630,6 +633,9 @@ async function loadSettings() {
   $("set-poll").value = app.pollSeconds;
   $("set-login").checked = app.startAtLogin;
   $("set-notify").checked = app.notifications;
+  $("set-every").checked = app.everySignIn;
+  $("set-ipdb").value = app.ipDatabase ?? "";
+  showAbout(settings.about);
   $("set-quiet").checked = Boolean(app.quietHours);
   $("set-quiet-from").value = app.quietHours?.from ?? 22;
   $("set-quiet-to").value = app.quietHours?.to ?? 7;
@@ -638,6 +644,14 @@ async function loadSettings() {
   $("set-speed").value = rules.maxSpeedKmh;
   $("set-shared").value = rules.sharedAddressAccounts;
   quietChanged();
+}
+
+/** @param {import("./bindings").About} about */
+function showAbout(about) {
+  const databases = about.ipDatabases.length
+    ? `IP databases: ${about.ipDatabases.join(", ")}.`
+    : "No IP database found: places come only from servers that give them.";
+  setText($("about"), [`Session Warden ${about.version}, ${about.license}.`, databases, ...about.credits].join(" "));
 }
 
 function quietChanged() {
@@ -655,6 +669,8 @@ async function saveSettings(event) {
       notifications: $("set-notify").checked,
       quietHours: $("set-quiet").checked ? { from: number("set-quiet-from"), to: number("set-quiet-to") } : null,
       startAtLogin: $("set-login").checked,
+      everySignIn: $("set-every").checked,
+      ipDatabase: $("set-ipdb").value.trim() || null,
     },
     rules: {
       ...settings.rules,
@@ -666,6 +682,7 @@ async function saveSettings(event) {
   };
   try {
     settings = await invoke("save_settings", { settings: next });
+    showAbout(settings.about);
     note($("settings-note"), "Saved.");
   } catch (error) {
     showError($("settings-error"), error);

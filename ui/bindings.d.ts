@@ -23,6 +23,18 @@ export type Device = { kind: DeviceKind, browser: string | null, os: string | nu
  */
 label: string, };
 
+export type Operator = { 
+/**
+ * Its autonomous system number, where the database knows it.
+ */
+asn: number | null, name: string, 
+/**
+ * A hosting, cloud or VPN provider: sign-ins from there are scripts or VPNs, not homes.
+ */
+hosting: boolean, };
+
+export type Coordinates = { lat: number, lon: number, };
+
 export type Session = { account: AccountId, id: SessionId, 
 /**
  * Shared: the sessions of one listing that name one device share one `Device`.
@@ -33,9 +45,18 @@ device: Device,
  */
 userAgent: string | null, ip: string | null, 
 /**
- * Where the server places it ("Berlin, DE"), when it says.
+ * Where it is ("Berlin, DE"): the server's word where it gives one, else the IP
+ * database's.
  */
 location: string | null, 
+/**
+ * Where on the map, where known (the IP database, for the travel rules).
+ */
+coordinates: Coordinates | null, 
+/**
+ * Whose network its address is on (the IP database), shared like `device`.
+ */
+operator: Operator | null, 
 /**
  * The person's own name for it ("Mum's iPad"), kept in the ledger.
  */
@@ -49,13 +70,18 @@ export type Snapshot = { account: AccountId, sessions: Array<Session>, fetchedAt
 
 export type Severity = "notice" | "warning" | "alert";
 
-export type RuleId = "new-device" | "new-network" | "new-country" | "impossible-travel" | "too-many-sessions" | "odd-client" | "unusual-hour" | "token-hopping" | "shared-address";
+export type RuleId = "new-device" | "new-network" | "new-country" | "impossible-travel" | "too-many-sessions" | "odd-client" | "unusual-hour" | "token-hopping" | "shared-address" | "new-city" | "hosting-network" | "several-signs";
 
 export type Finding = { rule: RuleId, severity: Severity, 
 /**
  * One line, for a person: "A device never seen on this account: curl".
  */
-reason: string, };
+reason: string, 
+/**
+ * Already told for this device and network (or this session): shown with the session
+ * and kept in the history, but never notified twice.
+ */
+repeat: boolean, };
 
 export type Thresholds = { 
 /**
@@ -74,6 +100,11 @@ minTravelKm: number,
  * How many sign-ins the account needs before an hour can be called unusual.
  */
 hourMinHistory: number, 
+/**
+ * How many days of watching before an hour can be called unusual (a first day's
+ * sign-ins say nothing of the mornings).
+ */
+hourMinDays: number, 
 /**
  * An hour with at most this share of the account's sign-ins is unusual.
  */
@@ -132,9 +163,24 @@ pollSeconds: number, notifications: boolean,
 /**
  * Local hours in which only the most serious alerts notify.
  */
-quietHours: QuietHours | null, startAtLogin: boolean, };
+quietHours: QuietHours | null, startAtLogin: boolean, 
+/**
+ * Tell of every new sign-in, a known device's from a known network too (off: those
+ * are history only).
+ */
+everySignIn: boolean, 
+/**
+ * An IP database (file or folder) to use instead of the ones found on their own.
+ */
+ipDatabase: string | null, };
 
-export type Settings = { app: AppSettings, rules: Thresholds, };
+export type About = { version: string, license: string, ipDatabases: Array<string>, credits: Array<string>, };
+
+export type Settings = { app: AppSettings, rules: Thresholds, 
+/**
+ * What the About line says; the window never sends it back.
+ */
+about: About, };
 
 export type UiError = { code: ErrorCode, message: string, };
 

@@ -15,7 +15,7 @@ use warden_core::{
 };
 
 use crate::actions;
-use crate::settings::Settings;
+use crate::settings::{About, Settings};
 use crate::state::{AccountView, AppState};
 
 /// How an error reaches the UI: a code to branch on, a message to show.
@@ -223,6 +223,7 @@ pub(crate) fn settings(state: State<'_, AppState>) -> Answer<Settings> {
     Ok(Settings {
         app: state.settings.get(),
         rules: state.accounts.detector().thresholds(),
+        about: About::of(&state.accounts.geoip()),
     })
 }
 
@@ -250,7 +251,20 @@ pub(crate) fn save_settings(
     if before.start_at_login != settings.app.start_at_login {
         crate::autostart::set(&app, settings.app.start_at_login)?;
     }
-    Ok(settings)
+    if before.ip_database != settings.app.ip_database {
+        let configured = settings
+            .app
+            .ip_database
+            .as_deref()
+            .map(std::path::Path::new);
+        state
+            .accounts
+            .set_geoip(Arc::new(warden_core::GeoIp::discover(configured)));
+    }
+    Ok(Settings {
+        about: About::of(&state.accounts.geoip()),
+        ..settings
+    })
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tauri::{Manager, RunEvent};
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::{Accounts, Home, KeyringStore, SystemClock};
+use warden_core::{Accounts, GeoIp, Home, KeyringStore, SystemClock};
 
 use crate::notify::Notifications;
 use crate::prompt::WindowPrompt;
@@ -87,11 +87,11 @@ pub fn run() {
         .setup(move |app| {
             let home = Home::from_env()?;
             let settings = SettingsStore::open(&home);
-            let accounts = Arc::new(Accounts::open(
-                &home,
-                Arc::new(KeyringStore::new()),
-                Arc::new(SystemClock),
-            )?);
+            let ip_database = settings.get().ip_database.map(std::path::PathBuf::from);
+            let accounts = Arc::new(
+                Accounts::open(&home, Arc::new(KeyringStore::new()), Arc::new(SystemClock))?
+                    .with_geoip(Arc::new(GeoIp::discover(ip_database.as_deref()))),
+            );
             let views = Arc::new(Views::default());
             let sink = AppSink::new(
                 app.handle().clone(),

@@ -17,6 +17,11 @@ pub struct AppSettings {
     /// Local hours in which only the most serious alerts notify.
     pub quiet_hours: Option<QuietHours>,
     pub start_at_login: bool,
+    /// Tell of every new sign-in, a known device's from a known network too (off: those
+    /// are history only).
+    pub every_sign_in: bool,
+    /// An IP database (file or folder) to use instead of the ones found on their own.
+    pub ip_database: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -26,6 +31,8 @@ impl Default for AppSettings {
             notifications: true,
             quiet_hours: None,
             start_at_login: false,
+            every_sign_in: false,
+            ip_database: None,
         }
     }
 }
@@ -54,6 +61,38 @@ impl QuietHours {
 pub struct Settings {
     pub app: AppSettings,
     pub rules: Thresholds,
+    /// What the About line says; the window never sends it back.
+    #[serde(default, skip_deserializing)]
+    pub about: About,
+}
+
+/// The version, the license, and the IP databases in use with the credit each asks for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct About {
+    pub version: String,
+    pub license: String,
+    pub ip_databases: Vec<String>,
+    pub credits: Vec<String>,
+}
+
+impl About {
+    pub fn of(geoip: &warden_core::GeoIp) -> Self {
+        About {
+            version: env!("CARGO_PKG_VERSION").into(),
+            license: env!("CARGO_PKG_LICENSE").into(),
+            ip_databases: geoip
+                .sources()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            credits: geoip
+                .attributions()
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+        }
+    }
 }
 
 impl AppSettings {
@@ -139,6 +178,8 @@ mod tests {
             notifications: false,
             quiet_hours: Some(QuietHours { from: 22, to: 7 }),
             start_at_login: true,
+            every_sign_in: true,
+            ip_database: Some("/usr/share/GeoIP".into()),
         };
         store.save(changed.clone()).expect("saves");
         assert_eq!(SettingsStore::open(&home).get(), changed);

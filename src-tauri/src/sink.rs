@@ -35,8 +35,10 @@ impl AppSink {
                 Some(notice),
                 Event::SessionAppeared { session, findings }
                 | Event::Suspicious { session, findings },
-            ) = (Notice::for_event(event, &account.label), event)
-            {
+            ) = (
+                Notice::for_event_with(event, &account.label, state.settings.get().every_sign_in),
+                event,
+            ) {
                 state.notifications.session(session, findings, notice);
             }
             // Outages decides which events (a stale or a recovered account) are news.

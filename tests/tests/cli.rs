@@ -490,3 +490,39 @@ async fn panic_signs_out_every_other_session_on_every_account() -> anyhow::Resul
     assert_eq!(control.live_ids("eve@example.com").await?.len(), 1);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_ip_databases_place_every_address_and_name_its_operator() -> anyhow::Result<()>
+{
+    // The databases the set-up installed beside the build, found by the binary on its own.
+    // Google's public resolver and Cloudflare's are among the most stable facts they hold.
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    cli.mock.sign_in_device(FIREFOX_LINUX, "8.8.8.8").await?;
+    cli.mock.sign_in_device(FIREFOX_LINUX, "1.1.1.1").await?;
+    let sessions = cli.sessions()?;
+    let by_ip = |ip: &str| {
+        sessions
+            .iter()
+            .find(|s| s["ip"] == ip)
+            .cloned()
+            .unwrap_or_else(|| panic!("{ip} listed: {sessions:?}"))
+    };
+    let google = by_ip("8.8.8.8");
+    assert!(
+        google["location"]
+            .as_str()
+            .is_some_and(|l| l.ends_with(", US")),
+        "{google}"
+    );
+    assert_eq!(google["operator"]["asn"], 15169, "{google}");
+    let cloudflare = by_ip("1.1.1.1");
+    assert_eq!(cloudflare["operator"]["asn"], 13335, "{cloudflare}");
+    assert_eq!(cloudflare["operator"]["hosting"], true, "{cloudflare}");
+    let table = cli.ok(&["sessions"])?;
+    assert!(
+        table.contains("WHERE") && table.contains("Google"),
+        "{table}"
+    );
+    Ok(())
+}

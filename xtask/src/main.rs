@@ -12,6 +12,7 @@
 mod bench;
 mod demo;
 mod footprint;
+mod geoip;
 mod setup;
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! Installing what the project needs from the system: Debian packages (apt when root,
-//! otherwise the exact `sudo` line to run) and tauri-driver for the WebDriver tests.
+//! otherwise the exact `sudo` line to run), tauri-driver for the WebDriver tests, and the
+//! IP databases the app ships with.
 
 use std::process::{Command, Stdio};
 
@@ -74,6 +75,9 @@ pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
     install_packages(&wanted(purpose))?;
     if purpose == Purpose::Test {
         install_tauri_driver()?;
+    }
+    if purpose != Purpose::Bench {
+        crate::geoip::ensure()?;
     }
     Ok(())
 }

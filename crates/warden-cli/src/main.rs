@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use warden_core::{
-    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, Home, KeyringStore,
-    NewAccount, Secret, SystemClock,
+    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, GeoIp, Home,
+    KeyringStore, NewAccount, Secret, SystemClock,
 };
 
 #[derive(Parser)]
@@ -53,6 +53,10 @@ enum Command {
         /// Also show desktop notifications.
         #[arg(long)]
         notify: bool,
+        /// Notify of every new sign-in, a known device's from a known network too (by
+        /// default those are history only).
+        #[arg(long)]
+        every_sign_in: bool,
         /// Seconds between polls of each account.
         #[arg(long, default_value_t = 30)]
         interval: u64,
@@ -195,11 +199,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ip_database = std::env::var_os("WARDEN_IP_DATABASE").map(std::path::PathBuf::from);
     let accounts = Accounts::open(
         &Home::from_env()?,
         Arc::new(KeyringStore::new()),
         Arc::new(SystemClock),
-    )?;
+    )?
+    .with_geoip(Arc::new(GeoIp::discover(ip_database.as_deref())));
     match cli.command {
         Command::Accounts(AccountsCommand::Add {
             url,
@@ -270,8 +276,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Watch {
             json,
             notify,
+            every_sign_in,
             interval,
-        } => watch::run(Arc::new(accounts), json, notify, interval).await?,
+        } => {
+            let tell = watch::Tell {
+                notify,
+                every_sign_in,
+            };
+            watch::run(Arc::new(accounts), json, tell, interval).await?
+        }
         Command::History { account, export } => {
             let chosen = account.as_deref().map(|a| accounts.find(a)).transpose()?;
             let entries = accounts.history(chosen.as_ref())?;

@@ -44,7 +44,7 @@ pub fn sessions(
         writeln!(out)?;
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = snapshots
+    let rows: Vec<[String; 6]> = snapshots
         .iter()
         .flat_map(|(account, snapshot)| {
             snapshot.sessions.iter().map(|s| {
@@ -58,6 +58,7 @@ pub fn sessions(
                     s.id.to_string(),
                     device,
                     s.ip.clone().unwrap_or_else(|| "-".into()),
+                    s.whereabouts().unwrap_or_else(|| "-".into()),
                     s.last_active_at
                         .map_or_else(|| "-".into(), |t| relative(t, now)),
                 ]
@@ -70,7 +71,7 @@ pub fn sessions(
     }
     table(
         &mut out,
-        ["ACCOUNT", "ID", "DEVICE", "IP", "LAST ACTIVE"],
+        ["ACCOUNT", "ID", "DEVICE", "IP", "WHERE", "LAST ACTIVE"],
         &rows,
     )
 }
@@ -141,7 +142,7 @@ pub fn history(entries: &[HistoryEntry], accounts: &[Account]) -> anyhow::Result
                 e.at.format("%Y-%m-%d %H:%M").to_string(),
                 label(&e.account),
                 e.kind.clone(),
-                [e.device.as_deref(), e.ip.as_deref()]
+                [e.device.as_deref(), e.ip.as_deref(), e.place.as_deref()]
                     .into_iter()
                     .flatten()
                     .collect::<Vec<_>>()

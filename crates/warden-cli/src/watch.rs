@@ -6,10 +6,17 @@ use std::time::Duration;
 use warden_core::watch::{WatchSettings, Watcher};
 use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier, Outages};
 
+/// What to tell on the desktop besides the terminal's lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Tell {
+    pub notify: bool,
+    pub every_sign_in: bool,
+}
+
 pub async fn run(
     accounts: Arc<Accounts>,
     json: bool,
-    notify: bool,
+    tell: Tell,
     interval: u64,
 ) -> anyhow::Result<()> {
     let list = accounts.list()?;
@@ -50,9 +57,11 @@ pub async fn run(
         } else if let Some(line) = describe(&event, &label(&event)) {
             println!("{line}");
         }
-        let notice = Notice::for_event(&event, &label(&event))
+        let notice = Notice::for_event_with(&event, &label(&event), tell.every_sign_in)
             .or_else(|| outages.notice(&event, &label(&event), chrono::Utc::now()));
-        if notify && let Some(notice) = notice {
+        if tell.notify
+            && let Some(notice) = notice
+        {
             tokio::task::spawn_blocking(move || DesktopNotifier.notify(&notice));
         }
     }

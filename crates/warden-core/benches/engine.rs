@@ -8,7 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use warden_core::dialect::parse_listing;
 use warden_core::diff::diff;
 use warden_core::rules::Detector;
-use warden_core::{AccountId, DialectKind, Snapshot};
+use warden_core::{AccountId, DialectKind, GeoIp, Snapshot};
 
 const AGENTS: [&str; 4] = [
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
@@ -28,10 +28,17 @@ fn node_auth_body(n: usize, rotated: usize, new: usize) -> Vec<u8> {
             } else {
                 format!("handle-{i}")
             };
+            // Public addresses spread over many networks, so each is a real database lookup.
             let ip = if i >= n {
                 format!("203.0.{}.{}", i % 250, i % 200)
             } else {
-                format!("10.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256)
+                format!(
+                    "{}.{}.{}.{}",
+                    80 + i % 60,
+                    i / 256 % 256,
+                    i % 256,
+                    1 + i % 250
+                )
             };
             let at = (now - Duration::minutes(i as i64 % 600)).to_rfc3339();
             serde_json::json!({
@@ -58,6 +65,11 @@ fn poll(c: &mut Criterion) {
         sessions: parse_listing(DialectKind::NodeAuth, &account, &before, now).unwrap_or_default(),
         fetched_at: Utc::now(),
     };
+    // The databases the set-up installed (target/geoip), found as the app finds them.
+    let geoip = GeoIp::discover(None);
+    println!("IP databases: {:?}", geoip.sources());
+    let mut previous = previous;
+    geoip.enrich(&mut previous.sessions);
     let detector = Detector::default();
     detector.baseline(&previous, &[]);
     println!(
@@ -65,32 +77,49 @@ fn poll(c: &mut Criterion) {
         previous.sessions.len(),
         after.len() / 1024
     );
-    c.bench_function("parse + diff + detect, 10,000 sessions (node-auth)", |b| {
-        b.iter(|| {
-            let sessions = parse_listing(DialectKind::NodeAuth, &account, black_box(&after), now)
-                .unwrap_or_default();
-            let current = Snapshot {
-                account: account.clone(),
-                sessions,
-                fetched_at: Utc::now(),
-            };
-            let changes = diff(&previous, &current);
-            let mut findings = 0;
-            for session in &changes.appeared {
-                findings += detector
-                    .appeared(session, &current, current.fetched_at)
-                    .len();
-            }
-            let before_by_id = previous.by_id();
-            for session in &current.sessions {
-                if let Some(before) = before_by_id.get(&session.id) {
+    c.bench_function(
+        "parse + locate + diff + detect, 10,000 sessions (node-auth)",
+        |b| {
+            b.iter(|| {
+                let mut sessions =
+                    parse_listing(DialectKind::NodeAuth, &account, black_box(&after), now)
+                        .unwrap_or_default();
+                geoip.enrich(&mut sessions);
+                let current = Snapshot {
+                    account: account.clone(),
+                    sessions,
+                    fetched_at: Utc::now(),
+                };
+                let changes = diff(&previous, &current);
+                let mut findings = 0;
+                for session in &changes.appeared {
                     findings += detector
-                        .seen_again(before, session, &current, current.fetched_at)
+                        .appeared(session, &current, current.fetched_at)
                         .len();
                 }
-            }
-            black_box((changes.appeared.len(), changes.renamed.len(), findings))
-        });
+                let before_by_id = previous.by_id();
+                for session in &current.sessions {
+                    if let Some(before) = before_by_id.get(&session.id) {
+                        findings += detector
+                            .seen_again(before, session, &current, current.fetched_at)
+                            .len();
+                    }
+                }
+                black_box((changes.appeared.len(), changes.renamed.len(), findings))
+            });
+        },
+    );
+    c.bench_function("locate 10,000 addresses, nothing cached", |b| {
+        let sessions =
+            parse_listing(DialectKind::NodeAuth, &account, &after, now).unwrap_or_default();
+        b.iter_batched(
+            || (GeoIp::discover(None), sessions.clone()),
+            |(fresh, mut sessions)| {
+                fresh.enrich(&mut sessions);
+                black_box(sessions.len())
+            },
+            criterion::BatchSize::LargeInput,
+        );
     });
     c.bench_function("parse only, 10,000 sessions (node-auth)", |b| {
         b.iter(|| {

@@ -37,8 +37,9 @@ pub struct Accounts {
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
     detector: Detector,
-    /// Where addresses are and whose networks they are on (none unless given).
-    geoip: Arc<GeoIp>,
+    /// Where addresses are and whose networks they are on (none unless given); swapped
+    /// whole when the person names another database.
+    geoip: Mutex<Arc<GeoIp>>,
 }
 
 impl Accounts {
@@ -64,18 +65,23 @@ impl Accounts {
             revoked_here: Mutex::new(HashSet::new()),
             prompt: Mutex::new(Arc::new(NoPrompt)),
             detector,
-            geoip: Arc::new(GeoIp::none()),
+            geoip: Mutex::new(Arc::new(GeoIp::none())),
         })
     }
 
     /// Places and operators from these IP databases from now on.
-    pub fn with_geoip(mut self, geoip: Arc<GeoIp>) -> Self {
-        self.geoip = geoip;
+    pub fn with_geoip(self, geoip: Arc<GeoIp>) -> Self {
+        self.set_geoip(geoip);
         self
     }
 
-    pub fn geoip(&self) -> &GeoIp {
-        &self.geoip
+    /// Other IP databases, from the next poll on.
+    pub fn set_geoip(&self, geoip: Arc<GeoIp>) {
+        *self.geoip.lock().unwrap_or_else(|p| p.into_inner()) = geoip;
+    }
+
+    pub fn geoip(&self) -> Arc<GeoIp> {
+        Arc::clone(&self.geoip.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The detection rules and what they learned of each account.
@@ -214,7 +220,7 @@ impl Accounts {
             })
             .await?;
         let mut sessions = sessions;
-        self.geoip.enrich(&mut sessions);
+        self.geoip().enrich(&mut sessions);
         let mut labels = self.ledger.labels(&account.id)?;
         for session in &mut sessions {
             session.label = labels.remove(session.id.as_str());
@@ -250,8 +256,9 @@ impl Accounts {
         if remembered.is_empty() {
             return Ok(None);
         }
+        let geoip = self.geoip();
         for (session, _) in &mut remembered {
-            self.geoip.enrich(std::slice::from_mut(session));
+            geoip.enrich(std::slice::from_mut(session));
         }
         let snapshot = |sessions: Vec<Session>| Snapshot {
             account: account.id.clone(),

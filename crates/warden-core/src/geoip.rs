@@ -227,6 +227,32 @@ impl GeoIp {
             .collect()
     }
 
+    /// The credit each database in use asks for, for the About line.
+    pub fn attributions(&self) -> Vec<&'static str> {
+        let mut credits = Vec::new();
+        for path in self.sources() {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            let credit = if name.starts_with("dbip") {
+                "IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0"
+            } else if name == "asn.mmdb" {
+                "AS numbers by RouteViews (https://www.routeviews.org), DB-IP (https://db-ip.com) \
+                 and the NRO (https://www.nro.net), CC BY 4.0"
+            } else if name.starts_with("geolite2") {
+                "This product includes GeoLite2 data created by MaxMind, available from \
+                 https://www.maxmind.com"
+            } else {
+                continue;
+            };
+            if !credits.contains(&credit) {
+                credits.push(credit);
+            }
+        }
+        credits
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cities.is_empty() && self.asns.is_empty()
     }

@@ -29,6 +29,8 @@ pub struct HistoryEntry {
     pub session: Option<String>,
     pub device: Option<String>,
     pub ip: Option<String>,
+    /// "Berlin, DE · Deutsche Telekom AG", as known then.
+    pub place: Option<String>,
     pub severity: Option<String>,
     /// The reasons, how it ended, or the error, in words.
     pub detail: String,
@@ -43,6 +45,8 @@ pub struct SeenSession {
     pub device: String,
     pub ip: Option<String>,
     pub location: Option<String>,
+    /// Whose network it was on.
+    pub operator: Option<String>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -75,10 +79,10 @@ impl Ledger {
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO sessions (account, id, device, user_agent, ip, location, created_at,
-                                       first_seen, last_seen, last_active)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
+                                       first_seen, last_seen, last_active, operator)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
                  ON CONFLICT (account, id) DO UPDATE SET
-                     ip = excluded.ip, location = excluded.location,
+                     ip = excluded.ip, location = excluded.location, operator = excluded.operator,
                      last_seen = excluded.last_seen, last_active = excluded.last_active",
             )?;
             let seen = snapshot.fetched_at.to_rfc3339();
@@ -93,6 +97,7 @@ impl Ledger {
                     s.created_at.map(|t| t.to_rfc3339()),
                     seen,
                     s.last_active_at.map(|t| t.to_rfc3339()),
+                    s.operator.as_ref().map(|o| o.describe()),
                 ])?;
             }
         }
@@ -136,8 +141,8 @@ impl Ledger {
             Event::Refreshed { .. } => return Ok(()),
         };
         self.conn().execute(
-            "INSERT INTO events (at, account, kind, session, device, ip, severity, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO events (at, account, kind, session, device, ip, severity, detail, place)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 at.to_rfc3339(),
                 event.account().as_str(),
@@ -147,6 +152,7 @@ impl Ledger {
                 session.and_then(|s| s.ip.clone()),
                 severity.map(|s| format!("{s:?}").to_lowercase()),
                 detail,
+                session.and_then(Session::whereabouts),
             ],
         )?;
         Ok(())
@@ -156,7 +162,7 @@ impl Ledger {
     pub fn history(&self, account: Option<&AccountId>) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT seq, at, account, kind, session, device, ip, severity, detail FROM events
+            "SELECT seq, at, account, kind, session, device, ip, severity, detail, place FROM events
              WHERE ?1 IS NULL OR account = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([account.map(AccountId::as_str)], |row| {
@@ -170,6 +176,7 @@ impl Ledger {
                 ip: row.get(6)?,
                 severity: row.get(7)?,
                 detail: row.get(8)?,
+                place: row.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -180,7 +187,7 @@ impl Ledger {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT s.account, s.id, s.device, s.ip, s.location, s.first_seen, s.last_seen,
-                    s.ended_at, s.ended_how, l.label
+                    s.ended_at, s.ended_how, l.label, s.operator
              FROM sessions s LEFT JOIN labels l ON l.account = s.account AND l.session = s.id
              WHERE s.account = ?1 ORDER BY s.first_seen DESC, s.id",
         )?;
@@ -196,6 +203,7 @@ impl Ledger {
                 ended_at: row.get::<_, Option<String>>(7)?.map(time).transpose()?,
                 ended_how: row.get(8)?,
                 label: row.get(9)?,
+                operator: row.get(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -65,6 +65,11 @@ const MIGRATIONS: &[M<'static>] = &[
             PRIMARY KEY (account, session)
         ) STRICT;",
     ),
+    // Where each session was and whose network (the IP database's word at the time).
+    M::up(
+        "ALTER TABLE sessions ADD COLUMN operator TEXT;
+        ALTER TABLE events ADD COLUMN place TEXT;",
+    ),
 ];
 
 pub struct Ledger {
