@@ -122,7 +122,11 @@ export type HistoryEntry = { seq: number, at: string, account: string,
 /**
  * `appeared`, `suspicious`, `ended`, `stale`, `recovered`, `trusted`.
  */
-kind: string, session: string | null, device: string | null, ip: string | null, severity: string | null, 
+kind: string, session: string | null, device: string | null, ip: string | null, 
+/**
+ * "Berlin, DE · Deutsche Telekom AG", as known then.
+ */
+place: string | null, severity: string | null, 
 /**
  * The reasons, how it ended, or the error, in words.
  */

@@ -144,7 +144,9 @@ impl Detector {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Vec<Finding> {
-        if session.is_ours() {
+        // Only the session we hold is exempt: a user agent that names us is a claim, and a
+        // stranger could make it.
+        if session.is_current {
             return Vec::new();
         }
         let thresholds = self.thresholds();
