@@ -114,7 +114,7 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("seq,at,account,kind,session,device,ip,severity,detail")
+        Some("seq,at,account,kind,session,device,ip,place,severity,detail")
     );
     assert_eq!(lines.count(), 4);
     let json: serde_json::Value =
