@@ -262,13 +262,33 @@ pub(crate) fn into_sessions<'a>(
     sid: Option<&str>,
 ) -> Vec<Session> {
     let mut names = AgentNames::default();
-    wires
+    let mut sessions: Vec<Session> = wires
         .into_iter()
         .map(|w| {
             let current = Some(&*w.session_handle) == sid;
             into_session(account, w, current, &mut names)
         })
-        .collect()
+        .collect();
+    mark_superseded(&mut sessions);
+    sessions
+}
+
+/// How long node-auth's access tokens last (its default; the library's own setting).
+const ACCESS_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
+
+/// node-auth keeps one refresh token per user (quirk 1): only the newest session's device
+/// can refresh. Every other session ends when its access token runs out, though the list
+/// shows it until its refresh token would have expired: that is when it is over.
+fn mark_superseded(sessions: &mut [Session]) {
+    let Some(newest) = sessions.iter().filter_map(|s| s.created_at).max() else {
+        return;
+    };
+    for session in sessions {
+        if let Some(created) = session.created_at.filter(|c| *c < newest) {
+            let end = created + ACCESS_LIFETIME;
+            session.expires_at = Some(session.expires_at.map_or(end, |e| e.min(end)));
+        }
+    }
 }
 
 fn into_session(
@@ -297,5 +317,35 @@ fn into_session(
         last_active_at: wire.last_active_at,
         expires_at: wire.expires_at,
         is_current: current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_newest_session_outlives_its_access_token() {
+        let body = br#"{"sessions":[
+            {"sessionHandle":"old","userId":"1","userAgent":"a","ipAddress":"198.51.100.1",
+             "createdAt":"2026-11-22T06:00:00.000Z","expiresAt":"2026-11-29T06:00:00.000Z","lastActiveAt":"2026-11-22T06:05:00.000Z"},
+            {"sessionHandle":"new","userId":"1","userAgent":"b","ipAddress":"198.51.100.2",
+             "createdAt":"2026-11-22T07:00:00.000Z","expiresAt":"2026-11-29T07:00:00.000Z","lastActiveAt":"2026-11-22T07:00:00.000Z"}
+        ]}"#;
+        let account = AccountId::from_stored("acc".into());
+        let sessions = parse_list(&account, body, None).expect("parses");
+        let end = |agent: &str| {
+            sessions
+                .iter()
+                .find(|s| s.user_agent.as_deref() == Some(agent))
+                .and_then(|s| s.expires_at)
+                .map(|t| t.to_rfc3339())
+        };
+        assert_eq!(
+            end("a").as_deref(),
+            Some("2026-11-22T06:15:00+00:00"),
+            "the other device took the one refresh token: over when its access token is"
+        );
+        assert_eq!(end("b").as_deref(), Some("2026-11-29T07:00:00+00:00"));
     }
 }

@@ -2,7 +2,7 @@
 //! snapshot but the flagged sessions, what the person was told already (never the same
 //! notification twice), and a short memory of unfamiliar networks across accounts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
@@ -28,9 +28,10 @@ struct Watch {
     /// Sessions that raised a warning or an alert, and when: they teach the account nothing
     /// until the person says "It's me" or they have stayed signed in for `FLAGGED_FOR`.
     flagged: HashMap<SessionId, DateTime<Utc>>,
-    /// What the person was told already: a rule, and the device and network (a sign-in) or
-    /// the session (a change) it was about.
-    told: HashSet<(RuleId, String)>,
+    /// What the person was told already, and when: a rule, and the device and network (a
+    /// sign-in) or the session (a change) it was about. Sign-ins of one poll are one burst,
+    /// told together.
+    told: HashMap<(RuleId, String), DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -200,7 +201,11 @@ impl Detector {
             .iter_mut()
             .filter(|f| f.severity >= Severity::Warning && f.rule != RuleId::TooManySessions)
         {
-            finding.repeat = !watch.told.insert((finding.rule, subject.clone()));
+            let first = *watch
+                .told
+                .entry((finding.rule, subject.clone()))
+                .or_insert(now);
+            finding.repeat = first < now;
         }
         if worst(&findings) >= Some(Severity::Warning) && !watch.profile.trusts(session) {
             watch.flagged.entry(session.id.clone()).or_insert(now);
