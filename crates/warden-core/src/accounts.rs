@@ -17,7 +17,7 @@ use crate::home::Home;
 use crate::http;
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
-use crate::rules::{Detector, Thresholds, device_of};
+use crate::rules::{Detector, Thresholds, device_identity};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
@@ -297,7 +297,7 @@ impl Accounts {
             .cloned()
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
         self.ledger
-            .trust(&session, &device_of(&session), self.clock.now())?;
+            .trust(&session, &device_identity(&session), self.clock.now())?;
         self.detector.trust(&account.id, &session);
         Ok(session)
     }

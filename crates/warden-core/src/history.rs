@@ -250,7 +250,7 @@ impl Ledger {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// "It's me" on `session`: its device (`device_of`) is trusted from now on, and the
+    /// "It's me" on `session`: its device (`device_identity`) is trusted from now on, and the
     /// timeline says when, in one transaction.
     pub fn trust(&self, session: &Session, device: &str, at: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn();

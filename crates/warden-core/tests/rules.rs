@@ -855,3 +855,19 @@ fn saved_thresholds_load_back_as_they_were() {
     changed.save(&path).expect("saves");
     assert_eq!(Thresholds::load(&path).expect("loads"), changed);
 }
+
+#[test]
+fn a_device_trusted_before_devices_were_known_by_what_they_are_stays_trusted() {
+    // The ledger kept the raw user agent then; an update later, it is still hers.
+    let (detector, home) = detector_with_home();
+    detector.trust_device(&home.account, CHROME_WINDOWS);
+    let updated = session(
+        "work",
+        Some(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        ),
+        HOME,
+    );
+    let found = detector.appeared(&updated, &snapshot(vec![updated.clone()]), at(14, 0));
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{
     Context, Finding, Profile, Rule, RuleId, Severity, Thresholds, all, device_identity, evaluate,
-    worst,
+    stored_identity, worst,
 };
 use crate::account::AccountId;
 use crate::session::{Session, SessionId, Snapshot, network_of};
@@ -254,7 +254,7 @@ impl Detector {
             .or_default()
             .profile
             .trusted
-            .insert(device);
+            .insert(&stored_identity(device));
     }
 
     pub fn forget(&self, account: &AccountId) {

@@ -17,7 +17,7 @@ pub use checks::{
     SharedAddress, TokenHopping, TooManySessions, UnusualHour,
 };
 pub use detector::Detector;
-pub use profile::{Profile, Sighting, device_identity, device_of};
+pub use profile::{Profile, Sighting, device_identity, stored_identity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,7 +8,7 @@ use std::collections::{HashSet, VecDeque};
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 
 use super::geo::{Place, distance_km};
-use crate::session::{Coordinates, Session};
+use crate::session::{Coordinates, Device, Session};
 
 /// At most this many of each kind of thing remembered; the oldest go first.
 const REMEMBERED: usize = 512;
@@ -102,7 +102,10 @@ pub fn device_identity(session: &Session) -> String {
     if session.is_current {
         return "\u{0}ours".into();
     }
-    let device = &session.device;
+    identity_of(&session.device)
+}
+
+fn identity_of(device: &Device) -> String {
     let family = |part: &Option<String>| part.as_deref().map(strip_versions).unwrap_or_default();
     format!(
         "{:?}|{}|{}",
@@ -110,6 +113,18 @@ pub fn device_identity(session: &Session) -> String {
         family(&device.browser),
         family(&device.os)
     )
+}
+
+/// A trusted device as the ledger kept it: an identity, or (kept before devices were known
+/// by what they are) the raw user agent or the server's name for it.
+pub fn stored_identity(kept: &str) -> String {
+    if kept.contains('|') {
+        kept.to_owned()
+    } else if kept.contains('/') {
+        identity_of(&Device::from_user_agent(kept))
+    } else {
+        identity_of(&Device::from_label(kept))
+    }
 }
 
 /// Whether the API names this device too coarsely to know it by name alone (RTC's "Chrome
@@ -125,11 +140,6 @@ fn strip_versions(text: &str) -> String {
         .filter(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
         .collect();
     words.join(" ")
-}
-
-/// The kept name of the device, for "It's me" (the same as what the rules know it by).
-pub fn device_of(session: &Session) -> String {
-    device_identity(session)
 }
 
 impl Profile {
