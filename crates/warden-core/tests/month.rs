@@ -341,11 +341,6 @@ async fn a_month_of_ordinary_life_notifies_nothing_but_the_intrusions_on_every_a
         Api::NodeAuth,
         Api::NodeAuthAdmin,
     ];
-    let only = std::env::var("MONTH_API").ok();
-    let apis: Vec<Api> = apis
-        .into_iter()
-        .filter(|a| only.as_deref().is_none_or(|o| a.name().starts_with(o)))
-        .collect();
     let runs: Vec<_> = apis
         .into_iter()
         .map(|api| tokio::spawn(live_a_month(api)))

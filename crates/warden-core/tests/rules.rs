@@ -188,19 +188,33 @@ struct Case<'a> {
     thresholds: Thresholds,
 }
 
+/// A sign-in's context at 14:00: nothing before it, nowhere else, no crowd.
+fn context<'a>(
+    profile: &'a Profile,
+    snapshot: &'a Snapshot,
+    thresholds: &'a Thresholds,
+) -> Context<'a> {
+    Context {
+        profile,
+        snapshot,
+        previous: None,
+        elsewhere: 0,
+        thresholds,
+        now: at(14, 0),
+        crowd: None,
+    }
+}
+
 fn judge(rule: &dyn Rule, subject: &Session, case: Case<'_>) -> Option<Finding> {
     let profile = profile();
     let mut sessions = case.others;
     sessions.push(subject.clone());
     let snapshot = snapshot(sessions);
     let ctx = Context {
-        profile: &profile,
-        snapshot: &snapshot,
         previous: case.previous,
         elsewhere: case.elsewhere,
-        thresholds: &case.thresholds,
-        now: at(14, 0),
         crowd: case.crowd,
+        ..context(&profile, &snapshot, &case.thresholds)
     };
     let found = rule.check(subject, &ctx);
     if let Some(f) = &found {
@@ -224,15 +238,7 @@ fn evaluate_all(subject: &Session, others: Vec<Session>) -> Vec<Finding> {
     sessions.push(subject.clone());
     let snapshot = snapshot(sessions);
     let thresholds = Thresholds::default();
-    let ctx = Context {
-        profile: &profile,
-        snapshot: &snapshot,
-        previous: None,
-        elsewhere: 0,
-        thresholds: &thresholds,
-        now: at(14, 0),
-        crowd: None,
-    };
+    let ctx = context(&profile, &snapshot, &thresholds);
     evaluate(&all(), subject, &ctx)
 }
 
@@ -509,15 +515,7 @@ fn impossible_travel_compares_with_the_most_recent_sighting() {
     let s = session("n", Some(FIREFOX), LISBON);
     let snapshot = snapshot(vec![s.clone()]);
     let thresholds = Thresholds::default();
-    let ctx = Context {
-        profile: &profile,
-        snapshot: &snapshot,
-        previous: None,
-        elsewhere: 0,
-        thresholds: &thresholds,
-        now: at(14, 0),
-        crowd: None,
-    };
+    let ctx = context(&profile, &snapshot, &thresholds);
     let f = ImpossibleTravel.check(&s, &ctx).expect("fires");
     assert!(
         f.reason.contains("Berlin, DE 2 minutes before"),
@@ -661,15 +659,7 @@ fn a_trusted_device_raises_nothing_but_token_theft() {
     profile.trust(&curl);
     let snapshot = snapshot(vec![curl.clone()]);
     let thresholds = Thresholds::default();
-    let ctx = Context {
-        profile: &profile,
-        snapshot: &snapshot,
-        previous: None,
-        elsewhere: 0,
-        thresholds: &thresholds,
-        now: at(14, 0),
-        crowd: None,
-    };
+    let ctx = context(&profile, &snapshot, &thresholds);
     let rules = all();
     assert!(evaluate(&rules, &curl, &ctx).is_empty());
     let moved = session("n", Some("curl/8.5.0"), LINODE);

@@ -96,7 +96,7 @@ impl Rule for NewCity {
 
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
         let place = Place::parse(session.location.as_deref()?)?;
-        let city = format!("{}, {}", place.city, place.country);
+        let city = place.to_string();
         if ctx.previous.is_some()
             || ctx.profile.cities.is_empty()
             || ctx.profile.cities.contains(&city)
@@ -150,7 +150,7 @@ impl Rule for NewCountry {
         if ctx.profile.countries.is_empty() && ctx.thresholds.home_countries.is_empty() {
             return None;
         }
-        let here = format!("{}, {}", place.city, place.country);
+        let here = place.to_string();
         let moved = ctx.previous.is_some();
         if let Some(home) = in_use_elsewhere(session, &place.country, ctx) {
             return if moved {
@@ -218,13 +218,9 @@ impl Rule for ImpossibleTravel {
             self.id(),
             Severity::Alert,
             format!(
-                "Impossible travel: {who} was in {}, {} {} before appearing in {}, {}, {:.0} km away",
-                from.place.city,
-                from.place.country,
+                "Impossible travel: {who} was in {} {} before appearing in {here}, {km:.0} km away",
+                from.place,
                 human_hours(hours),
-                here.city,
-                here.country,
-                km
             ),
         )
     }

@@ -168,13 +168,13 @@ impl Detector {
             _ => 0,
         };
         unfamiliar.retain(|_, seen| seen.values().any(|at| now - *at < SHARED_WINDOW));
-        // The count is news once, when a sign-in takes it past the account's normal.
-        let crowd = if previous.is_none() {
+        // The count is news once, when a sign-in takes it past the account's normal; while
+        // it is above, nothing to count (a burst of a thousand sign-ins is counted once).
+        let crowd = if previous.is_none() && !watch.profile.crowded {
             let live = live_count(snapshot, now);
             let limit = crowd_limit(&watch.profile, thresholds.max_sessions, now);
-            let crossed = live > limit && !watch.profile.crowded;
-            watch.profile.crowded |= live > limit;
-            crossed.then_some((live, limit))
+            watch.profile.crowded = live > limit;
+            watch.profile.crowded.then_some((live, limit))
         } else {
             None
         };

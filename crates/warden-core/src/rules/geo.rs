@@ -107,6 +107,13 @@ impl Place {
     }
 }
 
+/// "Berlin, DE", as servers and the IP database write it.
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, {}", self.city, self.country)
+    }
+}
+
 /// Great-circle distance in kilometres.
 pub fn distance_km(a: Coordinates, b: Coordinates) -> f64 {
     const EARTH_RADIUS_KM: f64 = 6371.0;

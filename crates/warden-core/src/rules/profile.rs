@@ -225,7 +225,7 @@ impl Profile {
         let place = session.location.as_deref().and_then(Place::parse);
         if let Some(place) = &place {
             self.countries.insert(&place.country);
-            let city = format!("{}, {}", place.city, place.country);
+            let city = place.to_string();
             self.device_haunts.insert(&format!("{identity}@{city}"));
             self.cities.insert(&city);
         }
