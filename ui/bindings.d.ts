@@ -132,7 +132,7 @@ place: string | null, severity: string | null,
  */
 detail: string, };
 
-export type ErrorCode = "BAD_CREDENTIALS" | "BAD_CODE" | "NEEDS_SIGN_IN" | "UNREACHABLE" | "REFUSED" | "NOT_FOUND" | "INVALID_INPUT" | "KEYRING" | "INTERNAL";
+export type ErrorCode = "BAD_CREDENTIALS" | "BAD_CODE" | "NEEDS_SIGN_IN" | "UNREACHABLE" | "REFUSED" | "NOT_FOUND" | "INVALID_INPUT" | "KEYRING" | "STORAGE" | "INTERNAL";
 
 export type Health = "connecting" | "ok" | "stale" | "needs-sign-in";
 

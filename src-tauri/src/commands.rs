@@ -62,7 +62,7 @@ pub(crate) async fn detect_dialect(state: State<'_, AppState>, url: String) -> A
 /// What watching an account through `dialect` costs, if anything: the add form says it
 /// before the person signs in.
 #[tauri::command]
-pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<&'static str> {
+pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<String> {
     dialect.caveat()
 }
 

@@ -48,6 +48,8 @@ pub fn run() {
                 .unwrap_or_else(|_| "session_warden_lib=info,warden_core=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let open_at_start = std::env::args().any(|a| a == "--open");
 

@@ -161,7 +161,7 @@ impl Views {
             snapshot,
             stale,
             suspicious: entry.map(|e| e.suspicious.clone()).unwrap_or_default(),
-            caveat: account.dialect.caveat().map(str::to_owned),
+            caveat: account.dialect.caveat(),
             revision: entry.map_or(0, |e| e.revision),
             account,
         }

@@ -6,6 +6,7 @@
 
 pub mod desktop;
 pub mod driver;
+pub mod hostile;
 pub mod mock;
 pub mod tray;
 pub mod ui;

@@ -526,3 +526,181 @@ async fn the_shipped_ip_databases_place_every_address_and_name_its_operator() ->
     );
     Ok(())
 }
+
+// --- A hostile server --------------------------------------------------------------------
+
+/// What must never reach a terminal from a server: control characters (escape sequences),
+/// bidi controls and invisible format characters.
+fn first_unwanted(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+                | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{61c}')
+    })
+}
+
+fn assert_clean(what: &str, out: &Output) {
+    for (stream, text) in [
+        ("stdout", String::from_utf8_lossy(&out.stdout)),
+        ("stderr", String::from_utf8_lossy(&out.stderr)),
+    ] {
+        if let Some(c) = first_unwanted(&text) {
+            panic!(
+                "{what}: U+{:04X} reached {stream}: {text:.2000}",
+                u32::from(c)
+            );
+        }
+        for secret in [
+            warden_tests::hostile::OUR_COOKIE,
+            warden_tests::hostile::PHONE_COOKIE,
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{what}: a session id in {stream}: {text:.2000}"
+            );
+        }
+        assert!(!text.contains("panicked"), "{what}: {text:.2000}");
+    }
+    assert_ne!(out.status.code(), Some(101), "{what} panicked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_leak_an_id()
+-> anyhow::Result<()> {
+    use warden_tests::hostile::{Answer, Hostile, PASSWORD};
+    let cli = Cli::start().await?;
+    let server = Hostile::start().await?;
+    let url = server.url.to_string();
+    let added = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--dialect",
+            "hectoday",
+            "--login",
+            "me@example.com",
+            "--label",
+            "hostile",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    )?;
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    server.answer(Answer::Sneaky);
+    let plain = cli.run(&["sessions"], "")?;
+    assert_clean("sessions", &plain);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let table = String::from_utf8_lossy(&plain.stdout).into_owned();
+    assert!(
+        table.contains("=HYPERLINK"),
+        "a claimed address is shown as text: {table}"
+    );
+    let json = cli.run(&["sessions", "--json"], "")?;
+    assert_clean("sessions --json", &json);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(
+        listed.len(),
+        5,
+        "every row is listed, the repeated id too: {listed:#?}"
+    );
+    let current: Vec<&serde_json::Value> =
+        listed.iter().filter(|s| s["isCurrent"] == true).collect();
+    assert_eq!(
+        current.len(),
+        1,
+        "three claim to be current; one is ours: {listed:#?}"
+    );
+    assert_eq!(current[0]["ip"], "127.0.0.1", "ours is the row with our id");
+    let ids: std::collections::HashSet<&str> =
+        listed.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(
+        ids.len(),
+        5,
+        "a repeated server id is two sessions, never one"
+    );
+
+    let id_of = |needle: &str| -> String {
+        listed
+            .iter()
+            .find(|s| s["ip"].as_str().is_some_and(|ip| ip.contains(needle)))
+            .and_then(|s| s["id"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let dots = cli.run(&["revoke", &id_of("HYPERLINK")], "")?;
+    assert_clean("revoke ..", &dots);
+    assert_eq!(dots.status.code(), Some(6), "{}", stderr(&dots));
+    assert!(
+        stderr(&dots).contains("cannot name it in a URL"),
+        "{}",
+        stderr(&dots)
+    );
+
+    // The server drops the connection: reqwest's error holds the URL, and the URL the id,
+    // which on hectoday is the phone's cookie.
+    let dropped = cli.run(&["revoke", &id_of("198.51.100.20")], "")?;
+    assert_clean("revoke, connection dropped", &dropped);
+    assert!(!dropped.status.success());
+
+    server.answer(Answer::FarFuture);
+    let far = cli.run(&["sessions"], "")?;
+    assert_clean("sessions, year 262142", &far);
+    assert_eq!(far.status.code(), Some(1), "{}", stderr(&far));
+    assert!(stderr(&far).contains("year 262142"), "{}", stderr(&far));
+
+    server.answer(Answer::RetryInThreeYears);
+    let limited = cli.run(&["sessions"], "")?;
+    assert_clean("sessions, 429", &limited);
+    assert!(
+        stderr(&limited).contains("wait 3600 s"),
+        "the wait is capped at an hour and shown: {}",
+        stderr(&limited)
+    );
+
+    // A watcher records the 2 MB error in the history; every later look at it still works.
+    server.answer(Answer::HugeError);
+    let mut watch = cli
+        .desktop
+        .command(&cli.binary)
+        .args(["watch", "--interval", "1"])
+        .env("WARDEN_HOME", &cli.home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = watch
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let stale = loop {
+        let line = lines_rx.recv_timeout(std::time::Duration::from_secs(20))?;
+        if line.contains("cannot check") {
+            break line;
+        }
+    };
+    watch.kill()?;
+    watch.wait()?;
+    assert!(first_unwanted(&stale).is_none(), "{stale:.500}");
+    assert!(
+        stale.chars().count() < 600,
+        "the error is capped: {stale:.600}"
+    );
+    let history = cli.run(&["history"], "")?;
+    assert_clean("history", &history);
+    assert!(history.status.success(), "{}", stderr(&history));
+    let csv = cli.run(&["history", "--export", "csv"], "")?;
+    assert_clean("history csv", &csv);
+    Ok(())
+}

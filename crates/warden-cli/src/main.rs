@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use warden_core::{
     Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, GeoIp, Home,
-    KeyringStore, NewAccount, Secret, SystemClock,
+    KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
 };
 
 #[derive(Parser)]
@@ -69,6 +69,9 @@ enum Command {
         #[arg(long, value_parser = ["csv", "json"])]
         export: Option<String>,
     },
+    /// The history database itself.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// "It's me": the session's device is yours; it raises no alert again.
     Trust {
         session_id: String,
@@ -82,6 +85,13 @@ enum Command {
         #[arg(long)]
         account: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Keep a damaged history database aside (as warden.db.damaged) and start a new one. The
+    /// accounts must then be added again; what the old file held stays in it.
+    Recover,
 }
 
 #[derive(Subcommand)]
@@ -101,7 +111,22 @@ enum AccountsCommand {
         /// A name for the account (default: login@host).
         #[arg(long)]
         label: Option<String>,
-        /// Read the password from the first line of standard input instead of prompting.
+        /// Read the password from the first line of standard input instead of prompting;
+        /// a one-time code, if the service asks for one, is the next line. SecureAuth has no
+        /// password: its texted code is the first line (an empty line before it is skipped).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Send the password over plain http:// to another machine without asking.
+        #[arg(long)]
+        allow_plain_http: bool,
+    },
+    /// Sign an account in again, asking for a new one-time code where its API needs one
+    /// (SecureAuth every 7 days), or a new password after it changed.
+    Login {
+        /// Account id or label.
+        account: String,
+        /// Read a new password from the first line of standard input (default: the one in
+        /// the keyring, or a prompt when the server rejects it).
         #[arg(long)]
         password_stdin: bool,
     },
@@ -166,7 +191,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         Some(ErrorCode::Refused) => 6,
         Some(ErrorCode::Keyring) => 7,
         Some(ErrorCode::InvalidInput) => 2,
-        Some(ErrorCode::Internal) | None => 1,
+        Some(ErrorCode::Storage | ErrorCode::Internal) | None => 1,
     }
 }
 
@@ -177,6 +202,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -199,6 +226,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Before the ledger is opened: opening a damaged one is what fails.
+    if let Command::Ledger(LedgerCommand::Recover) = cli.command {
+        return recover_ledger();
+    }
     let ip_database = std::env::var_os("WARDEN_IP_DATABASE").map(std::path::PathBuf::from);
     let accounts = Accounts::open(
         &Home::from_env()?,
@@ -213,6 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             login,
             label,
             password_stdin,
+            allow_plain_http,
         }) => {
             let dialect = match dialect {
                 DialectChoice::Named(dialect) => dialect,
@@ -225,6 +257,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Before the password prompt, so there is still time to choose otherwise.
             if let Some(caveat) = dialect.caveat() {
                 eprintln!("warden: note: {caveat}");
+            }
+            let base = warden_core::account::parse_base_url(&url)?;
+            if let Some(warning) = warden_core::account::transport_warning(&base, dialect)
+                && !allow_plain_http
+            {
+                confirm_plain_http(&warning)?;
             }
             let password = if dialect.uses_password() {
                 read_password(&login, password_stdin)?
@@ -239,14 +277,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 label,
             };
             let account = accounts.add(new, password).await?;
+            if let Some(lifetime) = accounts.access_lifetime(&account) {
+                eprintln!(
+                    "warden: this server's access tokens last {} minutes",
+                    lifetime.num_minutes()
+                );
+            }
             println!("{}", account.id);
         }
+        Command::Accounts(AccountsCommand::Login {
+            account,
+            password_stdin,
+        }) => {
+            let account = accounts.find(&account)?;
+            login_again(&accounts, &account, password_stdin).await?;
+            println!("{} is signed in again and watched", account.label);
+        }
+        Command::Ledger(LedgerCommand::Recover) => recover_ledger()?,
         Command::Accounts(AccountsCommand::List { json }) => {
             output::accounts(&accounts.list()?, json)?;
         }
         Command::Accounts(AccountsCommand::Remove { account }) => {
             let account = accounts.find(&account)?;
-            accounts.remove(&account).await?;
+            accounts.remove(&account).await.map_err(|e| match e {
+                Error::Keyring(reason) => Error::Keyring(format!(
+                    "{reason}; nothing was removed: unlock the keyring and try again"
+                )),
+                other => other,
+            })?;
             eprintln!("removed {} and its keyring entries", account.label);
         }
         Command::Sessions {
@@ -263,11 +321,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Sessions { account, json, .. } => {
             let chosen = chosen_accounts(&accounts, account.as_deref())?;
-            let mut snapshots = Vec::new();
-            for account in &chosen {
-                snapshots.push((account, accounts.snapshot(account).await?));
-            }
+            let (snapshots, failed) = reachable(&accounts, &chosen).await;
             output::sessions(&snapshots, accounts.clock().now(), json)?;
+            fail_for(failed)?;
         }
         Command::Revoke(args) => revoke(&accounts, args).await?,
         Command::Accounts(AccountsCommand::Test { account }) => {
@@ -323,23 +379,89 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The live session with this id, on the named account or whichever holds it.
+/// `ledger recover`: only a ledger that does not open is set aside; a sound one is left be.
+fn recover_ledger() -> anyhow::Result<()> {
+    use warden_core::ledger::Ledger;
+    let path = Home::from_env()?.ledger_path();
+    match Ledger::open(&path) {
+        Ok(_) => {
+            println!("{} is sound: nothing to recover", path.display());
+            Ok(())
+        }
+        Err(Error::DamagedLedger { .. }) => {
+            let aside = Ledger::set_aside(&path)?;
+            Ledger::open(&path)?;
+            println!(
+                "kept the damaged history aside as {}; a new one is at {}. Add your accounts \
+                 again with `warden accounts add`.",
+                aside.display(),
+                path.display()
+            );
+            Ok(())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Lists every account it can; the ones that fail are named on stderr and returned with
+/// their error, so one broken account never hides the others.
+async fn reachable(
+    accounts: &Accounts,
+    chosen: &[Account],
+) -> (Vec<(Account, Snapshot)>, Vec<(Account, Error)>) {
+    let mut listed = Vec::new();
+    let mut failed = Vec::new();
+    for account in chosen {
+        match accounts.snapshot(account).await {
+            Ok(snapshot) => listed.push((account.clone(), snapshot)),
+            Err(e) => {
+                eprintln!("warden: could not list {}: {e}", account.label);
+                failed.push((account.clone(), e));
+            }
+        }
+    }
+    (listed, failed)
+}
+
+/// The first failure as the command's error (its exit code), naming how many failed.
+fn fail_for(failed: Vec<(Account, Error)>) -> anyhow::Result<()> {
+    let count = failed.len();
+    match failed.into_iter().next() {
+        None => Ok(()),
+        Some((account, e)) if count == 1 => {
+            Err(anyhow::Error::new(e).context(format!("{} could not be listed", account.label)))
+        }
+        Some((account, e)) => Err(anyhow::Error::new(e).context(format!(
+            "{count} accounts could not be listed, {} among them",
+            account.label
+        ))),
+    }
+}
+
+/// The live session with this id, on the named account or whichever holds it. Accounts
+/// that cannot be listed are skipped (and named): the session may be on a healthy one.
 async fn find_session(
     accounts: &Accounts,
     wanted: &str,
     which: Option<&str>,
 ) -> anyhow::Result<(Account, warden_core::Session)> {
-    for account in chosen_accounts(accounts, which)? {
-        let snapshot = accounts.snapshot(&account).await?;
-        if let Some(session) = snapshot
-            .sessions
-            .into_iter()
-            .find(|s| s.id.as_str() == wanted)
-        {
+    let wanted_id: warden_core::SessionId = wanted.parse()?;
+    let chosen = chosen_accounts(accounts, which)?;
+    let (listed, failed) = reachable(accounts, &chosen).await;
+    for (account, snapshot) in listed {
+        if let Some(session) = snapshot.sessions.into_iter().find(|s| s.id == wanted_id) {
             return Ok((account, session));
         }
     }
-    Err(Error::SessionNotFound(wanted.to_owned()).into())
+    let not_found = Error::SessionNotFound(wanted.to_owned());
+    if failed.is_empty() {
+        return Err(not_found.into());
+    }
+    let unchecked: Vec<&str> = failed.iter().map(|(a, _)| a.label.as_str()).collect();
+    Err(anyhow::Error::new(not_found).context(format!(
+        "not on any account that answered; not checked: {}",
+        unchecked.join(", ")
+    )))
 }
 
 /// Lists each account once; says which work and why the others do not.
@@ -394,24 +516,70 @@ async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
     }
     let wanted = args.session_id.unwrap_or_default();
     // The id alone names the session: find the account whose list holds it.
-    for account in &chosen {
-        let snapshot = accounts.snapshot(account).await?;
-        if let Some(session) = snapshot
-            .sessions
-            .into_iter()
-            .find(|s| s.id.as_str() == wanted)
-        {
-            let revoked = accounts.revoke_session(account, session).await?;
-            println!(
-                "revoked {} ({}) on {}; checked gone",
-                revoked.device.label,
-                revoked.ip.as_deref().unwrap_or("unknown address"),
-                account.label
-            );
-            return Ok(());
-        }
+    let (account, session) = find_session(accounts, &wanted, args.account.as_deref()).await?;
+    let revoked = accounts.revoke_session(&account, session).await?;
+    println!(
+        "revoked {} ({}) on {}; checked gone",
+        revoked.device.label,
+        revoked.ip.as_deref().unwrap_or("unknown address"),
+        account.label
+    );
+    if let Some(note) = accounts.after_revoke(&account, &revoked) {
+        println!("note: {note}");
     }
-    Err(Error::SessionNotFound(wanted).into())
+    Ok(())
+}
+
+/// `accounts login`: the stored password (or a new one piped in), and a prompt for any code;
+/// a password the server rejects is asked for again on a terminal.
+async fn login_again(
+    accounts: &Accounts,
+    account: &Account,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    accounts.set_prompt(Arc::new(TerminalPrompt));
+    let prompt: Arc<dyn CodePrompt> = Arc::new(TerminalPrompt);
+    let typed = if password_stdin && account.dialect.uses_password() {
+        Some(read_password(&account.login, true)?)
+    } else {
+        None
+    };
+    match accounts
+        .sign_in_again(account, typed.clone(), &prompt)
+        .await
+    {
+        Err(Error::BadCredentials { .. } | Error::MissingCredential(_))
+            if typed.is_none() && std::io::stdin().is_terminal() =>
+        {
+            eprintln!("warden: the stored password did not work; type the current one");
+            let password = read_password(&account.login, false)?;
+            accounts
+                .sign_in_again(account, Some(password), &prompt)
+                .await?;
+        }
+        other => other?,
+    }
+    Ok(())
+}
+
+/// Asks before a password crosses the network in the clear; without a terminal to ask on,
+/// refuses (`--allow-plain-http` says yes in advance).
+fn confirm_plain_http(warning: &str) -> anyhow::Result<()> {
+    eprintln!("warden: warning: {warning}");
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::InvalidInput(
+            "not sending it without asking; pass --allow-plain-http to send it anyway".into(),
+        )
+        .into());
+    }
+    eprint!("Send it anyway? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput("not added: nothing was sent".into()).into())
+    }
 }
 
 /// Every account: sign out all others, each checked; goes on past a failure and reports it.
@@ -447,11 +615,19 @@ impl CodePrompt for TerminalPrompt {
             rpassword::prompt_password(question)
                 .map_err(|e| Error::InvalidInput(format!("cannot read the code: {e}")))?
         } else {
+            // The first non-empty line: a script that pipes an empty password line before
+            // SecureAuth's code (it has no password) is understood.
             let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| Error::InvalidInput(format!("cannot read the code: {e}")))?;
+            for _ in 0..2 {
+                line.clear();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| Error::InvalidInput(format!("cannot read the code: {e}")))?;
+                if !line.trim().is_empty() {
+                    break;
+                }
+            }
             line.trim().to_owned()
         };
         if code.trim().is_empty() {

@@ -33,7 +33,7 @@ pub fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
 }
 
 pub fn sessions(
-    snapshots: &[(&Account, Snapshot)],
+    snapshots: &[(Account, Snapshot)],
     now: DateTime<Utc>,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -158,29 +158,50 @@ pub fn history(entries: &[HistoryEntry], accounts: &[Account]) -> anyhow::Result
     )
 }
 
+/// The widest a cell is shown in a table: a terminal line, not a server's megabyte
+/// (`--json` and the exports carry every character the engine kept).
+const MAX_CELL_CHARS: usize = 160;
+
 fn table<const N: usize>(
     out: &mut impl Write,
     header: [&str; N],
     rows: &[[String; N]],
 ) -> anyhow::Result<()> {
+    let fit = |cell: &str| -> String {
+        if cell.chars().count() <= MAX_CELL_CHARS {
+            cell.to_owned()
+        } else {
+            let mut cut: String = cell.chars().take(MAX_CELL_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        }
+    };
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.each_ref().map(|c| fit(c)))
+        .collect();
     let mut widths = header.map(|h| h.chars().count());
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    // Padded by hand: `format!("{c:<w$}")` panics on widths past u16::MAX.
     let line = |cells: Vec<&str>| -> String {
         cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| {
+                let pad = w.saturating_sub(c.chars().count());
+                format!("{c}{}", " ".repeat(pad))
+            })
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
             .to_owned()
     };
     writeln!(out, "{}", line(header.to_vec()))?;
-    for row in rows {
+    for row in &rows {
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
     Ok(())

@@ -79,7 +79,7 @@ fn describe(event: &Event, account: &str) -> Option<String> {
             );
             for finding in findings {
                 line.push_str(&format!(
-                    "\n         {:?}: {}",
+                    "\n         {}: {}",
                     finding.severity, finding.reason
                 ));
             }
@@ -95,7 +95,7 @@ fn describe(event: &Event, account: &str) -> Option<String> {
                 .join("; ")
         ),
         Event::SessionEnded { session, how } => {
-            format!("{now} {account}: ended, {} ({how:?})", session.device.label)
+            format!("{now} {account}: ended, {} ({how})", session.device.label)
         }
         Event::Stale { since, error, .. } => {
             format!(

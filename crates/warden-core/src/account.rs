@@ -78,15 +78,30 @@ impl NewAccount {
     }
 }
 
-/// A base URL always ends in `/`, so joining `login` keeps any path prefix.
+/// A base URL always ends in `/`, so joining `login` keeps any path prefix. A URL with a
+/// user name or password in it is refused, and never repeated: it would be kept in the
+/// ledger, printed by `accounts list`, and sent to the server as HTTP Basic auth.
 pub fn parse_base_url(input: &str) -> Result<Url> {
     let trimmed = input.trim();
+    // What the error may repeat of the input: nothing, when it may hold a password.
+    let shown = if trimmed.contains('@') {
+        "that URL".to_owned()
+    } else {
+        format!("{trimmed:?}")
+    };
     let mut url = Url::parse(trimmed)
-        .map_err(|e| Error::InvalidInput(format!("{trimmed:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::InvalidInput(format!("{shown} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::InvalidInput(format!(
-            "{trimmed:?} is not an http(s) URL"
+            "{shown} is not an http(s) URL"
         )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidInput(
+            "the URL has a user name or password in it; give the address alone (the login \
+             and password are asked separately, and the password is kept in the keyring)"
+                .into(),
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -97,9 +112,84 @@ pub fn parse_base_url(input: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Whether `url` is on this machine (`localhost`, 127.0.0.0/8, ::1): traffic to it never
+/// leaves it, so plain HTTP is fine and no proxy is wanted.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// What to tell the person before a password goes to `url`, when it would travel in the
+/// clear: plain `http://` to another machine. `None` when there is nothing to say.
+pub fn transport_warning(url: &Url, dialect: crate::dialect::DialectKind) -> Option<String> {
+    if url.scheme() != "http" || is_loopback(url) {
+        return None;
+    }
+    let what = if dialect.uses_password() {
+        "your password and session token"
+    } else {
+        "your one-time code and session token"
+    };
+    Some(format!(
+        "{} is plain http://: {what} would cross the network unencrypted, readable by anyone \
+         on the way. Use its https:// address if it has one.",
+        url.host_str().unwrap_or("this server")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_url_are_refused_and_never_repeated() {
+        for url in [
+            "http://alice:hunter2@example.com/",
+            "https://alice@example.com/api",
+            "http://:hunter2@127.0.0.1:8080/",
+            "http://alice:hunter2@exa mple.com/",
+        ] {
+            let err = parse_base_url(url).expect_err("refused");
+            let said = err.to_string();
+            assert!(
+                !said.contains("hunter2") && !said.contains("alice"),
+                "{said}"
+            );
+            assert_eq!(err.code(), crate::error::ErrorCode::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn plain_http_is_told_only_off_this_machine() {
+        use crate::dialect::DialectKind::{Hectoday, SecureAuth};
+        let url = |u: &str| parse_base_url(u).expect("a URL");
+        for local in [
+            "http://127.0.0.1:8787/",
+            "http://localhost/",
+            "http://[::1]:8080/",
+            "http://127.5.6.7/",
+            "http://app.localhost/",
+            "https://example.com/",
+        ] {
+            assert_eq!(transport_warning(&url(local), Hectoday), None, "{local}");
+        }
+        let said = transport_warning(&url("http://example.com/api"), Hectoday).expect("told");
+        assert!(
+            said.contains("example.com") && said.contains("password"),
+            "{said}"
+        );
+        let said = transport_warning(&url("http://10.0.0.2/"), SecureAuth).expect("told");
+        assert!(said.contains("one-time code"), "{said}");
+    }
 
     #[test]
     fn a_base_url_keeps_its_path_prefix_and_gains_a_trailing_slash() {

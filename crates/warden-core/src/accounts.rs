@@ -27,7 +27,7 @@ pub struct Accounts {
     ledger: Ledger,
     credentials: Arc<dyn CredentialStore>,
     clock: Arc<dyn Clock>,
-    http: reqwest::Client,
+    http: http::Clients,
     /// Our session token per account, cached so a poll costs one request. Each account's
     /// slot is locked while signing in, so two callers never open two sessions for one
     /// account, and a slow server never holds up another account.
@@ -60,7 +60,7 @@ impl Accounts {
             ledger,
             credentials,
             clock,
-            http: http::client(),
+            http: http::Clients::default(),
             tokens: Mutex::new(HashMap::new()),
             revoked_here: Mutex::new(HashSet::new()),
             prompt: Mutex::new(Arc::new(NoPrompt)),
@@ -91,7 +91,7 @@ impl Accounts {
 
     /// Every request to a service gives up after `timeout` (15 s unless set).
     pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.http = http::client_with_timeout(timeout);
+        self.http = http::Clients::new(timeout);
         self
     }
 
@@ -107,7 +107,7 @@ impl Accounts {
 
     fn ctx<'a>(&'a self, account: &'a Account) -> Ctx<'a> {
         Ctx {
-            http: &self.http,
+            http: self.http.for_url(&account.base_url),
             base: &account.base_url,
             account: &account.id,
             login: &account.login,
@@ -150,14 +150,12 @@ impl Accounts {
             added_at: self.clock.now(),
         };
         let token = self.sign_in(&account, &password, prompt).await?;
-        if account.dialect.uses_password() {
-            self.store_secret(&account.id, SecretKind::Password, password)
-                .await?;
-        }
-        self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
-            .await?;
-        if let Err(e) = self.ledger.insert_account(&account) {
-            self.forget_secrets(&account.id).await;
+        if let Err(e) = self.keep_new_account(&account, password, &token).await {
+            // The session just opened would otherwise stay signed in on the server, with
+            // nobody holding it: sign it out again.
+            if let Err(out) = dialect::logout(account.dialect, &self.ctx(&account), &token).await {
+                tracing::warn!(account = %account.id, "could not sign the new session out: {out}");
+            }
             return Err(e);
         }
         *self.slot(&account.id).lock().await = Some(token);
@@ -165,10 +163,33 @@ impl Accounts {
         Ok(account)
     }
 
+    /// The keyring entries and the ledger row of an account just signed in; all or nothing.
+    async fn keep_new_account(
+        &self,
+        account: &Account,
+        password: Secret,
+        token: &Secret,
+    ) -> Result<()> {
+        let kept = async {
+            if account.dialect.uses_password() {
+                self.store_secret(&account.id, SecretKind::Password, password)
+                    .await?;
+            }
+            self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
+                .await?;
+            self.ledger.insert_account(account)
+        }
+        .await;
+        if kept.is_err() {
+            self.forget_secrets(&account.id).await;
+        }
+        kept
+    }
+
     /// Which API `url` speaks, by probing it without credentials.
     pub async fn detect_dialect(&self, url: &str) -> Result<dialect::DialectKind> {
         let base = crate::account::parse_base_url(url)?;
-        dialect::detect(&self.http, &base).await
+        dialect::detect(self.http.for_url(&base), &base).await
     }
 
     pub fn list(&self) -> Result<Vec<Account>> {
@@ -187,27 +208,28 @@ impl Accounts {
     }
 
     /// Signs our session out on the server (best effort), deletes the keyring entries and
-    /// the account.
+    /// the account. When the keyring cannot be reached (locked, absent), nothing is changed
+    /// and the error says so: the account stays, and so do its entries.
     pub async fn remove(&self, account: &Account) -> Result<()> {
-        let token = self.slot(&account.id).lock().await.take();
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&account.id);
-        let token = match token {
-            Some(t) => Some(t),
-            None => self
-                .load_secret(&account.id, SecretKind::SessionToken)
-                .await
-                .ok()
-                .flatten(),
-        };
-        if let Some(token) = token
+        let cached = self.slot(&account.id).lock().await.clone();
+        // Read first: a keyring that cannot answer stops the removal before anything changed.
+        let stored = self
+            .load_secret(&account.id, SecretKind::SessionToken)
+            .await?;
+        if let Some(token) = cached.or(stored)
             && let Err(e) = dialect::logout(account.dialect, &self.ctx(account), &token).await
         {
             tracing::warn!(account = %account.id, "could not sign out on the server: {e}");
         }
-        self.forget_secrets(&account.id).await;
+        for kind in [SecretKind::Password, SecretKind::SessionToken] {
+            self.blocking(move |store, id| store.delete(&id, kind), &account.id)
+                .await?;
+        }
+        self.slot(&account.id).lock().await.take();
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&account.id);
         self.ledger.remove_account(&account.id)?;
         Ok(())
     }
@@ -361,6 +383,47 @@ impl Accounts {
             return Err(Error::RevokeNotEffective(first.id.to_string()));
         }
         Ok(others)
+    }
+
+    /// How long the account's server lets an access token live, read from the tokens it gave
+    /// us (node-auth), when we hold some.
+    pub fn access_lifetime(&self, account: &Account) -> Option<chrono::TimeDelta> {
+        if account.dialect != dialect::DialectKind::NodeAuth {
+            return None;
+        }
+        let slot = self.slot(&account.id);
+        let cached = slot.try_lock().ok()?;
+        dialect::node_auth::access_lifetime(cached.as_ref()?)
+    }
+
+    /// What the person should know about watching this account (node-auth's one refresh
+    /// token), with the server's real figures where known.
+    pub fn caveat(&self, account: &Account) -> Option<String> {
+        account.dialect.caveat_for(self.access_lifetime(account))
+    }
+
+    /// What the person should know after `session` was revoked, when the server cannot take
+    /// it back at once: node-auth lets a revoked device keep using the access token it holds
+    /// until that runs out (quirk 3). `None` when nothing of it is left.
+    pub fn after_revoke(&self, account: &Account, session: &Session) -> Option<String> {
+        if account.dialect != dialect::DialectKind::NodeAuth {
+            return None;
+        }
+        let lifetime = self
+            .access_lifetime(account)
+            .unwrap_or(dialect::node_auth::DEFAULT_ACCESS_LIFETIME);
+        // Its access token was issued when its session (handle) was, at sign-in or at its
+        // last refresh: node-auth resets `createdAt` on both.
+        let until = session.created_at?.checked_add_signed(lifetime)?;
+        let now = self.clock.now();
+        (until > now).then(|| {
+            format!(
+                "node-auth lets that device keep using the access token it holds until {} UTC \
+                 (at most {} from now): a server cannot take back a token it already issued",
+                until.format("%H:%M"),
+                dialect::node_auth::minutes(until - now)
+            )
+        })
     }
 
     /// Whether a session that left the list was revoked from here (consumes the mark).

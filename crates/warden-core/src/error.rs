@@ -9,14 +9,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("the server rejected the email or password for {login}")]
     BadCredentials { login: String },
+    /// node-auth's admin API refused the operator's secret.
+    #[error("the admin secret was rejected by the server")]
+    BadAdminSecret,
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the server did not answer in time")]
     Timeout,
     #[error("the one-time code was not accepted: {0}")]
     BadCode(String),
-    #[error("{0}: sign in again from Session Warden to enter a new code")]
-    NeedsSignIn(String),
+    /// Watching cannot go on until the person signs in (a new code, a new password).
+    #[error("{reason}; sign in again: {}", sign_in_hint(account))]
+    NeedsSignIn { account: String, reason: String },
     #[error("the server is rate limiting us{}", retry_after.map(|s| format!("; it asks to wait {s} s")).unwrap_or_default())]
     RateLimited { retry_after: Option<u64> },
     #[error("the server answered {status}: {message}")]
@@ -25,10 +29,19 @@ pub enum Error {
     Protocol(String),
     #[error("the server refused: {0}")]
     Refused(String),
+    /// Refused by Session Warden itself, before anything is sent.
+    #[error(
+        "Session Warden did not send this: that is Session Warden's own session; \
+         `warden accounts remove` (or Remove account in the window) signs it out"
+    )]
+    OwnSession,
     #[error("no session {0} on this account (it may have ended already)")]
     SessionNotFound(String),
     #[error("the server still lists session {0} after revoking it")]
     RevokeNotEffective(String),
+    /// A bug of ours, caught: the watcher of an account failed (a panic) and restarts.
+    #[error("Session Warden's watcher failed ({0}); it restarts by itself")]
+    WatcherFailed(String),
     #[error("no account matches {0:?}")]
     AccountNotFound(String),
     #[error("an account labelled {0:?} already exists")]
@@ -41,6 +54,27 @@ pub enum Error {
     MissingCredential(String),
     #[error("the history database failed: {0}")]
     Ledger(String),
+    /// A file of Session Warden's own could not be read or written (a full disk, a
+    /// read-only home): the machine's failure, not the person's input.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The history database is damaged (not a database, or failing its integrity check).
+    /// It is never replaced silently: the message says how to recover.
+    #[error(
+        "the history database {} is damaged ({reason}); nothing was changed. `warden ledger \
+         recover` keeps it aside as {}.damaged and starts a new one (accounts must be added \
+         again; passwords stay in the keyring until then)",
+        path.display(), path.display()
+    )]
+    DamagedLedger {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// The codes a front end may branch on. Anything else is shown as its message.
@@ -56,23 +90,48 @@ pub enum ErrorCode {
     NotFound,
     InvalidInput,
     Keyring,
+    /// Session Warden's own files or database failed (a full disk, a damaged ledger).
+    Storage,
     Internal,
 }
 
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::BadCredentials { .. } => ErrorCode::BadCredentials,
+            Error::BadCredentials { .. } | Error::BadAdminSecret => ErrorCode::BadCredentials,
             Error::BadCode(_) => ErrorCode::BadCode,
-            Error::NeedsSignIn(_) => ErrorCode::NeedsSignIn,
+            Error::NeedsSignIn { .. } => ErrorCode::NeedsSignIn,
             Error::Unreachable { .. } | Error::Timeout | Error::RateLimited { .. } => {
                 ErrorCode::Unreachable
             }
-            Error::Refused(_) | Error::RevokeNotEffective(_) => ErrorCode::Refused,
+            Error::Refused(_) | Error::RevokeNotEffective(_) | Error::OwnSession => {
+                ErrorCode::Refused
+            }
             Error::SessionNotFound(_) | Error::AccountNotFound(_) => ErrorCode::NotFound,
             Error::InvalidInput(_) | Error::DuplicateLabel(_) => ErrorCode::InvalidInput,
             Error::Keyring(_) | Error::MissingCredential(_) => ErrorCode::Keyring,
-            Error::Server { .. } | Error::Protocol(_) | Error::Ledger(_) => ErrorCode::Internal,
+            Error::Ledger(_) | Error::Io { .. } | Error::DamagedLedger { .. } => ErrorCode::Storage,
+            Error::Server { .. } | Error::Protocol(_) | Error::WatcherFailed(_) => {
+                ErrorCode::Internal
+            }
+        }
+    }
+}
+
+/// Where a person signs an account in again, in both front ends: every message that asks
+/// them to names both.
+pub fn sign_in_hint(account: &str) -> String {
+    format!("Sign in again in the window, or `warden accounts login {account:?}` in a terminal")
+}
+
+impl Error {
+    /// An I/O failure on one of Session Warden's own files.
+    pub fn io(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
         }
     }
 }

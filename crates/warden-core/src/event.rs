@@ -21,6 +21,24 @@ pub enum EndReason {
     Vanished,
 }
 
+impl EndReason {
+    /// In words, as the history, the terminal and the window say it.
+    pub fn words(self) -> &'static str {
+        match self {
+            EndReason::RevokedHere => "revoked here",
+            EndReason::Expired => "expired",
+            EndReason::RevokedElsewhere => "revoked elsewhere",
+            EndReason::Vanished => "vanished",
+        }
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::account::AccountId;
 use crate::error::{Error, Result};
-use crate::event::{EndReason, Event};
+use crate::event::Event;
 use crate::ledger::Ledger;
 use crate::rules::worst;
 use crate::secret::Secret;
@@ -54,21 +54,34 @@ pub struct SeenSession {
     pub label: Option<String>,
 }
 
-fn how(reason: EndReason) -> &'static str {
-    match reason {
-        EndReason::RevokedHere => "revoked here",
-        EndReason::Expired => "expired",
-        EndReason::RevokedElsewhere => "revoked elsewhere",
-        EndReason::Vanished => "vanished",
-    }
-}
-
+/// A time as the ledger keeps it: RFC 3339. Older versions also wrote what RFC 3339 cannot
+/// hold (a server's year 262142 as "+262142-…"), which chrono's relaxed parser still reads.
 fn time(text: String) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| text.parse::<DateTime<Utc>>())
         .map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
         })
+}
+
+/// A session's time from the ledger: one that cannot be read is not known, rather than a
+/// history that cannot be shown.
+fn optional_time(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|text| time(text).ok())
+}
+
+/// Text the ledger holds came from servers; older versions kept it as it came, so it is
+/// cleaned on the way out too (a 2 MB error text must not reach a table or a notification).
+fn stored_text(text: String) -> String {
+    match crate::server_text::clean(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cleaned) => cleaned,
+    }
+}
+
+fn stored_option(text: Option<String>) -> Option<String> {
+    text.map(stored_text)
 }
 
 impl Ledger {
@@ -131,10 +144,10 @@ impl Ledger {
                         session.account.as_str(),
                         session.id.as_str(),
                         at.to_rfc3339(),
-                        how(*reason)
+                        reason.words()
                     ],
                 )?;
-                ("ended", Some(session), None, how(*reason).to_owned())
+                ("ended", Some(session), None, reason.words().to_owned())
             }
             Event::Stale { error, .. } => ("stale", None, None, error.clone()),
             Event::Recovered { .. } => ("recovered", None, None, String::new()),
@@ -172,11 +185,11 @@ impl Ledger {
                 account: row.get(2)?,
                 kind: row.get(3)?,
                 session: row.get(4)?,
-                device: row.get(5)?,
-                ip: row.get(6)?,
+                device: stored_option(row.get(5)?),
+                ip: stored_option(row.get(6)?),
                 severity: row.get(7)?,
-                detail: row.get(8)?,
-                place: row.get(9)?,
+                detail: stored_text(row.get(8)?),
+                place: stored_option(row.get(9)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -217,7 +230,6 @@ impl Ledger {
             "SELECT id, device, user_agent, ip, location, created_at, last_active, ended_at
              FROM sessions WHERE account = ?1",
         )?;
-        let optional_time = |text: Option<String>| text.map(time).transpose();
         let rows = stmt.query_map([account.as_str()], |row| {
             let label: String = row.get(1)?;
             let user_agent: Option<String> = row.get(2)?;
@@ -239,8 +251,8 @@ impl Ledger {
                 coordinates: None,
                 operator: None,
                 label: None,
-                created_at: optional_time(row.get(5)?)?,
-                last_active_at: optional_time(row.get(6)?)?,
+                created_at: optional_time(row.get(5)?),
+                last_active_at: optional_time(row.get(6)?),
                 expires_at: None,
                 is_current,
             };
@@ -333,17 +345,45 @@ fn reasons(findings: &[crate::rules::Finding]) -> String {
         .join("; ")
 }
 
-/// The history as CSV, one event per row, with a header.
+/// The history as CSV, one event per row, with a header. A cell a spreadsheet would take
+/// for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first: a claimed address
+/// can be `=HYPERLINK(…)`) is written with a `'` before it, as OWASP advises.
 pub fn to_csv(entries: &[HistoryEntry]) -> Result<String> {
     let mut out = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Error::Ledger(format!("cannot write CSV: {e}"));
+    out.write_record([
+        "seq", "at", "account", "kind", "session", "device", "ip", "place", "severity", "detail",
+    ])
+    .map_err(fail)?;
     for entry in entries {
-        out.serialize(entry)
-            .map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))?;
+        let text = |t: Option<&str>| inert(t.unwrap_or_default());
+        out.write_record([
+            entry.seq.to_string(),
+            entry.at.to_rfc3339(),
+            inert(&entry.account),
+            inert(&entry.kind),
+            text(entry.session.as_deref()),
+            text(entry.device.as_deref()),
+            text(entry.ip.as_deref()),
+            text(entry.place.as_deref()),
+            text(entry.severity.as_deref()),
+            inert(&entry.detail),
+        ])
+        .map_err(fail)?;
     }
     let bytes = out
         .into_inner()
         .map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))
+}
+
+/// A cell no spreadsheet evaluates.
+fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
 }
 
 /// The history as a JSON array.

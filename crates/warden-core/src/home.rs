@@ -47,8 +47,7 @@ impl Home {
     }
 
     pub fn ensure(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.root)
-            .map_err(|e| Error::InvalidInput(format!("cannot create {}: {e}", self.root.display())))
+        std::fs::create_dir_all(&self.root).map_err(Error::io("create", &self.root))
     }
 }
 
@@ -56,16 +55,15 @@ impl Home {
 /// one, never a mix: a temporary file beside it, flushed, then renamed over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let fail =
-        |e: std::io::Error| Error::InvalidInput(format!("cannot write {}: {e}", path.display()));
+    let fail = || Error::io("write", path);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+        std::fs::create_dir_all(dir).map_err(fail())?;
     }
     let temporary = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&temporary).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    std::fs::rename(&temporary, path).map_err(fail)
+    let mut file = std::fs::File::create(&temporary).map_err(fail())?;
+    file.write_all(bytes).map_err(fail())?;
+    file.sync_all().map_err(fail())?;
+    std::fs::rename(&temporary, path).map_err(fail())
 }
 
 #[cfg(test)]

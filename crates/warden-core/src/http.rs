@@ -17,21 +17,49 @@ pub(crate) const USER_AGENT_NAME: &str = "SessionWarden/";
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub(crate) fn client() -> reqwest::Client {
-    client_with_timeout(REQUEST_TIMEOUT)
+/// The two clients every call goes through: `proxied` honours the environment's proxies
+/// (`HTTPS_PROXY`…) for servers out there; `direct` never uses one, for servers on this
+/// machine (a proxy would see loopback traffic, passwords included, that never needed to
+/// leave it).
+#[derive(Clone)]
+pub(crate) struct Clients {
+    proxied: reqwest::Client,
+    direct: reqwest::Client,
+}
+
+impl Clients {
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            proxied: builder(timeout).build().unwrap_or_default(),
+            direct: builder(timeout).no_proxy().build().unwrap_or_default(),
+        }
+    }
+
+    /// The client for requests to `url`.
+    pub fn for_url(&self, url: &url::Url) -> &reqwest::Client {
+        if crate::account::is_loopback(url) {
+            &self.direct
+        } else {
+            &self.proxied
+        }
+    }
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Self::new(REQUEST_TIMEOUT)
+    }
 }
 
 /// A client whose every request gives up after `timeout` (the whole exchange, body
 /// included), so a server that hangs costs one timeout, never a stuck watcher.
-pub(crate) fn client_with_timeout(timeout: Duration) -> reqwest::Client {
+fn builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(format!("{USER_AGENT_NAME}{}", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(5).min(timeout))
         .timeout(timeout)
         // A session API that redirects is sending us to a login page: treat it as an answer.
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// Adds our session token as the cookie `name`, as the cookie-based APIs expect it.
@@ -70,8 +98,18 @@ pub(crate) async fn send(request: RequestBuilder) -> Result<Response> {
     })
 }
 
+/// The longest wait a server's `Retry-After` can ask of us: a server asking for a day must not
+/// stop the watching for a day.
+pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
+/// A transport failure in words. It names the server by its origin only: the path may hold
+/// a session id, and on hectoday that id is the session cookie.
 fn transport_error(e: reqwest::Error) -> Error {
-    let url = e.url().map(|u| u.to_string()).unwrap_or_default();
+    let url = e
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let e = e.without_url();
     if e.is_timeout() {
         Error::Timeout
     } else if e.is_connect() {
@@ -82,9 +120,15 @@ fn transport_error(e: reqwest::Error) -> Error {
     } else {
         Error::Unreachable {
             url,
-            reason: root_cause(&e),
+            reason: crate::server_text::clean_error(&root_cause(&e)),
         }
     }
+}
+
+/// A body that is not what the API sends. serde's message may quote the server's text, so
+/// it is cleaned like any other.
+pub(crate) fn unreadable(e: serde_json::Error) -> Error {
+    Error::Protocol(crate::server_text::clean_error(&e.to_string()))
 }
 
 fn root_cause(e: &dyn std::error::Error) -> String {
@@ -98,27 +142,27 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 impl Response {
     /// The body as `T`, which may borrow from it.
     pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Protocol(e.to_string()))
+        serde_json::from_slice(&self.body).map_err(unreadable)
     }
 
-    /// The server's own words for an error: `{"error": "..."}`, else the start of the body.
+    /// The server's own words for an error: `{"error": "..."}`, else the start of the body;
+    /// cleaned and capped (`server_text::clean_error`), as everything a server says.
     pub fn error_message(&self) -> String {
         #[derive(serde::Deserialize)]
         struct ErrorBody {
             error: String,
         }
-        if let Ok(body) = serde_json::from_slice::<ErrorBody>(&self.body) {
-            return body.error;
-        }
-        let text = String::from_utf8_lossy(&self.body);
-        let text = text.trim();
-        if text.is_empty() {
+        let said = match serde_json::from_slice::<ErrorBody>(&self.body) {
+            Ok(body) => crate::server_text::clean_error(&body.error),
+            Err(_) => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
+        };
+        if said.is_empty() {
             self.status
                 .canonical_reason()
                 .unwrap_or("no message")
                 .to_owned()
         } else {
-            text.chars().take(200).collect()
+            said
         }
     }
 
@@ -130,7 +174,8 @@ impl Response {
                 .headers
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| s.min(MAX_RETRY_AFTER_SECS));
             return Error::RateLimited { retry_after };
         }
         Error::Server {

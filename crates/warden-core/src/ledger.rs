@@ -77,8 +77,34 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Opens the ledger at `path`, creating it when there is none. A file that is there but
+    /// empty or not a sound SQLite database is never silently replaced: that would erase the
+    /// person's history and accounts. It is `Error::DamagedLedger`, which says how to recover
+    /// (`Ledger::set_aside`, the CLI's `warden ledger recover`).
     pub fn open(path: &Path) -> Result<Self> {
-        let mut conn = Connection::open(path)?;
+        let damaged = |reason: String| Error::DamagedLedger {
+            path: path.to_path_buf(),
+            reason,
+        };
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() == 0 => return Err(damaged("the file is empty".into())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("read", path)(e)),
+        }
+        let not_a_database = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+                damaged(e.to_string())
+            }
+            _ => Error::Ledger(format!("cannot open {}: {e}", path.display())),
+        };
+        let mut conn = Connection::open(path).map_err(not_a_database)?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(not_a_database)?;
+        if check != "ok" {
+            return Err(damaged(format!("SQLite's check says: {check}")));
+        }
         // WAL: the CLI and the app may hold the ledger at once; a crash loses nothing committed.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -90,6 +116,39 @@ impl Ledger {
         Ok(Self {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// Moves a damaged ledger (and its WAL files) aside as `<name>.damaged` (or
+    /// `.damaged-2`…, never over an earlier one), so the next `open` starts a new one. What
+    /// was in it stays in that file. Returns where it went.
+    pub fn set_aside(path: &Path) -> Result<std::path::PathBuf> {
+        let aside = (1..)
+            .map(|n| {
+                let suffix = if n == 1 {
+                    "damaged".to_owned()
+                } else {
+                    format!("damaged-{n}")
+                };
+                path.with_extension(format!("db.{suffix}"))
+            })
+            .find(|candidate| !candidate.exists())
+            .unwrap_or_else(|| path.with_extension("db.damaged"));
+        std::fs::rename(path, &aside).map_err(Error::io("move aside", path))?;
+        for wal in ["db-wal", "db-shm"] {
+            let file = path.with_extension(wal);
+            if file.exists() {
+                let moved = aside.with_extension(format!(
+                    "{}-{}",
+                    aside
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .unwrap_or("damaged"),
+                    &wal[3..]
+                ));
+                std::fs::rename(&file, moved).map_err(Error::io("move aside", &file))?;
+            }
+        }
+        Ok(aside)
     }
 
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -214,6 +273,44 @@ mod tests {
             .expect("inserts");
         let reopened = Ledger::open(&path).expect("reopens");
         assert_eq!(reopened.accounts().expect("lists"), vec![a]);
+    }
+
+    #[test]
+    fn a_damaged_or_empty_ledger_is_never_replaced_and_says_how_to_recover() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("warden.db");
+        for (content, why) in [
+            (Vec::new(), "empty"),
+            (
+                b"this is not a database, it is a diary".repeat(200),
+                "not a database",
+            ),
+        ] {
+            std::fs::write(&path, &content).expect("writes");
+            let err = Ledger::open(&path).err().expect("refused");
+            assert!(matches!(err, Error::DamagedLedger { .. }), "{why}: {err:?}");
+            assert_eq!(err.code(), crate::error::ErrorCode::Storage);
+            let said = err.to_string();
+            assert!(
+                said.contains(&path.display().to_string()),
+                "names the file: {said}"
+            );
+            assert!(said.contains("warden ledger recover"), "says how: {said}");
+            assert_eq!(
+                std::fs::read(&path).expect("still there"),
+                content,
+                "untouched"
+            );
+        }
+        let aside = Ledger::set_aside(&path).expect("set aside");
+        assert!(aside.exists() && !path.exists());
+        assert!(aside.display().to_string().ends_with("warden.db.damaged"));
+        let ledger = Ledger::open(&path).expect("a new one");
+        assert!(ledger.accounts().expect("lists").is_empty());
+        std::fs::write(dir.path().join("warden.db.x"), b"").expect("writes");
+        drop(ledger);
+        let second = Ledger::set_aside(&path).expect("set aside again");
+        assert_ne!(second, aside, "never over the earlier one");
     }
 
     #[test]

@@ -98,10 +98,19 @@ impl Outages {
                 Some(if *needs_sign_in {
                     Notice {
                         summary: format!("Sign in again to keep watching {label}"),
-                        body: format!(
-                            "{}.\nUntil then, new sign-ins on {label} go unnoticed.",
-                            sentence(error.trim_end_matches('.'))
-                        ),
+                        body: {
+                            // The error may already say where (a code is needed); a
+                            // rejected password does not.
+                            let said = sentence(error.trim_end_matches('.'));
+                            let hint = if error.contains("warden accounts login") {
+                                String::new()
+                            } else {
+                                format!("\n{}.", crate::error::sign_in_hint(label))
+                            };
+                            format!(
+                                "{said}.{hint}\nUntil then, new sign-ins on {label} go unnoticed."
+                            )
+                        },
                     }
                 } else {
                     Notice {
@@ -277,6 +286,12 @@ mod tests {
         let notice = told(&stale(start, true)).expect("told at once");
         assert_eq!(notice.summary, "Sign in again to keep watching Phone");
         assert!(notice.body.starts_with("Cannot reach"), "{}", notice.body);
+        assert!(
+            notice.body.contains("Sign in again in the window")
+                && notice.body.contains("`warden accounts login \"Phone\"`"),
+            "says where to sign in again, in both front ends: {}",
+            notice.body
+        );
         assert_eq!(told(&stale(start, true)), None, "once");
         // An unreachable server told of, which then asks for the person: told again.
         let outages = Outages::default();

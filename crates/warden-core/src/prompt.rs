@@ -8,7 +8,7 @@ use crate::secret::Secret;
 /// What the server asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRequest {
-    /// A code sent by SMS to this number.
+    /// A code the service sends to this number (SecureAuth: by WhatsApp or SMS, its choice).
     Sms { to: String },
     /// The 6-digit code of an authenticator app.
     Totp,
@@ -17,13 +17,24 @@ pub enum CodeRequest {
 }
 
 impl CodeRequest {
-    /// The question, as a person reads it.
+    /// The question, as a person reads it once the code is on its way.
     pub fn question(&self) -> String {
         match self {
-            CodeRequest::Sms { to } => format!("Code sent by SMS to {to}"),
+            CodeRequest::Sms { to } => format!("Code sent to {to}"),
             CodeRequest::Totp => "Code from your authenticator app".into(),
             CodeRequest::TotpOrBackup => {
                 "Code from your authenticator app (or a backup code)".into()
+            }
+        }
+    }
+
+    /// What is needed, before anything is sent: nothing here claims a code is on its way.
+    pub fn need(&self) -> String {
+        match self {
+            CodeRequest::Sms { to } => format!("a new one-time code, which it sends to {to}"),
+            CodeRequest::Totp => "a code from your authenticator app".into(),
+            CodeRequest::TotpOrBackup => {
+                "a code from your authenticator app (or a backup code)".into()
             }
         }
     }
@@ -45,10 +56,10 @@ pub struct NoPrompt;
 
 impl CodePrompt for NoPrompt {
     fn code(&self, account: &str, request: &CodeRequest) -> Result<Secret> {
-        Err(Error::NeedsSignIn(format!(
-            "{account} asks for a one-time code ({})",
-            request.question().to_lowercase()
-        )))
+        Err(Error::NeedsSignIn {
+            account: account.to_owned(),
+            reason: format!("{account} asks for {}", request.need()),
+        })
     }
 
     fn can_answer(&self) -> bool {

@@ -2,10 +2,12 @@
 //! user agent — is chosen by the server, and often by whoever signed in to it: hectoday
 //! stores the first `X-Forwarded-For` entry as the address, exactly as the client sent it.
 //! It is shown on terminals, in notifications, in the tray and in the window. So it is
-//! cleaned once, where sessions enter the engine: no control characters (which could
-//! rewrite a terminal), and no more than `MAX_CHARS` of it (a megabyte of "device name"
-//! would fill notifications and the history). Markup is the notifier's business
-//! (`notice::desktop_body`), since only it knows whether its reader renders any.
+//! cleaned once, where it enters the engine — session fields and error texts alike: no
+//! control characters (which could rewrite a terminal), no bidi controls or invisible
+//! format characters (which make "moc.evil" read as "live.com", or hide a word), and no
+//! more than `MAX_CHARS` of it (a megabyte of "device name" would fill notifications and
+//! the history). Markup is the notifier's business (`notice::desktop_body`), since only it
+//! knows whether its reader renders any.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -15,34 +17,91 @@ use crate::session::{Device, Session};
 /// Long enough for any real user agent; far more than any name or address needs.
 pub const MAX_CHARS: usize = 512;
 
-/// `text` without control characters and cut to `MAX_CHARS` ("…" marks the cut). Borrowed
-/// when there is nothing to clean, as with nearly every server.
+/// An error a server words itself is shown in one line: shorter than a session's text.
+pub const MAX_ERROR_CHARS: usize = 300;
+
+/// `text` without control, bidi or invisible characters and cut to `MAX_CHARS` ("…" marks
+/// the cut). Borrowed when there is nothing to clean, as with nearly every server.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    if surely_clean(text) {
+    clean_to(text, MAX_CHARS)
+}
+
+/// What a server says about an error (its message, a body it sent instead of JSON), cleaned
+/// like a session's text, on one line, and cut to `MAX_ERROR_CHARS`.
+pub fn clean_error(text: &str) -> String {
+    clean_to(text.trim(), MAX_ERROR_CHARS).into_owned()
+}
+
+fn clean_to(text: &str, max: usize) -> Cow<'_, str> {
+    if surely_clean(text, max) {
         return Cow::Borrowed(text);
     }
     let mut chars = text.chars();
-    let needs = chars.by_ref().take(MAX_CHARS).any(char::is_control) || chars.next().is_some();
+    let needs = chars.by_ref().take(max).any(is_unwanted) || chars.next().is_some();
     if !needs {
         return Cow::Borrowed(text);
     }
     let mut kept: String = text
         .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_CHARS + 1)
+        .filter(|c| !is_unwanted(*c))
+        .take(max + 1)
         .collect();
-    if kept.chars().count() > MAX_CHARS {
-        kept = kept.chars().take(MAX_CHARS - 1).collect();
+    if kept.chars().count() > max {
+        kept = kept.chars().take(max - 1).collect();
         kept.push('…');
     }
     Cow::Owned(kept)
 }
 
+/// Control characters (C0, DEL, C1), the line and paragraph separators, and the invisible
+/// format characters (Unicode's Cf: bidi embeddings, overrides and isolates, the Arabic
+/// letter mark, zero-width spaces and joiners, the byte-order mark, soft hyphens, tags…).
+pub fn is_unwanted(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
+}
+
+/// Unicode general category Cf (format), as of Unicode 15.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{ad}'
+        | '\u{600}'..='\u{605}'
+        | '\u{61c}'
+        | '\u{6dd}'
+        | '\u{70f}'
+        | '\u{890}'..='\u{891}'
+        | '\u{8e2}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206f}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}'
+        | '\u{110bd}'
+        | '\u{110cd}'
+        | '\u{13430}'..='\u{1343f}'
+        | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0001}'
+        | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
 /// The quick look every listed session gets, on bytes: short enough, and no byte that can
-/// start a control character (C0 and DEL are single bytes; C1 starts with 0xC2, as do a
-/// few printable characters, which then take the slow look).
-fn surely_clean(text: &str) -> bool {
-    text.len() <= MAX_CHARS && !text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+/// start an unwanted character. C0 and DEL are single bytes; C1 and the soft hyphen start
+/// with 0xC2; every other one is in a three- or four-byte sequence starting 0xD8, 0xDB,
+/// 0xDC, 0xE0–0xE2, 0xEF, 0xF0 or 0xF3. Text with such a lead byte (most non-Latin text
+/// has some) takes the slow look, which decides by character.
+fn surely_clean(text: &str, max: usize) -> bool {
+    text.len() <= max
+        && !text.bytes().any(|b| {
+            b < 0x20
+                || b == 0x7f
+                || matches!(
+                    b,
+                    0xc2 | 0xd8 | 0xdb | 0xdc | 0xe0..=0xe2 | 0xef | 0xf0 | 0xf3
+                )
+        })
 }
 
 fn clean_string(text: &mut String) {
@@ -129,6 +188,41 @@ mod tests {
             "Fire[2JfoxonLinux"
         );
         assert_eq!(clean("\u{9b}31mred"), "31mred", "the C1 escape too");
+    }
+
+    #[test]
+    fn bidi_controls_and_invisible_characters_are_dropped() {
+        let sneaky = "\u{202e}moc.evil\u{202c} \u{2066}a\u{2069}\u{200b}b\u{feff}\u{61c}c\u{2028}d\u{2029}e\u{ad}f\u{e0041}";
+        assert_eq!(clean(sneaky), "moc.evil abcdef");
+        for c in [
+            '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}',
+            '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+            '\u{feff}', '\u{61c}', '\u{2028}', '\u{2029}',
+        ] {
+            assert!(is_unwanted(c), "U+{:04X} must be dropped", u32::from(c));
+        }
+        for kept in [
+            "São Paulo",
+            "Zürich",
+            "東京",
+            "Москва",
+            "القاهرة",
+            "🙂 phone",
+            "—",
+        ] {
+            assert_eq!(clean(kept), kept, "ordinary text of any script is kept");
+        }
+    }
+
+    #[test]
+    fn an_error_text_is_one_clean_short_line() {
+        let said = clean_error(&format!(
+            "  bad\u{1b}[31m \u{202e}thing{}  ",
+            "x".repeat(2_000_000)
+        ));
+        assert!(said.starts_with("bad[31m thing"), "{said}");
+        assert_eq!(said.chars().count(), MAX_ERROR_CHARS);
+        assert!(said.ends_with('…'));
     }
 
     #[test]

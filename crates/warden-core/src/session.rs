@@ -31,10 +31,24 @@ pub struct SessionId(String);
 
 impl SessionId {
     pub fn derive(account: &AccountId, server_id: &Secret) -> Self {
+        Self::hashed(account, server_id, None)
+    }
+
+    /// The id of the `n`th session (n ≥ 2) a listing gives one server id: a second,
+    /// distinct id, so a server repeating an id cannot make two sessions one.
+    pub fn derive_repeat(account: &AccountId, server_id: &Secret, n: u32) -> Self {
+        Self::hashed(account, server_id, Some(n))
+    }
+
+    fn hashed(account: &AccountId, server_id: &Secret, repeat: Option<u32>) -> Self {
         let mut hash = Sha256::new();
         hash.update(account.as_str().as_bytes());
         hash.update(b"\0");
         hash.update(server_id.expose().as_bytes());
+        if let Some(n) = repeat {
+            hash.update(b"\0repeat\0");
+            hash.update(n.to_le_bytes());
+        }
         let digest = hash.finalize();
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = String::with_capacity(16);

@@ -3,10 +3,12 @@
 //! the baseline and alerts nothing. Failures back off, capped, and show as "stale since".
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -151,9 +153,26 @@ async fn run(
     account: Account,
     poke: Arc<Notify>,
 ) {
-    let mut poller = Poller::new(accounts, account);
+    let mut poller = Poller::new(Arc::clone(&accounts), account.clone());
     loop {
-        let wait = poller.poll(sink.as_ref()).await;
+        let wait = match AssertUnwindSafe(poller.poll(sink.as_ref()))
+            .catch_unwind()
+            .await
+        {
+            Ok(wait) => wait,
+            // A bug of ours must not end the watching in silence: the account shows stale
+            // with the reason, and its watch starts afresh (from the ledger), backing off
+            // like any failure.
+            Err(panic) => {
+                let reason = panic_text(panic.as_ref());
+                tracing::error!(account = %account.id, "the watcher panicked: {reason}");
+                let mut restarted = Poller::new(Arc::clone(&accounts), account.clone());
+                restarted.failures = poller.failures;
+                restarted.stale_since = poller.stale_since;
+                poller = restarted;
+                poller.failed(sink.as_ref(), &Error::WatcherFailed(reason))
+            }
+        };
         tokio::select! {
             () = tokio::time::sleep(settings.wait(poller.failures).max(wait.unwrap_or_default())) => {}
             () = poke.notified() => {}
@@ -228,38 +247,56 @@ impl Poller {
                 self.previous = Some(snapshot);
                 None
             }
-            Err(error) => {
-                self.failures = self.failures.saturating_add(1);
-                let first = self.stale_since.is_none();
-                let since = *self
-                    .stale_since
-                    .get_or_insert_with(|| accounts.clock().now());
-                tracing::warn!(account = %account.id, "poll failed: {error}");
-                // A server that says how long to wait is listened to.
-                let wait = match &error {
-                    Error::RateLimited {
-                        retry_after: Some(seconds),
-                    } => Some(Duration::from_secs(*seconds)),
-                    _ => None,
-                };
-                let event = Event::Stale {
-                    account: account.id.clone(),
-                    since,
-                    needs_sign_in: matches!(
-                        error,
-                        Error::NeedsSignIn(_) | Error::BadCredentials { .. }
-                    ),
-                    error: error.to_string(),
-                };
-                // The history keeps when it went stale, not every failed retry.
-                if first {
-                    accounts.record(&event);
-                }
-                sink.emit(event);
-                wait
-            }
+            Err(error) => self.failed(sink, &error),
         }
     }
+
+    /// Marks the account stale with `error` (the history keeps when it went stale, not
+    /// every failed retry); returns how long the server asked us to wait, when it did
+    /// (capped where the answer is read: `http::MAX_RETRY_AFTER_SECS`).
+    fn failed(&mut self, sink: &dyn EventSink, error: &Error) -> Option<Duration> {
+        let accounts = &self.accounts;
+        let account = &self.account;
+        self.failures = self.failures.saturating_add(1);
+        let first = self.stale_since.is_none();
+        let since = *self
+            .stale_since
+            .get_or_insert_with(|| accounts.clock().now());
+        tracing::warn!(account = %account.id, "poll failed: {error}");
+        let wait = match error {
+            Error::RateLimited {
+                retry_after: Some(seconds),
+            } => Some(Duration::from_secs(*seconds)),
+            _ => None,
+        };
+        let event = Event::Stale {
+            account: account.id.clone(),
+            since,
+            needs_sign_in: matches!(
+                error,
+                Error::NeedsSignIn { .. } | Error::BadCredentials { .. } | Error::BadAdminSecret
+            ),
+            error: error.to_string(),
+        };
+        if first {
+            accounts.record(&event);
+        }
+        // A sink that fails on this too is not allowed to end the watch.
+        if std::panic::catch_unwind(AssertUnwindSafe(|| sink.emit(event))).is_err() {
+            tracing::error!(account = %account.id, "the event sink panicked");
+        }
+        wait
+    }
+}
+
+/// What a panic said, for the person: its message where it has one.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an unexpected failure".to_owned());
+    crate::server_text::clean_error(&text)
 }
 
 /// `first`: the first poll of this run, which views need whatever changed.

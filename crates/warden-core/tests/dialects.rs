@@ -134,6 +134,58 @@ impl World {
     }
 }
 
+// --- Every API ---------------------------------------------------------------------------
+
+/// `warden revoke` of our own session must never reach the server: SecureAuth and node-auth
+/// would end it, and the account would be unusable until added again. The DELETE route
+/// answers 500 here, so a request that got through would show as a server error.
+#[tokio::test]
+async fn revoking_our_own_session_is_refused_before_anything_is_sent_on_every_api() {
+    let w = world(DEMO_LOGIN).await;
+    for (dialect, login) in [
+        (Dialect::SecureAuth, DEMO_PHONE),
+        (Dialect::NodeAuth, DEMO_LOGIN),
+        (Dialect::Hectoday, DEMO_LOGIN),
+        (Dialect::Rtc, DEMO_LOGIN),
+    ] {
+        let prefix = dialect.prefix();
+        let account = w.add(dialect, login).await.expect("added");
+        let ours = w
+            .accounts
+            .snapshot(&account)
+            .await
+            .expect("lists")
+            .sessions
+            .into_iter()
+            .find(|s| s.is_current)
+            .expect("ours is listed");
+        let fault: warden_mock::FaultSpec = serde_json::from_value(
+            serde_json::json!({ "route": prefix, "method": "DELETE", "status": 500 }),
+        )
+        .expect("a fault");
+        w.mock.control().add_fault(&fault).await.expect("fault");
+        let err = w
+            .accounts
+            .revoke(&account, &ours.id)
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, Error::OwnSession), "{dialect}: {err:?}");
+        assert_eq!(err.code(), warden_core::ErrorCode::Refused, "exit 6");
+        let said = err.to_string();
+        assert!(
+            said.starts_with("Session Warden did not send this")
+                && said.contains("warden accounts remove"),
+            "{said}"
+        );
+        w.mock.control().clear_faults().await.expect("cleared");
+        let still = w.accounts.snapshot(&account).await.expect("still lists");
+        assert!(
+            still.get(&ours.id).is_some_and(|s| s.is_current),
+            "{dialect}: our session is alive"
+        );
+    }
+}
+
 // --- SecureAuth -------------------------------------------------------------------------
 
 #[tokio::test]
@@ -246,7 +298,7 @@ async fn secureauth_when_our_token_dies_a_background_sign_in_asks_for_a_code_it_
             .snapshot(&account)
             .await
             .expect_err("needs a code");
-        assert!(matches!(err, Error::NeedsSignIn(_)), "{err:?}");
+        assert!(matches!(err, Error::NeedsSignIn { .. }), "{err:?}");
         assert!(err.to_string().contains("one-time code"), "{err}");
     }
     // Nobody could have typed a code: none was texted, however often the poll retried.
@@ -440,7 +492,7 @@ async fn rtc_lists_location_and_revokes_others_without_ending_ours() {
         .revoke(&account, &ours.id)
         .await
         .expect_err("not ours");
-    assert!(matches!(err, Error::Refused(_)), "{err:?}");
+    assert!(matches!(err, Error::OwnSession), "{err:?}");
     let ended = w
         .accounts
         .revoke_others(&account)
@@ -602,7 +654,11 @@ async fn node_auth_admin_mode_watches_one_user_without_a_session_of_its_own() {
     };
     let (account, secret) = new("guess");
     let err = w.accounts.add(account, secret).await.expect_err("refused");
-    assert!(matches!(err, Error::BadCredentials { .. }), "{err:?}");
+    assert!(matches!(err, Error::BadAdminSecret), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the admin secret was rejected by the server"
+    );
 
     let (account, secret) = new(warden_mock::DEMO_ADMIN_SECRET);
     let account = w.accounts.add(account, secret).await.expect("added");

@@ -142,3 +142,77 @@ async fn a_dead_server_is_stale_and_says_it_cannot_be_reached() {
     };
     assert!(error.contains("cannot reach"), "{error}");
 }
+
+async fn next_from(rx: &mut mpsc::UnboundedReceiver<Event>, want: fn(&Event) -> bool) -> Event {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let event = rx.recv().await.expect("the watcher runs");
+            if want(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the expected event within 20 s")
+}
+
+/// A sink that panics on the first list it is handed: a bug of ours, not the server's.
+struct PanicsOnce {
+    out: mpsc::UnboundedSender<Event>,
+    panicked: std::sync::atomic::AtomicBool,
+}
+
+impl warden_core::EventSink for PanicsOnce {
+    fn emit(&self, event: Event) {
+        if matches!(event, Event::Refreshed { .. })
+            && !self
+                .panicked
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("a bug in the sink");
+        }
+        let _ = self.out.send(event);
+    }
+}
+
+#[tokio::test]
+async fn a_watcher_that_panics_says_so_and_watches_again() {
+    let w = watching().await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sink = Arc::new(PanicsOnce {
+        out: tx,
+        panicked: Default::default(),
+    });
+    let watcher = Watcher::new(
+        Arc::clone(&w.accounts),
+        sink,
+        WatchSettings {
+            interval: Duration::from_millis(50),
+            jitter: 0.0,
+            max_backoff: Duration::from_millis(400),
+        },
+        tokio::runtime::Handle::current(),
+    );
+    watcher.watch(w.account.clone());
+    let Event::Stale {
+        error,
+        needs_sign_in,
+        ..
+    } = next_from(&mut rx, |e| matches!(e, Event::Stale { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(
+        error.contains("watcher failed") && error.contains("a bug in the sink"),
+        "{error}"
+    );
+    assert!(!needs_sign_in, "nothing for the person to do");
+    next_from(&mut rx, |e| matches!(e, Event::Recovered { .. })).await;
+    let history = w.accounts.history(Some(&w.account)).expect("history");
+    assert!(
+        history
+            .iter()
+            .any(|e| e.kind == "stale" && e.detail.contains("watcher failed")),
+        "the failure is in the history: {history:#?}"
+    );
+}

@@ -53,6 +53,8 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "warden_mock=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     if args.list_scenarios {

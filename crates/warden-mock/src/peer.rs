@@ -7,7 +7,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// Only a loopback peer may use the control API: it can read and forge any session.
+/// Only a loopback client may use the control API: it can read and forge any session. A
+/// loopback peer is not enough: a web page in the person's browser is one too, through DNS
+/// rebinding (its own name resolving to 127.0.0.1) or a cross-site request. So the `Host`
+/// must also name loopback, and an `Origin`, when there is one, must be loopback too.
 pub struct LoopbackOnly;
 
 impl<S: Send + Sync> FromRequestParts<S> for LoopbackOnly {
@@ -18,17 +21,67 @@ impl<S: Send + Sync> FromRequestParts<S> for LoopbackOnly {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        match peer {
-            Some(ip) if ip.is_loopback() => Ok(LoopbackOnly),
-            _ => Err((
+        let refuse = |why: &str| -> Response {
+            (
                 StatusCode::FORBIDDEN,
                 axum::Json(serde_json::json!({
-                    "error": "the mock's control API answers loopback clients only"
+                    "error": format!("the mock's control API answers loopback clients only ({why})")
                 })),
             )
-                .into_response()),
+                .into_response()
+        };
+        if !peer.is_some_and(is_loopback) {
+            return Err(refuse("the peer is not on this machine"));
+        }
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+        if !host.is_some_and(names_loopback) {
+            return Err(refuse("the Host is not a loopback name or address"));
+        }
+        if let Some(origin) = parts.headers.get(axum::http::header::ORIGIN) {
+            let origin_host = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.parse::<axum::http::Uri>().ok())
+                .and_then(|uri| uri.authority().map(|a| a.as_str().to_owned()));
+            if !origin_host.is_some_and(|h| names_loopback(&h)) {
+                return Err(refuse("a web page of another origin sent it"));
+            }
+        }
+        Ok(LoopbackOnly)
+    }
+}
+
+/// Loopback, v4-mapped loopback included (`--bind ::` sees IPv4 peers as `::ffff:127.0.0.1`).
+pub fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
     }
+}
+
+/// Whether a `Host` (or an origin's authority: `name[:port]`, `[v6][:port]`) names this
+/// machine: `localhost`, `*.localhost`, a loopback address.
+pub fn names_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                authority
+            }
+        }),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(is_loopback)
 }
 
 /// Where a request comes from: the proxy headers it carries and the socket peer. Each API
@@ -99,4 +152,35 @@ pub fn user_agent(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_names_and_addresses_are_told_apart_from_others() {
+        for ok in [
+            "127.0.0.1:8787",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]:80",
+            "127.9.9.9",
+            "app.localhost:3000",
+            "[::ffff:127.0.0.1]:8787",
+        ] {
+            assert!(names_loopback(ok), "{ok}");
+        }
+        for no in [
+            "evil.example:8787",
+            "127.0.0.1.evil.example",
+            "10.0.0.1:80",
+            "[::ffff:10.0.0.1]",
+            "localhost.evil.example",
+            "",
+        ] {
+            assert!(!names_loopback(no), "{no}");
+        }
+        assert!(is_loopback("::ffff:127.0.0.1".parse().expect("an address")));
+    }
 }

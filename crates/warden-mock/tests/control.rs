@@ -204,3 +204,54 @@ fn an_unknown_scenario_is_refused_in_words() {
         "{err}"
     );
 }
+
+/// A web page in the person's browser reaches loopback too: through DNS rebinding (its own
+/// name resolving to 127.0.0.1, so its requests carry its `Host`) or a cross-site request
+/// (which carries its `Origin`). Neither may reset the mock or read its snapshot.
+#[tokio::test]
+async fn the_control_api_refuses_a_foreign_host_or_origin() {
+    let api = Api::start(Dialect::Hectoday).await;
+    let http = reqwest::Client::new();
+    let snapshot = api.server.url().join("__mock/snapshot").expect("url");
+    let reset = api.server.url().join("__mock/reset").expect("url");
+    let port = snapshot.port().expect("a port");
+    let (kept, _) = api.other_device(DEMO_LOGIN, FIREFOX, "198.51.100.1").await;
+    for (header, value) in [
+        ("host", format!("rebound.example:{port}")),
+        ("host", format!("127.0.0.1.rebound.example:{port}")),
+        ("origin", "http://attacker.example".to_owned()),
+        ("origin", "null".to_owned()),
+    ] {
+        let read = http
+            .get(snapshot.clone())
+            .header(header, &value)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(read.status(), 403, "{header}: {value} must not read");
+        let wipe = http
+            .post(reset.clone())
+            .header(header, &value)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(wipe.status(), 403, "{header}: {value} must not reset");
+    }
+    assert_eq!(
+        api.control().live_ids(DEMO_LOGIN).await.expect("ids"),
+        vec![kept.clone()],
+        "nothing was reset"
+    );
+    for (header, value) in [
+        ("host", format!("localhost:{port}")),
+        ("origin", format!("http://127.0.0.1:{port}")),
+    ] {
+        let read = http
+            .get(snapshot.clone())
+            .header(header, &value)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(read.status(), 200, "{header}: {value} is this machine");
+    }
+}

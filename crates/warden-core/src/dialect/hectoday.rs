@@ -63,7 +63,12 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("me/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
-        StatusCode::OK => Ok(parse_list(ctx.account, &response.body)?),
+        // The id is the cookie: ours is the row whose id is our token.
+        StatusCode::OK => Ok(parse_list(
+            ctx.account,
+            &response.body,
+            Some(token.expose()),
+        )?),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
@@ -101,14 +106,24 @@ pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), C
     }
 }
 
-/// A listing's body, into the domain model.
-pub(crate) fn parse_list(account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
-    let wire: Vec<WireSession> =
-        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
-    wire.into_iter().map(|w| into_session(account, w)).collect()
+/// A listing's body, into the domain model; `ours`: our session's id (`dialect::Ours`).
+pub(crate) fn parse_list(
+    account: &AccountId,
+    body: &[u8],
+    ours: Option<&str>,
+) -> Result<Vec<Session>> {
+    let wire: Vec<WireSession> = serde_json::from_slice(body).map_err(http::unreadable)?;
+    let marked = wire.iter().filter(|w| w.is_current).count();
+    let mut ours = super::Ours::new(ours, marked);
+    wire.into_iter()
+        .map(|w| {
+            let current = ours.claim(&w.id, w.is_current);
+            into_session(account, w, current)
+        })
+        .collect()
 }
 
-fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
+fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Result<Session> {
     let created_at = wire.created_at.as_deref().map(parse_time).transpose()?;
     let last_active_at = wire.last_active_at.as_deref().map(parse_time).transpose()?;
     let server_id = Secret::new(wire.id);
@@ -116,7 +131,7 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: Arc::new(if wire.is_current {
+        device: Arc::new(if current {
             Device::ours()
         } else {
             Device::from_label(wire.device_name.as_deref().unwrap_or_default())
@@ -132,7 +147,7 @@ fn into_session(account: &AccountId, wire: WireSession) -> Result<Session> {
         // hectoday lists no expiry; the course's policy gives one: 30 minutes after the last
         // activity, and never more than 24 hours after signing in.
         expires_at: course_expiry(created_at, last_active_at),
-        is_current: wire.is_current,
+        is_current: current,
     })
 }
 
@@ -143,8 +158,8 @@ fn course_expiry(
     created: Option<DateTime<Utc>>,
     last_active: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    let idle = last_active.map(|t| t + IDLE_TIMEOUT);
-    let absolute = created.map(|t| t + ABSOLUTE_TIMEOUT);
+    let idle = last_active.and_then(|t| t.checked_add_signed(IDLE_TIMEOUT));
+    let absolute = created.and_then(|t| t.checked_add_signed(ABSOLUTE_TIMEOUT));
     match (idle, absolute) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -155,7 +170,11 @@ fn course_expiry(
 fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
         .map(|t| t.and_utc())
-        .map_err(|e| Error::Protocol(format!("time {text:?} is not YYYY-MM-DD HH:MM:SS: {e}")))
+        .map_err(|e| {
+            Error::Protocol(crate::server_text::clean_error(&format!(
+                "time {text:?} is not YYYY-MM-DD HH:MM:SS: {e}"
+            )))
+        })
 }
 
 #[cfg(test)]
@@ -174,8 +193,8 @@ mod tests {
                  "isCurrent":true}]"#,
         )
         .expect("the documented example parses");
-        let session =
-            into_session(&account(), wire.into_iter().next().expect("one")).expect("converts");
+        let session = into_session(&account(), wire.into_iter().next().expect("one"), true)
+            .expect("converts");
         assert_eq!(
             session.device.label, "Session Warden",
             "the current session is ours"
@@ -199,7 +218,10 @@ mod tests {
             created_at: None,
             is_current: false,
         };
-        assert_eq!(into_session(&account(), wire).expect("converts").ip, None);
+        assert_eq!(
+            into_session(&account(), wire, false).expect("converts").ip,
+            None
+        );
     }
 
     #[test]

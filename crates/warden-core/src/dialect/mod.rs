@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::server_text;
-use crate::session::Session;
+use crate::session::{Session, SessionId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -67,15 +67,26 @@ impl DialectKind {
     }
 
     /// What the person should know before watching an account this way, when watching it
-    /// costs something (wire-formats.md, node-auth quirk 1).
-    pub fn caveat(self) -> Option<&'static str> {
+    /// costs something (wire-formats.md, node-auth quirk 1). Before signing in, the access
+    /// tokens' lifetime is not known: the library's default is named.
+    pub fn caveat(self) -> Option<String> {
+        self.caveat_for(None)
+    }
+
+    /// [`DialectKind::caveat`] with the lifetime of the server's access tokens, read from the
+    /// tokens it gave us.
+    pub fn caveat_for(self, access_lifetime: Option<chrono::TimeDelta>) -> Option<String> {
+        let within = match access_lifetime {
+            Some(lifetime) => format!("within {}", node_auth::minutes(lifetime)),
+            None => "within 15 minutes on node-auth's default settings".into(),
+        };
         match self {
-            DialectKind::NodeAuth => Some(
+            DialectKind::NodeAuth => Some(format!(
                 "node-auth keeps one refresh token per user: Session Warden's own sign-in \
-                 takes it from your other devices, which are then signed out within 15 \
-                 minutes, when their access token runs out. If you run this server, watch \
-                 the account through its admin API (node-auth-admin) instead.",
-            ),
+                 takes it from your other devices, which are then signed out {within}, when \
+                 their access token runs out. If you run this server, watch the account \
+                 through its admin API (node-auth-admin) instead."
+            )),
             _ => None,
         }
     }
@@ -127,20 +138,133 @@ pub fn parse_listing(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Session>> {
     let sessions = match kind {
-        DialectKind::SecureAuth => secureauth::parse_list(account, body, now),
+        DialectKind::SecureAuth => secureauth::parse_list(account, body, now, None),
         DialectKind::NodeAuth | DialectKind::NodeAuthAdmin => {
             node_auth::parse_list(account, body, None)
         }
-        DialectKind::Hectoday => hectoday::parse_list(account, body),
-        DialectKind::Rtc => rtc::parse_list(account, body),
+        DialectKind::Hectoday => hectoday::parse_list(account, body, None),
+        DialectKind::Rtc => rtc::parse_list(account, body, None),
     }?;
-    Ok(cleaned(sessions))
+    admitted(sessions)
 }
 
-/// Whatever the API, what its server says is text from strangers (`server_text`).
-fn cleaned(mut sessions: Vec<Session>) -> Vec<Session> {
+/// Whatever the API, what its server says is a stranger's word: its text is cleaned
+/// (`server_text`), its times must be ones a calendar and the ledger can hold, and two
+/// listed sessions never share one id.
+fn admitted(mut sessions: Vec<Session>) -> Result<Vec<Session>> {
+    for (index, session) in sessions.iter().enumerate() {
+        check_times(index, session)?;
+    }
     server_text::clean_sessions(&mut sessions);
-    sessions
+    unique_ids(&mut sessions);
+    Ok(sessions)
+}
+
+/// The years a server's time may fall in: from the Unix epoch to the last year RFC 3339
+/// (and so the ledger) can write. A `lastActiveAt` in the year 262142 is a broken or
+/// hostile server, and the answer is refused in words rather than carried into arithmetic.
+const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+fn check_times(index: usize, session: &Session) -> Result<()> {
+    use chrono::Datelike;
+    let times = [
+        ("creation time", session.created_at),
+        ("last activity", session.last_active_at),
+        ("expiry", session.expires_at),
+    ];
+    for (what, time) in times {
+        if let Some(time) = time
+            && !PLAUSIBLE_YEARS.contains(&time.year())
+        {
+            return Err(Error::Protocol(format!(
+                "session {} of the list has a {what} in the year {}, which no server means",
+                index + 1,
+                time.year()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A server that lists one id twice lists two sessions as far as we are concerned: the
+/// second and later get an id of their own (so nothing keyed by id mixes them up), and
+/// only the first can be ours.
+fn unique_ids(sessions: &mut [Session]) {
+    let mut seen: foldhash::HashMap<SessionId, u32> = foldhash::HashMap::default();
+    for session in sessions.iter_mut() {
+        let count = seen.entry(session.id.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            session.id = SessionId::derive_repeat(&session.account, &session.server_id, *count);
+            session.is_current = false;
+        }
+    }
+}
+
+/// Which listed session is Session Warden's own: only the one whose server id is the one we
+/// hold, where our token names it (`own_server_id`); where it does not, the one the server
+/// marks current, if it marks exactly one. Several sessions claiming to be current, or one
+/// id listed twice, make at most one ours: the rest are anyone's, listed and judged so.
+pub(crate) struct Ours<'a> {
+    id: Option<&'a str>,
+    marks_are_believed: bool,
+    found: bool,
+}
+
+impl<'a> Ours<'a> {
+    /// `marked`: how many listed sessions the server marks current.
+    pub fn new(id: Option<&'a str>, marked: usize) -> Self {
+        Self {
+            id,
+            marks_are_believed: marked == 1,
+            found: false,
+        }
+    }
+
+    /// Whether this listed session is ours (true at most once per listing).
+    pub fn claim(&mut self, server_id: &str, marked_current: bool) -> bool {
+        if self.found {
+            return false;
+        }
+        self.found = match self.id {
+            Some(ours) => server_id == ours,
+            None => marked_current && self.marks_are_believed,
+        };
+        self.found
+    }
+}
+
+/// The server's id of the session our token belongs to, where the token says it: the
+/// `sessionId` of SecureAuth's and RTC's JWT, node-auth's `sid`, hectoday's cookie (which is
+/// the id). Read, not verified: the server verifies; we only need to know which row is us.
+pub(crate) fn own_server_id(kind: DialectKind, token: &Secret) -> Option<String> {
+    match kind {
+        DialectKind::SecureAuth | DialectKind::Rtc => jwt_claim(token.expose(), "sessionId"),
+        DialectKind::NodeAuth => node_auth::sid_of(token),
+        DialectKind::Hectoday => Some(token.expose().to_owned()),
+        DialectKind::NodeAuthAdmin => None,
+    }
+}
+
+/// A JWT's payload, unverified.
+fn jwt_claims(jwt: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A string claim of a JWT's payload, unverified.
+pub(crate) fn jwt_claim(jwt: &str, claim: &str) -> Option<String> {
+    jwt_claims(jwt)?.get(claim)?.as_str().map(str::to_owned)
+}
+
+/// A time claim (`iat`, `exp`: seconds since the epoch) of a JWT's payload, unverified.
+/// Out of the years a calendar holds, none.
+pub(crate) fn jwt_time(jwt: &str, claim: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(jwt_claims(jwt)?.get(claim)?.as_i64()?, 0)
 }
 
 /// Where and as whom a dialect call is made.
@@ -164,12 +288,46 @@ impl Ctx<'_> {
             .map_err(|e| Error::InvalidInput(format!("bad URL {}{path}: {e}", self.base)))
     }
 
-    /// `path` followed by a server id as one escaped path segment. The id may be a secret
-    /// (hectoday's is the cookie); the URL is never logged.
+    /// `path` followed by a server id as exactly one path segment: every byte but ASCII
+    /// letters, digits, `-`, `_` and `~` percent-encoded (`.` too, and `/`, `?`, `#`, spaces),
+    /// so an id can only ever name one session. An id of dots alone cannot be written so
+    /// (URL parsers read `%2E%2E` as `..`): it is refused. The id may be a secret
+    /// (hectoday's is the cookie); the URL is never logged nor put in an error.
     pub fn endpoint_with_id(&self, path: &str, id: &Secret) -> Result<Url> {
-        let segment: String =
-            url::form_urlencoded::byte_serialize(id.expose().as_bytes()).collect();
-        self.endpoint(&format!("{path}{segment}"))
+        let id = id.expose();
+        if id.bytes().all(|b| b == b'.') {
+            return Err(Error::Refused(
+                "the server gave this session an id that cannot name it in a URL (empty or \
+                 only dots); Session Warden sent nothing"
+                    .into(),
+            ));
+        }
+        let mut segment = String::with_capacity(id.len() * 3);
+        for byte in id.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~') {
+                segment.push(char::from(byte));
+            } else {
+                segment.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        let url = self.base.join(&format!("{path}{segment}")).map_err(|e| {
+            Error::InvalidInput(format!("bad URL {}{path}<session id>: {e}", self.base))
+        })?;
+        // Belt and braces: whatever the parser made of it, the request goes to that one
+        // segment under `path`, or nowhere.
+        let expected = self.endpoint(path)?;
+        let under = url
+            .path()
+            .strip_prefix(expected.path())
+            .is_some_and(|rest| rest == segment);
+        if !under || url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::Refused(
+                "the server gave this session an id that would name another address; Session \
+                 Warden sent nothing"
+                    .into(),
+            ));
+        }
+        Ok(url)
     }
 
     /// Asks the person for a code, on a blocking thread (the prompt may wait for them).
@@ -232,7 +390,7 @@ pub(crate) async fn list(
         DialectKind::Rtc => rtc::list(ctx, token).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::list(ctx, token, ctx.login).await,
     }?;
-    Ok(cleaned(sessions))
+    Ok(admitted(sessions)?)
 }
 
 pub(crate) async fn revoke(
@@ -242,6 +400,11 @@ pub(crate) async fn revoke(
     session: &Session,
 ) -> Result<(), CallError> {
     let id = &session.server_id;
+    // Never sent: ending our own session would leave the account unwatched until it is
+    // added again (SecureAuth allows it, node-auth too).
+    if session.is_current || own_server_id(kind, token).as_deref() == Some(id.expose()) {
+        return Err(Error::OwnSession.into());
+    }
     match kind {
         DialectKind::SecureAuth => secureauth::revoke(ctx, token, id).await,
         DialectKind::NodeAuth => node_auth::revoke(ctx, token, id).await,
@@ -266,7 +429,9 @@ pub(crate) async fn revoke_others(
         DialectKind::NodeAuth | DialectKind::Rtc | DialectKind::NodeAuthAdmin => {
             for session in listed.iter().filter(|s| !s.is_current) {
                 match revoke(kind, ctx, token, session).await {
-                    Ok(()) | Err(CallError::Other(Error::SessionNotFound(_))) => {}
+                    // Ours listed twice: its second row is still ours on the server.
+                    Ok(())
+                    | Err(CallError::Other(Error::SessionNotFound(_) | Error::OwnSession)) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -319,11 +484,14 @@ mod tests {
 
     fn parse_all(body: &[u8]) {
         let account = AccountId::from_stored("acc".into());
-        let _ = hectoday::parse_list(&account, body);
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let _ = secureauth::parse_list(&account, body, now);
+        for kind in DialectKind::ALL {
+            let _ = parse_listing(kind, &account, body, now);
+        }
+        let _ = hectoday::parse_list(&account, body, Some("x"));
+        let _ = secureauth::parse_list(&account, body, now, Some("x"));
         let _ = node_auth::parse_list(&account, body, Some("x"));
-        let _ = rtc::parse_list(&account, body);
+        let _ = rtc::parse_list(&account, body, Some("x"));
     }
 
     proptest! {

@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -102,13 +101,37 @@ impl Pair {
     /// The `sid` of the access token: which listed session is ours. The token is not
     /// verified here (the server does that); only read.
     fn sid(&self) -> Option<String> {
-        let payload = self.access.expose().split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()?;
-        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        claims.get("sid")?.as_str().map(str::to_owned)
+        super::jwt_claim(self.access.expose(), "sid")
     }
+
+    /// How long the server's access tokens last, from ours (`exp - iat`), when it is a
+    /// sensible figure.
+    fn access_lifetime(&self) -> Option<chrono::TimeDelta> {
+        let access = self.access.expose();
+        let lifetime = super::jwt_time(access, "exp")? - super::jwt_time(access, "iat")?;
+        (lifetime > chrono::TimeDelta::zero() && lifetime <= chrono::TimeDelta::days(30))
+            .then_some(lifetime)
+    }
+}
+
+/// The lifetime of the access tokens of the server that gave us `token`.
+pub(crate) fn access_lifetime(token: &Secret) -> Option<chrono::TimeDelta> {
+    Pair::from_secret(token).ok()?.access_lifetime()
+}
+
+/// "15 minutes", "1 minute", "2 hours".
+pub(crate) fn minutes(lifetime: chrono::TimeDelta) -> String {
+    let minutes = lifetime.num_minutes().max(1);
+    match minutes {
+        1 => "1 minute".into(),
+        m if m % 60 == 0 && m >= 120 => format!("{} hours", m / 60),
+        m => format!("{m} minutes"),
+    }
+}
+
+/// The `sid` our stored tokens name: the server id of our session.
+pub(crate) fn sid_of(token: &Secret) -> Option<String> {
+    Pair::from_secret(token).ok()?.sid()
 }
 
 fn bearer(request: reqwest::RequestBuilder, pair: &Pair) -> reqwest::RequestBuilder {
@@ -208,7 +231,15 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let response = http::send(bearer(ctx.http.get(ctx.endpoint("auth/sessions")?), &pair)).await?;
     match response.status {
         StatusCode::OK => {
-            let sessions = parse_list(ctx.account, &response.body, pair.sid().as_deref())?;
+            let listing: Listing =
+                serde_json::from_slice(&response.body).map_err(http::unreadable)?;
+            let lifetime = pair.access_lifetime().unwrap_or(DEFAULT_ACCESS_LIFETIME);
+            let sessions = into_sessions(
+                ctx.account,
+                listing.sessions,
+                pair.sid().as_deref(),
+                lifetime,
+            );
             // A revoked session's access token still lists (quirk 3): ours missing from
             // the list means it is gone.
             if !sessions.iter().any(|s| s.is_current) {
@@ -228,12 +259,6 @@ pub(crate) async fn revoke(
     server_id: &Secret,
 ) -> Result<(), CallError> {
     let pair = Pair::from_secret(token)?;
-    if pair.sid().as_deref() == Some(server_id.expose()) {
-        return Err(Error::Refused(
-            "this is Session Warden's own session (remove the account to sign it out)".into(),
-        )
-        .into());
-    }
     let url = ctx.endpoint_with_id("auth/sessions/", server_id)?;
     let response = http::send(bearer(ctx.http.delete(url), &pair)).await?;
     match response.status {
@@ -250,42 +275,52 @@ pub(crate) fn parse_list(
     body: &[u8],
     sid: Option<&str>,
 ) -> Result<Vec<Session>> {
-    let listing: Listing =
-        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
-    Ok(into_sessions(account, listing.sessions, sid))
+    let listing: Listing = serde_json::from_slice(body).map_err(http::unreadable)?;
+    Ok(into_sessions(
+        account,
+        listing.sessions,
+        sid,
+        DEFAULT_ACCESS_LIFETIME,
+    ))
 }
 
-/// Listed sessions into the domain model; `sid` marks ours.
+/// Listed sessions into the domain model; `sid` marks ours; `lifetime`: the server's
+/// access tokens'.
 pub(crate) fn into_sessions<'a>(
     account: &AccountId,
     wires: impl IntoIterator<Item = WireSession<'a>>,
     sid: Option<&str>,
+    lifetime: chrono::TimeDelta,
 ) -> Vec<Session> {
     let mut names = AgentNames::default();
+    // node-auth marks no session current: only our `sid` names ours.
+    let mut ours = super::Ours::new(sid, 0);
     let mut sessions: Vec<Session> = wires
         .into_iter()
         .map(|w| {
-            let current = Some(&*w.session_handle) == sid;
+            let current = ours.claim(&w.session_handle, false);
             into_session(account, w, current, &mut names)
         })
         .collect();
-    mark_superseded(&mut sessions);
+    mark_superseded(&mut sessions, lifetime);
     sessions
 }
 
-/// How long node-auth's access tokens last (its default; the library's own setting).
-const ACCESS_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
+/// How long node-auth's access tokens last by default; a server's own figure is read from
+/// the tokens it gives us (`access_lifetime`) where we hold some.
+pub(crate) const DEFAULT_ACCESS_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
 
 /// node-auth keeps one refresh token per user (quirk 1): only the newest session's device
 /// can refresh. Every other session ends when its access token runs out, though the list
 /// shows it until its refresh token would have expired: that is when it is over.
-fn mark_superseded(sessions: &mut [Session]) {
+fn mark_superseded(sessions: &mut [Session], lifetime: chrono::TimeDelta) {
     let Some(newest) = sessions.iter().filter_map(|s| s.created_at).max() else {
         return;
     };
     for session in sessions {
-        if let Some(created) = session.created_at.filter(|c| *c < newest) {
-            let end = created + ACCESS_LIFETIME;
+        if let Some(created) = session.created_at.filter(|c| *c < newest)
+            && let Some(end) = created.checked_add_signed(lifetime)
+        {
             session.expires_at = Some(session.expires_at.map_or(end, |e| e.min(end)));
         }
     }

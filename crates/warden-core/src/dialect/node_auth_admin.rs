@@ -48,9 +48,7 @@ impl Owned<'_> {
 pub(crate) async fn login(ctx: &Ctx<'_>, user_id: &str, secret: &Secret) -> Result<Secret> {
     match list(ctx, secret, user_id).await {
         Ok(_) => Ok(secret.clone()),
-        Err(CallError::Expired) => Err(Error::BadCredentials {
-            login: "the admin secret".into(),
-        }),
+        Err(CallError::Expired) => Err(Error::BadAdminSecret),
         Err(CallError::Other(e)) => Err(e),
     }
 }
@@ -81,7 +79,12 @@ pub(crate) async fn list(
             .into_iter()
             .filter(|s| s.belongs_to(user_id))
             .map(|s| s.session);
-        sessions.extend(into_sessions(ctx.account, theirs, None));
+        sessions.extend(into_sessions(
+            ctx.account,
+            theirs,
+            None,
+            super::node_auth::DEFAULT_ACCESS_LIFETIME,
+        ));
         // `total` counts every match of the filter, other users' included.
         if (index + 1) * PAGE >= total {
             break;

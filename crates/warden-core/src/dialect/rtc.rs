@@ -117,7 +117,10 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("api/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
-        StatusCode::OK => Ok(parse_list(ctx.account, &response.body)?),
+        StatusCode::OK => {
+            let ours = super::own_server_id(super::DialectKind::Rtc, token);
+            Ok(parse_list(ctx.account, &response.body, ours.as_deref())?)
+        }
         // "Session expired", "Session revoked", "Invalid session": ours is gone.
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
@@ -145,25 +148,38 @@ pub(crate) async fn revoke(
     }
 }
 
-/// A listing's body, into the domain model (inactive sessions left out).
-pub(crate) fn parse_list(account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
-    let listing: Listing =
-        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+/// A listing's body, into the domain model (inactive sessions left out); `ours`: the
+/// server id our token names, where it names one (`dialect::Ours`).
+pub(crate) fn parse_list(
+    account: &AccountId,
+    body: &[u8],
+    ours: Option<&str>,
+) -> Result<Vec<Session>> {
+    let listing: Listing = serde_json::from_slice(body).map_err(http::unreadable)?;
+    let marked = listing
+        .sessions
+        .iter()
+        .filter(|w| w.is_active && w.is_current)
+        .count();
+    let mut ours = super::Ours::new(ours, marked);
     Ok(listing
         .sessions
         .into_iter()
         .filter(|w| w.is_active)
-        .map(|w| into_session(account, w))
+        .map(|w| {
+            let current = ours.claim(&w.id, w.is_current);
+            into_session(account, w, current)
+        })
         .collect())
 }
 
-fn into_session(account: &AccountId, wire: WireSession) -> Session {
+fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Session {
     let server_id = Secret::new(wire.id);
     Session {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
         server_id,
-        device: Arc::new(if wire.is_current {
+        device: Arc::new(if current {
             Device::ours()
         } else {
             Device::from_type_and_browser(
@@ -180,6 +196,6 @@ fn into_session(account: &AccountId, wire: WireSession) -> Session {
         created_at: wire.created_at,
         last_active_at: wire.last_activity,
         expires_at: wire.expires_at,
-        is_current: wire.is_current,
+        is_current: current,
     }
 }

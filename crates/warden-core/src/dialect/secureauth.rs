@@ -62,9 +62,13 @@ pub(crate) async fn login(
     // A poll in the background has nobody to read the text: sending one anyway would text
     // the person a useless code on every retry.
     if !prompt.can_answer() {
-        return Err(prompt.code(ctx.label, &request).err().unwrap_or_else(|| {
-            Error::NeedsSignIn(format!("{} asks for a one-time code", ctx.label))
-        }));
+        return Err(prompt
+            .code(ctx.label, &request)
+            .err()
+            .unwrap_or_else(|| Error::NeedsSignIn {
+                account: ctx.label.to_owned(),
+                reason: format!("{} asks for {}", ctx.label, request.need()),
+            }));
     }
     let body = serde_json::json!({ "phoneNumber": phone });
     let response = http::send(
@@ -142,7 +146,15 @@ pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, 
     let url = ctx.endpoint("api/auth/sessions")?;
     let response = http::send(with_cookie(ctx.http.get(url), COOKIE, token)).await?;
     match response.status {
-        StatusCode::OK => Ok(parse_list(ctx.account, &response.body, ctx.now)?),
+        StatusCode::OK => {
+            let ours = super::own_server_id(super::DialectKind::SecureAuth, token);
+            Ok(parse_list(
+                ctx.account,
+                &response.body,
+                ctx.now,
+                ours.as_deref(),
+            )?)
+        }
         _ if ours_is_gone(&response) => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
@@ -187,18 +199,24 @@ pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), C
 
 /// A listing's body, into the domain model: revoked sessions and those whose JWT has run
 /// out at `now` left out (the list keeps showing them; their devices are refused).
+/// `ours`: the server id our token names (`dialect::Ours`).
 pub(crate) fn parse_list(
     account: &AccountId,
     body: &[u8],
     now: DateTime<Utc>,
+    ours: Option<&str>,
 ) -> Result<Vec<Session>> {
-    let wire: Vec<WireSession> =
-        serde_json::from_slice(body).map_err(|e| Error::Protocol(e.to_string()))?;
+    let wire: Vec<WireSession> = serde_json::from_slice(body).map_err(http::unreadable)?;
     let mut names = AgentNames::default();
+    let marked = wire.iter().filter(|w| !w.revoked && w.is_current).count();
+    let mut ours = super::Ours::new(ours, marked);
     Ok(wire
         .into_iter()
         .filter(|w| !w.revoked)
-        .map(|w| into_session(account, w, &mut names))
+        .map(|w| {
+            let current = ours.claim(&w.id, w.is_current);
+            into_session(account, w, current, &mut names)
+        })
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .filter(|s| s.is_current || s.expires_at.is_none_or(|end| now < end))
@@ -213,11 +231,16 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
     .transpose()
 }
 
-fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) -> Result<Session> {
+fn into_session(
+    account: &AccountId,
+    wire: WireSession,
+    current: bool,
+    names: &mut AgentNames,
+) -> Result<Session> {
     let last_active_at = millis(wire.last_active_at)?;
     let created_at = millis(wire.created_at)?;
     let server_id = Secret::new(wire.id);
-    let (device, user_agent) = names.describe(wire.user_agent.as_deref(), wire.is_current);
+    let (device, user_agent) = names.describe(wire.user_agent.as_deref(), current);
     Ok(Session {
         account: account.clone(),
         id: SessionId::derive(account, &server_id),
@@ -232,7 +255,7 @@ fn into_session(account: &AccountId, wire: WireSession, names: &mut AgentNames) 
         created_at,
         last_active_at,
         // Its JWT is signed once, at sign-in, for 7 days; activity does not renew it.
-        expires_at: created_at.map(|t| t + DEAD_AFTER),
-        is_current: wire.is_current,
+        expires_at: created_at.and_then(|t| t.checked_add_signed(DEAD_AFTER)),
+        is_current: current,
     })
 }

@@ -31,6 +31,16 @@ pub enum Severity {
     Alert,
 }
 
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Notice => "notice",
+            Severity::Warning => "warning",
+            Severity::Alert => "alert",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -110,12 +120,7 @@ impl Thresholds {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Thresholds::default()),
-            Err(e) => {
-                return Err(crate::error::Error::InvalidInput(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
-            }
+            Err(e) => return Err(crate::error::Error::io("read", path)(e)),
         };
         toml::from_str(&text).map_err(|e| {
             crate::error::Error::InvalidInput(format!("{} is not valid: {e}", path.display()))
