@@ -224,7 +224,10 @@ function renderSessions() {
   $("sessions-view").hidden = state.view !== "sessions" || !view;
   if (!view || state.view !== "sessions") return;
   $("account-title").textContent = view.account.label;
-  $("account-meta").textContent = `${view.account.login} · ${view.account.dialect} · ${view.account.baseUrl}`;
+  const until = view.signedInUntil
+    ? ` · signed in until ${new Date(view.signedInUntil).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}`
+    : "";
+  $("account-meta").textContent = `${view.account.login} · ${view.account.dialect} · ${view.account.baseUrl}${until}`;
   const status = $("account-status");
   if (view.stale) {
     status.textContent = `Cannot check since ${new Date(view.stale.since).toLocaleTimeString()}: ${view.stale.error}`;
@@ -245,7 +248,7 @@ function renderSessions() {
     const usesPassword = view.account.dialect !== "secureauth";
     $("reauth-text").textContent = usesPassword
       ? "The service no longer accepts the saved password, or asks for a one-time code."
-      : "The service asks for a new code by SMS.";
+      : "The service needs a new one-time code: Sign in again sends one to your phone.";
     $("reauth-password").hidden = !usesPassword;
     $("reauth-password-label").hidden = !usesPassword;
   }
@@ -468,6 +471,7 @@ const LOGIN_LABELS = {
 
 function dialectChanged() {
   const dialect = $("add-dialect").value;
+  showTransportWarning();
   $("add-login-label").textContent = LOGIN_LABELS[dialect] ?? "Email or username";
   $("add-password-row").hidden = dialect === "secureauth";
   $("add-password-label").textContent = dialect === "node-auth-admin" ? "Admin secret" : "Password";
@@ -488,6 +492,23 @@ async function showCaveat(dialect) {
   if (ticket !== caveatAsked) return;
   node.textContent = text ?? "";
   node.hidden = !text;
+}
+
+// Plain http:// to another machine: said, and asked, before anything is sent.
+let transportAsked = 0;
+async function showTransportWarning() {
+  const ticket = ++transportAsked;
+  const url = $("add-url").value.trim();
+  let text = null;
+  try {
+    if (url) text = await invoke("transport_warning", { url, dialect: $("add-dialect").value });
+  } catch {
+    // A URL that does not parse is said so by the sign-in itself.
+  }
+  if (ticket !== transportAsked) return;
+  $("add-transport").textContent = text ?? "";
+  $("add-transport-row").hidden = !text;
+  if (!text) $("add-transport-ok").checked = false;
 }
 
 let detecting = 0;
@@ -513,6 +534,12 @@ async function addAccount(event) {
   const form = $("add-form");
   const submit = $("add-submit");
   $("add-error").hidden = true;
+  await showTransportWarning();
+  if (!$("add-transport-row").hidden && !$("add-transport-ok").checked) {
+    showError($("add-error"), { message: "Nothing was sent: check “Send it unencrypted anyway” to sign in over plain HTTP." });
+    $("add-transport-ok").focus();
+    return;
+  }
   submit.disabled = true;
   submit.textContent = "Signing in…";
   const password = $("add-password");
@@ -711,6 +738,7 @@ function focusFromUrl() {
 async function start() {
   $("add-form").addEventListener("submit", addAccount);
   $("add-url").addEventListener("change", detect);
+  $("add-url").addEventListener("change", showTransportWarning);
   $("add-dialect").addEventListener("change", dialectChanged);
   $("show-add").addEventListener("click", showAdd);
   $("add-cancel").addEventListener("click", () => select(state.selected ?? state.order[0]));

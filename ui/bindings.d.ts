@@ -64,7 +64,13 @@ label: string | null, createdAt: string | null, lastActiveAt: string | null, exp
 /**
  * The session Session Warden itself signed in with.
  */
-isCurrent: boolean, };
+isCurrent: boolean, 
+/**
+ * A session Session Warden held before (a sign-in it has since replaced) that the
+ * server still lists: ours, though not the one we hold. Known from the ledger, which
+ * keeps the id of every session we signed in with, never from what the server says.
+ */
+oursEarlier: boolean, };
 
 export type Snapshot = { account: AccountId, sessions: Array<Session>, fetchedAt: string, };
 
@@ -152,6 +158,11 @@ suspicious: { [key in SessionId]: Array<Finding> },
  * token per user).
  */
 caveat: string | null, 
+/**
+ * When Session Warden's own sign-in ends, where known (SecureAuth: 7 days after the
+ * code; it then needs a new one).
+ */
+signedInUntil: string | null, 
 /**
  * When this view was made, in changes (see `Views`): of two, the window keeps the newer.
  */

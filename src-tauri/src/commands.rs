@@ -66,6 +66,14 @@ pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<String> {
     dialect.caveat()
 }
 
+/// What to tell the person before a password goes to `url` in the clear (plain http:// to
+/// another machine): the add form shows it and asks before sending. `None`: nothing to say.
+#[tauri::command]
+pub(crate) fn transport_warning(url: String, dialect: DialectKind) -> Option<String> {
+    let url = warden_core::account::parse_base_url(&url).ok()?;
+    warden_core::account::transport_warning(&url, dialect)
+}
+
 /// The password arrives from the add-account form, wrapped at once, and goes to the
 /// keyring only; it never travels back. A one-time code, if the service asks for one, is
 /// asked in the window (`warden://code-requested`, answered by `submit_code`).

@@ -71,6 +71,7 @@ pub fn run() {
             commands::accounts,
             commands::detect_dialect,
             commands::dialect_caveat,
+            commands::transport_warning,
             commands::add_account,
             commands::submit_code,
             commands::cancel_code,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Manager};
 use warden_core::{Accounts, Event, EventSink, Notice};
 
-use crate::state::{AppState, Stale, Views};
+use crate::state::{AppState, OwnSession, Stale, Views};
 
 /// The event the window listens to: one account's new view.
 pub const ACCOUNT_CHANGED: &str = "warden://account-changed";
@@ -51,7 +51,16 @@ impl AppSink {
 impl EventSink for AppSink {
     fn emit(&self, event: Event) {
         match &event {
-            Event::Refreshed { snapshot } => self.views.set_snapshot(snapshot.clone()),
+            Event::Refreshed { snapshot } => {
+                let own = match self.accounts.find(snapshot.account.as_str()) {
+                    Ok(account) => OwnSession {
+                        signed_in_until: self.accounts.signed_in_until_cached(&account),
+                        caveat: self.accounts.caveat(&account),
+                    },
+                    Err(_) => OwnSession::default(),
+                };
+                self.views.set_snapshot(snapshot.clone(), own);
+            }
             Event::Stale {
                 account,
                 since,
@@ -73,6 +82,8 @@ impl EventSink for AppSink {
             Event::SessionEnded { session, .. } => {
                 self.views.unflag(&session.account, &session.id);
             }
+            // Told by `Outages` in `publish`; the account's view shows the end all along.
+            Event::SignInEnding { .. } => {}
         }
         self.publish(&event);
     }

@@ -54,6 +54,9 @@ pub struct AccountView {
     /// What watching this account costs, when it costs something (node-auth's one refresh
     /// token per user).
     pub caveat: Option<String>,
+    /// When Session Warden's own sign-in ends, where known (SecureAuth: 7 days after the
+    /// code; it then needs a new one).
+    pub signed_in_until: Option<DateTime<Utc>>,
     /// When this view was made, in changes (see `Views`): of two, the window keeps the newer.
     #[ts(type = "number")]
     pub revision: u64,
@@ -71,9 +74,21 @@ pub struct Stale {
 #[derive(Default)]
 struct Latest {
     snapshot: Option<Snapshot>,
+    signed_in_until: Option<DateTime<Utc>>,
+    /// The account's caveat with the server's own figures, once known from a poll.
+    caveat: Option<String>,
     stale: Option<Stale>,
     suspicious: HashMap<SessionId, Vec<Finding>>,
     revision: u64,
+}
+
+/// What the token Session Warden holds on an account tells, as of a poll.
+#[derive(Debug, Default)]
+pub struct OwnSession {
+    /// When it ends (SecureAuth's 7 days).
+    pub signed_in_until: Option<DateTime<Utc>>,
+    /// What watching costs, with the server's own figures (node-auth's access tokens).
+    pub caveat: Option<String>,
 }
 
 #[derive(Default)]
@@ -107,12 +122,15 @@ impl Views {
         entry.revision = self.revisions.fetch_add(1, Ordering::Relaxed) + 1;
     }
 
-    /// A new listing; flags of sessions no longer in it are dropped.
-    pub fn set_snapshot(&self, snapshot: Snapshot) {
+    /// A new listing, with what the account's token says at it (`OwnSession`); flags of
+    /// sessions no longer in it are dropped.
+    pub fn set_snapshot(&self, snapshot: Snapshot, own: OwnSession) {
         self.change(&snapshot.account.clone(), |entry| {
             entry.suspicious.retain(|id, _| snapshot.get(id).is_some());
             entry.snapshot = Some(snapshot);
             entry.stale = None;
+            entry.signed_in_until = own.signed_in_until;
+            entry.caveat = own.caveat;
         });
     }
 
@@ -161,7 +179,10 @@ impl Views {
             snapshot,
             stale,
             suspicious: entry.map(|e| e.suspicious.clone()).unwrap_or_default(),
-            caveat: account.dialect.caveat(),
+            caveat: entry
+                .and_then(|e| e.caveat.clone())
+                .or_else(|| account.dialect.caveat()),
+            signed_in_until: entry.and_then(|e| e.signed_in_until),
             revision: entry.map_or(0, |e| e.revision),
             account,
         }
@@ -241,11 +262,14 @@ mod tests {
             needs_sign_in.revision,
             "looking changes nothing"
         );
-        views.set_snapshot(Snapshot {
-            account: account().id,
-            sessions: Vec::new(),
-            fetched_at: Utc::now(),
-        });
+        views.set_snapshot(
+            Snapshot {
+                account: account().id,
+                sessions: Vec::new(),
+                fetched_at: Utc::now(),
+            },
+            OwnSession::default(),
+        );
         let ok = views.view(account());
         assert!(matches!(ok.health, Health::Ok));
         assert!(

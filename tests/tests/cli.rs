@@ -704,3 +704,290 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
     assert_clean("history csv", &csv);
     Ok(())
 }
+
+// --- The person's machine, transport and sign-in ------------------------------------------
+
+/// Runs `args` and, once the mock has texted a code other than `before` to the demo phone,
+/// types `typed(code)` on its standard input, as a person reading their phone would.
+async fn run_answering_code(
+    cli: &Cli,
+    args: &[&str],
+    before: Option<String>,
+    typed: impl Fn(&str) -> String,
+) -> anyhow::Result<(Output, String)> {
+    let mut child = cli
+        .desktop
+        .command(&cli.binary)
+        .args(args)
+        .env("WARDEN_HOME", &cli.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let code = warden_tests::wait::wait_until_async(
+        "a code texted to the demo phone",
+        std::time::Duration::from_secs(15),
+        || async {
+            let code = cli
+                .mock
+                .code_sent_to(warden_mock::DEMO_PHONE)
+                .await
+                .ok()
+                .flatten()?;
+            (Some(&code) != before.as_ref()).then_some(code)
+        },
+    )
+    .await?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?
+        .write_all(typed(&code).as_bytes())?;
+    Ok((child.wait_with_output()?, code))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secureauth_is_added_and_signed_in_again_with_a_piped_code() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    let url = cli.mock.url(warden_mock::Dialect::SecureAuth);
+    let add = [
+        "accounts",
+        "add",
+        "--url",
+        &url,
+        "--dialect",
+        "secureauth",
+        "--login",
+        warden_mock::DEMO_PHONE,
+        "--label",
+        "phone",
+        "--password-stdin",
+    ];
+    // A script that pipes an empty password line before the code is understood.
+    let (added, first) = run_answering_code(&cli, &add, None, |code| format!("\n{code}\n")).await?;
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(!stderr(&added).contains("SMS"), "{}", stderr(&added));
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
+    let until = listed[0]["signedInUntil"].as_str().unwrap_or_default();
+    assert!(!until.is_empty(), "our sign-in's end is known: {listed:#}");
+    assert!(cli.ok(&["accounts", "list"])?.contains("SIGNED IN UNTIL"));
+
+    let login = ["accounts", "login", "phone"];
+    let (again, _) =
+        run_answering_code(&cli, &login, Some(first), |code| format!("{code}\n")).await?;
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("signed in again"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let ours = cli.mock.live_ids().await?;
+    assert_eq!(
+        ours.len(),
+        1,
+        "the session it replaced was signed out, leaving no trail: {ours:?}"
+    );
+    let sessions = cli.sessions()?;
+    assert_eq!(
+        sessions.iter().filter(|s| s["isCurrent"] == true).count(),
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_url_and_plain_http_to_another_machine_are_refused_before_sending()
+-> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    let with_password = cli
+        .mock
+        .hectoday_url()
+        .replace("http://", "http://demo:pw-in-the-url-314@");
+    let out = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &with_password,
+            "--dialect",
+            "hectoday",
+            "--login",
+            warden_mock::DEMO_LOGIN,
+            "--password-stdin",
+        ],
+        &format!("{}\n", warden_mock::DEMO_PASSWORD),
+    )?;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("user name or password"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("pw-in-the-url-314"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(files_containing(cli.desktop.root(), b"pw-in-the-url-314").is_empty());
+    assert!(
+        cli.mock.live_ids().await?.is_empty(),
+        "nothing was sent: no session opened"
+    );
+
+    // TEST-NET-1: were anything sent, it would fail as unreachable (exit 4), not as asked.
+    let out = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            "http://192.0.2.10/",
+            "--dialect",
+            "hectoday",
+            "--login",
+            "me@example.com",
+            "--password-stdin",
+        ],
+        "secret\n",
+    )?;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("plain http://") && stderr(&out).contains("--allow-plain-http"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(cli.ok(&["accounts", "list"])?.contains("no accounts yet"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_ledger_is_named_kept_and_set_aside_only_when_asked() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    std::fs::create_dir_all(&cli.home)?;
+    let ledger = cli.home.join("warden.db");
+    let damage = b"not a database at all, a page of a diary".repeat(100);
+    std::fs::write(&ledger, &damage)?;
+    let out = cli.run(&["sessions"], "")?;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "storage, not bad input: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(&ledger.display().to_string())
+            && stderr(&out).contains("warden ledger recover"),
+        "names the file and the way out: {}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&ledger)?, damage, "never replaced silently");
+    let recovered = cli.ok(&["ledger", "recover"])?;
+    assert!(recovered.contains("warden.db.damaged"), "{recovered}");
+    assert_eq!(std::fs::read(cli.home.join("warden.db.damaged"))?, damage);
+    assert!(cli.ok(&["accounts", "list"])?.contains("no accounts yet"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_account_without_a_keyring_says_so_and_removes_nothing() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    let id = cli.add_demo()?;
+    let out = cli
+        .desktop
+        .command(&cli.binary)
+        .args(["accounts", "remove", "demo"])
+        .env("WARDEN_HOME", &cli.home)
+        // No Secret Service to talk to.
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()?;
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was removed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("removed demo"), "{}", stderr(&out));
+    assert!(cli.ok(&["accounts", "list"])?.contains("demo"));
+    assert_eq!(
+        cli.keyring(&id, "password").as_deref(),
+        Some(warden_mock::DEMO_PASSWORD)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_down_never_hides_the_others_and_loopback_skips_proxies() -> anyhow::Result<()>
+{
+    use warden_tests::hostile::{Hostile, PASSWORD};
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    cli.mock
+        .sign_in_device(FIREFOX_LINUX, "198.51.100.20")
+        .await?;
+    let server = Hostile::start().await?;
+    let url = server.url.to_string();
+    let added = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--dialect",
+            "hectoday",
+            "--login",
+            "me@example.com",
+            "--label",
+            "gone",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    )?;
+    assert!(added.status.success(), "{}", stderr(&added));
+    drop(server);
+
+    let out = cli.run(&["sessions", "--json"], "")?;
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the failure's own code: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("could not list gone"),
+        "{}",
+        stderr(&out)
+    );
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(
+        listed.len(),
+        2,
+        "the healthy account is listed: {listed:#?}"
+    );
+    let id = listed
+        .iter()
+        .find(|s| s["ip"] == "198.51.100.20")
+        .and_then(|s| s["id"].as_str())
+        .ok_or_else(|| anyhow::anyhow!("the Firefox is listed"))?
+        .to_owned();
+    let revoked = cli.run(&["revoke", &id], "")?;
+    assert!(
+        revoked.status.success(),
+        "found on the healthy account: {}",
+        stderr(&revoked)
+    );
+    assert_eq!(cli.mock.live_ids().await?.len(), 1, "only ours is left");
+
+    // A proxy in the environment (here a dead one) is for servers out there, not loopback.
+    let out = cli
+        .desktop
+        .command(&cli.binary)
+        .args(["sessions", "--account", "demo"])
+        .env("WARDEN_HOME", &cli.home)
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "")
+        .output()?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    Ok(())
+}

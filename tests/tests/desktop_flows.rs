@@ -74,7 +74,7 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     click(&client, "#add-submit").await?;
 
     // The code step: the window asks, the mock "texted" it.
-    wait_for_text(&client, "#code-question", "Code sent by SMS").await?;
+    wait_for_text(&client, "#code-question", "Code sent to +1555").await?;
     let code = wait_until_async("the mock to text a code", UI_TIMEOUT, || async {
         mock.code_sent_to(DEMO_PHONE).await.ok().flatten()
     })
@@ -223,13 +223,14 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     notifications.wait_for(
         &[
             "Sign in again to keep watching Phone (SecureAuth)",
+            "warden accounts login",
             "go unnoticed",
         ],
         UI_TIMEOUT,
     )?;
     click(&client, "#account-list button[data-health='needs-sign-in']").await?;
     click(&client, "#reauth-submit").await?;
-    wait_for_text(&client, "#code-question", "Code sent by SMS").await?;
+    wait_for_text(&client, "#code-question", "Code sent to +1555").await?;
     let code = wait_until_async("a new code texted", UI_TIMEOUT, || async {
         mock.code_sent_to(DEMO_PHONE)
             .await
@@ -243,6 +244,8 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     shown(&client, "#account-list button[data-health='ok']").await?;
     wait_for_text(&client, "#sessions-note", "Signed in again").await?;
     notifications.wait_for(&["Phone (SecureAuth) is watched again"], UI_TIMEOUT)?;
+    // SecureAuth signs in for 7 days from the code: the account says until when.
+    wait_for_text(&client, "#account-meta", "signed in until").await?;
 
     // Removing the account signs it out and deletes its keyring entry.
     let account_button = client.find(Locator::Css("#account-list button")).await?;
@@ -440,7 +443,8 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
 
     // Someone signs in claiming an "address" made of markup: hectoday keeps the first
     // X-Forwarded-For entry as the client sent it. The notification (which the desktop reads
-    // as markup, links included) and the window both show it as the text it is.
+    // as markup, links included) and the window both show it as the text it is, marked as no
+    // address.
     let claimed = r#"<a href="https://evil.example/">Reset your password</a>"#;
     let login = reqwest::Client::new()
         .post(format!(
@@ -467,7 +471,7 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         .wait()
         .at_most(UI_TIMEOUT)
         .for_element(Locator::XPath(&format!(
-            "//tbody[@id='session-rows']//td[normalize-space()='{claimed}']"
+            "//tbody[@id='session-rows']//td[normalize-space()='{claimed} (not an IP address)']"
         )))
         .await?;
     let links = client.find_all(Locator::Css("#session-rows a")).await?;
@@ -650,6 +654,20 @@ async fn failures(desktop: &Desktop) -> anyhow::Result<()> {
     let nowhere = format!("http://{closed}/hectoday/");
     add_account(&client, &nowhere, DEMO_LOGIN, Some(DEMO_PASSWORD), "Demo").await?;
     wait_for_text(&client, "#add-error", "Cannot reach").await?;
+    assert_eq!(keyring_entries(desktop), "");
+
+    // Plain http:// to another machine (TEST-NET-1): said, and asked, before anything is
+    // sent; were it sent, the error would be "Cannot reach".
+    add_account(
+        &client,
+        "http://192.0.2.10/hectoday/",
+        DEMO_LOGIN,
+        Some(DEMO_PASSWORD),
+        "Demo",
+    )
+    .await?;
+    wait_for_text(&client, "#add-transport", "plain http://").await?;
+    wait_for_text(&client, "#add-error", "Nothing was sent").await?;
     assert_eq!(keyring_entries(desktop), "");
 
     // Then the right one: listed.

@@ -295,7 +295,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ledger(LedgerCommand::Recover) => recover_ledger()?,
         Command::Accounts(AccountsCommand::List { json }) => {
-            output::accounts(&accounts.list()?, json)?;
+            let mut listed = Vec::new();
+            for account in accounts.list()? {
+                let until = accounts.signed_in_until(&account).await;
+                listed.push((account, until));
+            }
+            output::accounts(&listed, json)?;
         }
         Command::Accounts(AccountsCommand::Remove { account }) => {
             let account = accounts.find(&account)?;

@@ -6,10 +6,26 @@ use chrono::{DateTime, Utc};
 use warden_core::history::{HistoryEntry, SeenSession};
 use warden_core::{Account, Snapshot};
 
-pub fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
+/// Each account, with when Session Warden's own sign-in on it ends, where that is known
+/// (SecureAuth's 7 days, RTC's 24 hours or 30 days).
+pub fn accounts(accounts: &[(Account, Option<DateTime<Utc>>)], json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, accounts)?;
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Listed<'a> {
+            #[serde(flatten)]
+            account: &'a Account,
+            signed_in_until: Option<DateTime<Utc>>,
+        }
+        let listed: Vec<Listed> = accounts
+            .iter()
+            .map(|(account, until)| Listed {
+                account,
+                signed_in_until: *until,
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &listed)?;
         writeln!(out)?;
         return Ok(());
     }
@@ -17,19 +33,24 @@ pub fn accounts(accounts: &[Account], json: bool) -> anyhow::Result<()> {
         writeln!(out, "no accounts yet: add one with `warden accounts add`")?;
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = accounts
+    let rows: Vec<[String; 6]> = accounts
         .iter()
-        .map(|a| {
+        .map(|(a, until)| {
             [
                 a.id.to_string(),
                 a.label.clone(),
                 a.dialect.to_string(),
                 a.login.clone(),
                 a.base_url.to_string(),
+                until.map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
             ]
         })
         .collect();
-    table(&mut out, ["ID", "LABEL", "API", "LOGIN", "URL"], &rows)
+    table(
+        &mut out,
+        ["ID", "LABEL", "API", "LOGIN", "URL", "SIGNED IN UNTIL"],
+        &rows,
+    )
 }
 
 pub fn sessions(

@@ -58,7 +58,7 @@ pub async fn run(
             println!("{line}");
         }
         let notice = Notice::for_event_with(&event, &label(&event), tell.every_sign_in)
-            .or_else(|| outages.notice(&event, &label(&event), chrono::Utc::now()));
+            .or_else(|| outages.notice(&event, &label(&event), accounts.clock().now()));
         if tell.notify
             && let Some(notice) = notice
         {
@@ -104,6 +104,11 @@ fn describe(event: &Event, account: &str) -> Option<String> {
             )
         }
         Event::Recovered { .. } => format!("{now} {account}: checking again"),
+        Event::SignInEnding { at, .. } => format!(
+            "{now} {account}: Session Warden's sign-in ends {} UTC; {}",
+            at.format("%Y-%m-%d %H:%M"),
+            warden_core::error::sign_in_hint(account)
+        ),
         Event::Refreshed { .. } => return None,
     };
     Some(line)

@@ -177,7 +177,8 @@ impl Accounts {
             }
             self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
                 .await?;
-            self.ledger.insert_account(account)
+            self.ledger.insert_account(account)?;
+            self.remember_own(account, token)
         }
         .await;
         if kept.is_err() {
@@ -244,8 +245,10 @@ impl Accounts {
         let mut sessions = sessions;
         self.geoip().enrich(&mut sessions);
         let mut labels = self.ledger.labels(&account.id)?;
+        let own = self.ledger.own_sessions(&account.id)?;
         for session in &mut sessions {
             session.label = labels.remove(session.id.as_str());
+            session.ours_earlier = !session.is_current && own.contains(session.id.as_str());
         }
         Ok(Snapshot {
             account: account.id.clone(),
@@ -385,6 +388,52 @@ impl Accounts {
         Ok(others)
     }
 
+    /// When Session Warden's own session on the account ends (SecureAuth: 7 days after the
+    /// code was entered), where its token says: from this process's token, else the keyring.
+    pub async fn signed_in_until(
+        &self,
+        account: &Account,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        if let Some(until) = self.signed_in_until_cached(account) {
+            return Some(until);
+        }
+        let cached = self.slot(&account.id).lock().await.clone();
+        let token = match cached {
+            Some(token) => token,
+            None => self
+                .load_secret(&account.id, SecretKind::SessionToken)
+                .await
+                .ok()
+                .flatten()?,
+        };
+        dialect::own_session_ends(account.dialect, &token)
+    }
+
+    /// [`Accounts::signed_in_until`] from the token this process holds, without waiting.
+    pub fn signed_in_until_cached(
+        &self,
+        account: &Account,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let slot = self.slot(&account.id);
+        let cached = slot.try_lock().ok()?;
+        dialect::own_session_ends(account.dialect, cached.as_ref()?)
+    }
+
+    /// Whether the person has been told that the sign-in ending `at` needs them.
+    pub(crate) fn told_sign_in_ending(
+        &self,
+        account: &Account,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        self.ledger
+            .has_event(
+                &account.id,
+                "sign-in-ending",
+                &crate::history::ending_detail(at),
+            )
+            .unwrap_or(false)
+    }
+
     /// How long the account's server lets an access token live, read from the tokens it gave
     /// us (node-auth), when we hold some.
     pub fn access_lifetime(&self, account: &Account) -> Option<chrono::TimeDelta> {
@@ -463,7 +512,9 @@ impl Accounts {
                     None => {
                         tracing::info!(account = %account.id, "our session ended; signing in again");
                         self.drop_token(account, &token).await;
-                        self.token(account).await?
+                        let fresh = self.token(account).await?;
+                        self.end_previous(account, &token, &fresh).await;
+                        fresh
                     }
                 };
                 match op(token).await {
@@ -493,6 +544,7 @@ impl Accounts {
                 let token = self.sign_in(account, &password, &self.prompt()).await?;
                 self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
                     .await?;
+                self.remember_own(account, &token)?;
                 token
             }
         };
@@ -515,6 +567,7 @@ impl Accounts {
         }
         self.store_secret(&account.id, SecretKind::SessionToken, renewed.clone())
             .await?;
+        self.remember_own(account, &renewed)?;
         *cached = Some(renewed.clone());
         Ok(renewed)
     }
@@ -573,14 +626,58 @@ impl Accounts {
             None => self.stored_password(account).await?,
         };
         let token = self.sign_in(account, &password, prompt).await?;
+        // The session this replaces: this process's, or the one another left in the keyring.
+        let cached = self.slot(&account.id).lock().await.clone();
+        let previous = match cached {
+            Some(token) => Some(token),
+            None => self
+                .load_secret(&account.id, SecretKind::SessionToken)
+                .await
+                .ok()
+                .flatten(),
+        };
         if account.dialect.uses_password() {
             self.store_secret(&account.id, SecretKind::Password, password)
                 .await?;
         }
         self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
             .await?;
-        *self.slot(&account.id).lock().await = Some(token);
+        self.remember_own(account, &token)?;
+        *self.slot(&account.id).lock().await = Some(token.clone());
+        if let Some(previous) = previous {
+            self.end_previous(account, &previous, &token).await;
+        }
         Ok(())
+    }
+
+    /// Notes in the ledger which server session `token` holds, so that once replaced, a
+    /// listing that still shows it shows it as ours.
+    fn remember_own(&self, account: &Account, token: &Secret) -> Result<()> {
+        if let Some(server_id) = dialect::own_server_id(account.dialect, token) {
+            let id = SessionId::derive(&account.id, &Secret::new(server_id));
+            self.ledger
+                .add_own_session(&account.id, &id, self.clock.now())?;
+        }
+        Ok(())
+    }
+
+    /// After signing in again, ends the session we held before, so Session Warden leaves no
+    /// trail of its own sessions (node-auth keeps listing a session whose refresh token a
+    /// newer sign-in took). Best effort: one the server still lists is known as ours anyway.
+    async fn end_previous(&self, account: &Account, previous: &Secret, current: &Secret) {
+        let kind = account.dialect;
+        let Some(old) = dialect::own_server_id(kind, previous) else {
+            return;
+        };
+        if dialect::own_server_id(kind, current).as_deref() == Some(old.as_str()) {
+            return;
+        }
+        match dialect::end_own(kind, &self.ctx(account), current, &Secret::new(old)).await {
+            Ok(()) => tracing::info!(account = %account.id, "ended our previous session"),
+            Err(e) => {
+                tracing::info!(account = %account.id, "our previous session was not ended: {e:?}")
+            }
+        }
     }
 
     /// What the account signs in with from the keyring (nothing, where the API has no

@@ -67,6 +67,7 @@ mod tests {
             last_active_at: None,
             expires_at: None,
             is_current: false,
+            ours_earlier: false,
         }
     }
 

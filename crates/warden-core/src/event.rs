@@ -73,6 +73,14 @@ pub enum Event {
     },
     #[serde(rename_all = "camelCase")]
     Recovered { account: AccountId },
+    /// Session Warden's own sign-in ends at `at` (SecureAuth's 7-day token) and only the
+    /// person can renew it (a new code): told a day ahead, so the watching never stops
+    /// unannounced.
+    #[serde(rename_all = "camelCase")]
+    SignInEnding {
+        account: AccountId,
+        at: DateTime<Utc>,
+    },
 }
 
 impl Event {
@@ -82,7 +90,9 @@ impl Event {
             | Event::Suspicious { session, .. }
             | Event::SessionEnded { session, .. } => &session.account,
             Event::Refreshed { snapshot } => &snapshot.account,
-            Event::Stale { account, .. } | Event::Recovered { account } => account,
+            Event::Stale { account, .. }
+            | Event::Recovered { account }
+            | Event::SignInEnding { account, .. } => account,
         }
     }
 }

@@ -151,6 +151,7 @@ impl Ledger {
             }
             Event::Stale { error, .. } => ("stale", None, None, error.clone()),
             Event::Recovered { .. } => ("recovered", None, None, String::new()),
+            Event::SignInEnding { at, .. } => ("sign-in-ending", None, None, ending_detail(*at)),
             Event::Refreshed { .. } => return Ok(()),
         };
         self.conn().execute(
@@ -255,6 +256,7 @@ impl Ledger {
                 last_active_at: optional_time(row.get(6)?),
                 expires_at: None,
                 is_current,
+                ours_earlier: false,
             };
             let ended: Option<String> = row.get(7)?;
             Ok((session, ended.is_some()))
@@ -375,6 +377,25 @@ pub fn to_csv(entries: &[HistoryEntry]) -> Result<String> {
         .into_inner()
         .map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Ledger(format!("cannot write CSV: {e}")))
+}
+
+/// What the history says of a sign-in about to end; also how a later run knows it was told.
+pub(crate) fn ending_detail(at: DateTime<Utc>) -> String {
+    format!(
+        "Session Warden's sign-in ends at {}; signing in again needs a new code",
+        at.to_rfc3339()
+    )
+}
+
+impl Ledger {
+    /// Whether the history already holds this event (kind and detail) for the account.
+    pub(crate) fn has_event(&self, account: &AccountId, kind: &str, detail: &str) -> Result<bool> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT 1 FROM events WHERE account = ?1 AND kind = ?2 AND detail = ?3 LIMIT 1",
+        )?;
+        Ok(stmt.exists(params![account.as_str(), kind, detail])?)
+    }
 }
 
 /// A cell no spreadsheet evaluates.

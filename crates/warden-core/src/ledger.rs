@@ -70,6 +70,16 @@ const MIGRATIONS: &[M<'static>] = &[
         "ALTER TABLE sessions ADD COLUMN operator TEXT;
         ALTER TABLE events ADD COLUMN place TEXT;",
     ),
+    // Every session Session Warden itself signed in with: a sign-in it replaced that the
+    // server still lists is known as ours by this, never by what the server claims.
+    M::up(
+        "CREATE TABLE own_sessions (
+            account  TEXT NOT NULL,
+            session  TEXT NOT NULL,
+            since    TEXT NOT NULL,
+            PRIMARY KEY (account, session)
+        ) STRICT;",
+    ),
 ];
 
 pub struct Ledger {
@@ -202,6 +212,29 @@ impl Ledger {
         )?;
         let rows = stmt.query_map([], row_to_parts)?;
         rows.map(|row| parts_to_account(row?)).collect()
+    }
+
+    /// Notes that Session Warden signed in with this session (by our id, never the server's).
+    pub fn add_own_session(
+        &self,
+        account: &AccountId,
+        session: &crate::session::SessionId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO own_sessions (account, session, since) VALUES (?1, ?2, ?3)",
+            params![account.as_str(), session.as_str(), at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// The ids of every session Session Warden signed in with on the account.
+    pub fn own_sessions(&self, account: &AccountId) -> Result<std::collections::HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT session FROM own_sessions WHERE account = ?1")?;
+        let rows = stmt.query_map([account.as_str()], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn label_taken(&self, label: &str) -> Result<bool> {

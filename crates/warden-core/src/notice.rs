@@ -124,6 +124,16 @@ impl Outages {
                     }
                 })
             }
+            Event::SignInEnding { at, .. } => Some(Notice {
+                summary: format!("{label} will need a new code"),
+                body: format!(
+                    "Session Warden's sign-in on {label} ends {} (SecureAuth signs a device in \
+                     for 7 days). {} before then, and watching goes on without a gap.",
+                    at.with_timezone(&chrono::Local)
+                        .format("on %a %-d %b at %H:%M"),
+                    crate::error::sign_in_hint(label)
+                ),
+            }),
             // Any answer ends it, including the first of a watch restarted after the
             // person signed in again (which starts afresh, with no `Recovered`).
             Event::Recovered { account }

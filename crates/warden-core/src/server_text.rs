@@ -256,6 +256,7 @@ mod tests {
             last_active_at: None,
             expires_at: None,
             is_current: false,
+            ours_earlier: false,
         };
         clean_sessions(std::slice::from_mut(&mut session));
         assert_eq!(session.ip.as_deref(), Some("203.0.113.7[2J"));

@@ -139,6 +139,10 @@ pub struct Session {
     pub expires_at: Option<DateTime<Utc>>,
     /// The session Session Warden itself signed in with.
     pub is_current: bool,
+    /// A session Session Warden held before (a sign-in it has since replaced) that the
+    /// server still lists: ours, though not the one we hold. Known from the ledger, which
+    /// keeps the id of every session we signed in with, never from what the server says.
+    pub ours_earlier: bool,
 }
 
 impl Session {
@@ -162,7 +166,7 @@ impl Session {
         match self.operator.as_deref() {
             Some(Operator { asn: Some(asn), .. }) => Some(format!("AS{asn}")),
             Some(operator) => Some(operator.name.clone()),
-            None => self.ip.as_deref().map(network_of),
+            None => self.ip.as_deref().and_then(network_of),
         }
     }
 
@@ -182,31 +186,33 @@ impl Session {
     }
 
     /// Session Warden's own: the one it signs in with, or one it signed in with before and
-    /// the server still lists (it names itself in its user agent).
+    /// the server still lists. (A user agent naming Session Warden is a claim anyone can
+    /// make: it makes nothing ours.)
     pub fn is_ours(&self) -> bool {
-        self.is_current
-            || self
-                .user_agent
-                .as_deref()
-                .is_some_and(|agent| agent.starts_with(crate::http::USER_AGENT_NAME))
+        self.is_current || self.ours_earlier
     }
 }
 
 /// The network part of an address: /24 for IPv4, /48 for IPv6 (a home or office, not
-/// the one address a router hands out today).
-pub fn network_of(ip: &str) -> String {
+/// the one address a router hands out today). `None` for a text that is no address (a
+/// server's "unknown", or whatever a client claimed): it says nothing of a network.
+pub fn network_of(ip: &str) -> Option<String> {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(v4)) => {
             let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
+            Some(format!("{a}.{b}.{c}.0/24"))
         }
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
         }
-        Err(_) => ip.to_owned(),
+        Err(_) => None,
     }
 }
+
+/// How an `ip` that is not an IP address is shown: the server's text, marked as such, so
+/// no front end presents a client's claim ("=HYPERLINK(…)", "evil.example") as an address.
+pub const NOT_AN_ADDRESS: &str = " (not an IP address)";
 
 /// Every live session of one account, as listed at `fetched_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -271,6 +277,7 @@ mod tests {
             last_active_at: None,
             expires_at: None,
             is_current: false,
+            ours_earlier: false,
         };
         let json = serde_json::to_string(&session).expect("serializes");
         assert!(!json.contains("the-cookie-value"), "{json}");

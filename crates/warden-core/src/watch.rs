@@ -189,7 +189,12 @@ pub struct Poller {
     first: bool,
     stale_since: Option<DateTime<Utc>>,
     failures: u32,
+    /// The end of our sign-in told of (`Event::SignInEnding`), if one was.
+    told_ending: Option<DateTime<Utc>>,
 }
+
+/// How long before our sign-in ends the person is told it needs them.
+pub const SIGN_IN_ENDING_NOTICE: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 impl Poller {
     /// An account watched in an earlier run is compared with what the ledger saw then, so a
@@ -218,6 +223,7 @@ impl Poller {
             first: true,
             stale_since: None,
             failures: 0,
+            told_ending: None,
         }
     }
 
@@ -245,10 +251,36 @@ impl Poller {
                 );
                 self.first = false;
                 self.previous = Some(snapshot);
+                self.tell_if_sign_in_ends(sink).await;
                 None
             }
             Err(error) => self.failed(sink, &error),
         }
+    }
+
+    /// A day before our own sign-in ends where only the person can renew it (SecureAuth's
+    /// code), tells them once: the watching must never stop unannounced.
+    async fn tell_if_sign_in_ends(&mut self, sink: &dyn EventSink) {
+        if self.account.dialect.signs_in_alone() {
+            return;
+        }
+        let Some(at) = self.accounts.signed_in_until(&self.account).await else {
+            return;
+        };
+        let now = self.accounts.clock().now();
+        if self.told_ending == Some(at) || now < at - SIGN_IN_ENDING_NOTICE || now >= at {
+            return;
+        }
+        self.told_ending = Some(at);
+        if self.accounts.told_sign_in_ending(&self.account, at) {
+            return;
+        }
+        let event = Event::SignInEnding {
+            account: self.account.id.clone(),
+            at,
+        };
+        self.accounts.record(&event);
+        sink.emit(event);
     }
 
     /// Marks the account stale with `error` (the history keeps when it went stale, not
@@ -336,7 +368,7 @@ fn report(
         });
     }
     // Our own session appears whenever we sign in again: that is not news either.
-    for &session in changes.appeared.iter().filter(|s| !s.is_current) {
+    for &session in changes.appeared.iter().filter(|s| !s.is_ours()) {
         sink.emit(Event::SessionAppeared {
             session: session.clone(),
             findings: detector.appeared(session, current, now),
@@ -348,7 +380,7 @@ fn report(
     for (before, after) in &changes.renamed {
         before_by_id.insert(&after.id, before);
     }
-    for session in current.sessions.iter().filter(|s| !s.is_current) {
+    for session in current.sessions.iter().filter(|s| !s.is_ours()) {
         let before = before_by_id.get(&session.id).copied();
         if let Some(before) = before {
             let findings = detector.seen_again(before, session, current, now);

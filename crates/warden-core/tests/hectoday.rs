@@ -311,3 +311,67 @@ async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
     };
     assert!(error.contains("cannot reach"), "{error}");
 }
+
+/// A keyring that answers reads but cannot keep anything (locked mid-way, say).
+struct CannotKeep;
+
+impl warden_core::CredentialStore for CannotKeep {
+    fn get(
+        &self,
+        _: &warden_core::AccountId,
+        _: warden_core::credential::SecretKind,
+    ) -> warden_core::Result<Option<Secret>> {
+        Ok(None)
+    }
+
+    fn set(
+        &self,
+        _: &warden_core::AccountId,
+        _: warden_core::credential::SecretKind,
+        _: &Secret,
+    ) -> warden_core::Result<()> {
+        Err(Error::Keyring("the collection is locked".into()))
+    }
+
+    fn delete(
+        &self,
+        _: &warden_core::AccountId,
+        _: warden_core::credential::SecretKind,
+    ) -> warden_core::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_add_that_cannot_keep_its_session_signs_it_out_again() {
+    let mock = warden_mock::spawn().await.expect("mock starts");
+    let home = tempfile::tempdir().expect("temp dir");
+    let accounts = Accounts::open(
+        &Home::at(home.path()),
+        Arc::new(CannotKeep),
+        Arc::new(SystemClock),
+    )
+    .expect("accounts open");
+    let err = accounts
+        .add(
+            NewAccount {
+                url: mock.hectoday_url().to_string(),
+                dialect: DialectKind::Hectoday,
+                login: warden_mock::DEMO_LOGIN.into(),
+                label: Some("demo".into()),
+            },
+            Secret::new(warden_mock::DEMO_PASSWORD),
+        )
+        .await
+        .expect_err("nothing can be kept");
+    assert!(matches!(err, Error::Keyring(_)), "{err:?}");
+    assert!(
+        mock.control()
+            .live_ids(warden_mock::DEMO_LOGIN)
+            .await
+            .expect("ids")
+            .is_empty(),
+        "the session it opened is signed out, not left behind"
+    );
+    assert!(accounts.list().expect("lists").is_empty(), "and no account");
+}

@@ -146,6 +146,7 @@ fn session(id: &str, agent: Option<&str>, ip: &str) -> Session {
         last_active_at: Some(at(14, 0)),
         expires_at: None,
         is_current: false,
+        ours_earlier: false,
     };
     geoip().enrich(std::slice::from_mut(&mut session));
     session

@@ -148,6 +148,7 @@ fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Result
         // activity, and never more than 24 hours after signing in.
         expires_at: course_expiry(created_at, last_active_at),
         is_current: current,
+        ours_earlier: false,
     })
 }
 

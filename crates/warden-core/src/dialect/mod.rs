@@ -60,6 +60,12 @@ impl DialectKind {
         }
     }
 
+    /// Whether Session Warden can sign in again by itself when its session ends: SecureAuth
+    /// needs a new code from the person every time.
+    pub fn signs_in_alone(self) -> bool {
+        self != DialectKind::SecureAuth
+    }
+
     /// What the account's login is: SecureAuth signs in with a phone number and a texted
     /// code, and has no password.
     pub fn uses_password(self) -> bool {
@@ -156,8 +162,22 @@ fn admitted(mut sessions: Vec<Session>) -> Result<Vec<Session>> {
         check_times(index, session)?;
     }
     server_text::clean_sessions(&mut sessions);
+    mark_non_addresses(&mut sessions);
     unique_ids(&mut sessions);
     Ok(sessions)
+}
+
+/// An `ip` that is not an IP address stays the server's text, marked as such
+/// (`session::NOT_AN_ADDRESS`): no front end shows a claim as an address, and no rule reads
+/// a network into it (`network_of` is `None` for it).
+fn mark_non_addresses(sessions: &mut [Session]) {
+    for session in sessions {
+        if let Some(ip) = &mut session.ip
+            && ip.parse::<std::net::IpAddr>().is_err()
+        {
+            ip.push_str(crate::session::NOT_AN_ADDRESS);
+        }
+    }
 }
 
 /// The years a server's time may fall in: from the Unix epoch to the last year RFC 3339
@@ -254,6 +274,18 @@ fn jwt_claims(jwt: &str) -> Option<serde_json::Value> {
         .decode(payload.trim_end_matches('='))
         .ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// When the session `token` holds ends, where the token says (SecureAuth's and RTC's JWT
+/// `exp`: their sessions end then whatever their activity).
+pub(crate) fn own_session_ends(
+    kind: DialectKind,
+    token: &Secret,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match kind {
+        DialectKind::SecureAuth | DialectKind::Rtc => jwt_time(token.expose(), "exp"),
+        _ => None,
+    }
 }
 
 /// A string claim of a JWT's payload, unverified.
@@ -411,6 +443,24 @@ pub(crate) async fn revoke(
         DialectKind::Hectoday => hectoday::revoke(ctx, token, id).await,
         DialectKind::Rtc => rtc::revoke(ctx, token, id).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::revoke(ctx, token, id).await,
+    }
+}
+
+/// Ends a session we held before `token`'s (after signing in again). The one refusal
+/// `revoke` makes, our own session, is what this is for: the id is checked to be another
+/// than `token`'s by the caller.
+pub(crate) async fn end_own(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    previous: &Secret,
+) -> Result<(), CallError> {
+    match kind {
+        DialectKind::SecureAuth => secureauth::revoke(ctx, token, previous).await,
+        DialectKind::NodeAuth => node_auth::revoke(ctx, token, previous).await,
+        DialectKind::Hectoday => hectoday::revoke(ctx, token, previous).await,
+        DialectKind::Rtc => rtc::revoke(ctx, token, previous).await,
+        DialectKind::NodeAuthAdmin => Ok(()),
     }
 }
 

@@ -352,6 +352,7 @@ fn into_session(
         last_active_at: wire.last_active_at,
         expires_at: wire.expires_at,
         is_current: current,
+        ours_earlier: false,
     }
 }
 

@@ -197,5 +197,6 @@ fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Sessio
         last_active_at: wire.last_activity,
         expires_at: wire.expires_at,
         is_current: current,
+        ours_earlier: false,
     }
 }

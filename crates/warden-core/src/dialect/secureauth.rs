@@ -257,5 +257,6 @@ fn into_session(
         // Its JWT is signed once, at sign-in, for 7 days; activity does not renew it.
         expires_at: created_at.and_then(|t| t.checked_add_signed(DEAD_AFTER)),
         is_current: current,
+        ours_earlier: false,
     })
 }

@@ -147,7 +147,7 @@ impl Detector {
     ) -> Vec<Finding> {
         // Only the session we hold is exempt: a user agent that names us is a claim, and a
         // stranger could make it.
-        if session.is_current {
+        if session.is_ours() {
             return Vec::new();
         }
         let thresholds = self.thresholds();
@@ -159,12 +159,15 @@ impl Detector {
         let account = &snapshot.account;
         let watch = accounts.entry(account.clone()).or_default();
         let elsewhere = match (&session.ip, previous) {
-            (Some(ip), None) if !watch.profile.knows_network(session) => {
-                let seen = unfamiliar.entry(network_of(ip)).or_default();
-                seen.retain(|_, at| now - *at < SHARED_WINDOW);
-                seen.insert(account.clone(), now);
-                seen.len() - 1
-            }
+            (Some(ip), None) if !watch.profile.knows_network(session) => match network_of(ip) {
+                Some(network) => {
+                    let seen = unfamiliar.entry(network).or_default();
+                    seen.retain(|_, at| now - *at < SHARED_WINDOW);
+                    seen.insert(account.clone(), now);
+                    seen.len() - 1
+                }
+                None => 0,
+            },
             _ => 0,
         };
         unfamiliar.retain(|_, seen| seen.values().any(|at| now - *at < SHARED_WINDOW));
