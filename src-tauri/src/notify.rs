@@ -173,8 +173,9 @@ impl Notifications {
 
     /// An account that cannot be watched (or can again): told once per outage, by
     /// `Outages`; a click opens the window on the account, where it can be signed in again.
-    pub fn outage(&self, event: &Event, label: &str) {
-        let Some(notice) = self.outages.notice(event, label, Utc::now()) else {
+    /// `now`: the engine's clock, never the wall clock read here.
+    pub fn outage(&self, event: &Event, label: &str, now: chrono::DateTime<Utc>) {
+        let Some(notice) = self.outages.notice(event, label, now) else {
             return;
         };
         if !self.allowed(Some(Severity::Warning)) {

@@ -42,7 +42,9 @@ impl AppSink {
                 state.notifications.session(session, findings, notice);
             }
             // Outages decides which events (a stale or a recovered account) are news.
-            state.notifications.outage(event, &account.label);
+            state
+                .notifications
+                .outage(event, &account.label, self.accounts.clock().now());
         }
         crate::actions::show(&self.app, account);
     }

@@ -86,6 +86,32 @@ impl Cli {
         Ok(String::from_utf8(out.stdout)?.trim().to_owned())
     }
 
+    /// Adds an account on our hostile server (which answers honestly until told otherwise).
+    fn add_hostile(
+        &self,
+        server: &warden_tests::hostile::Hostile,
+        label: &str,
+    ) -> anyhow::Result<()> {
+        let added = self.run(
+            &[
+                "accounts",
+                "add",
+                "--url",
+                server.url.as_str(),
+                "--dialect",
+                "hectoday",
+                "--login",
+                "me@example.com",
+                "--label",
+                label,
+                "--password-stdin",
+            ],
+            &format!("{}\n", warden_tests::hostile::PASSWORD),
+        )?;
+        anyhow::ensure!(added.status.success(), "{}", stderr(&added));
+        Ok(())
+    }
+
     fn keyring(&self, account: &str, kind: &str) -> Option<String> {
         self.desktop
             .run(
@@ -567,27 +593,10 @@ fn assert_clean(what: &str, out: &Output) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_leak_an_id()
 -> anyhow::Result<()> {
-    use warden_tests::hostile::{Answer, Hostile, PASSWORD};
+    use warden_tests::hostile::{Answer, Hostile};
     let cli = Cli::start().await?;
     let server = Hostile::start().await?;
-    let url = server.url.to_string();
-    let added = cli.run(
-        &[
-            "accounts",
-            "add",
-            "--url",
-            &url,
-            "--dialect",
-            "hectoday",
-            "--login",
-            "me@example.com",
-            "--label",
-            "hostile",
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    )?;
-    assert!(added.status.success(), "{}", stderr(&added));
+    cli.add_hostile(&server, "hostile")?;
 
     server.answer(Answer::Sneaky);
     let plain = cli.run(&["sessions"], "")?;
@@ -660,12 +669,15 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
         stderr(&limited)
     );
 
-    // A watcher records the 2 MB error in the history; every later look at it still works.
-    server.answer(Answer::HugeError);
+    // A watcher, with notifications: what the strangers' sessions say reaches the desktop
+    // clean; the 2 MB error goes in the history capped; the account is polled again.
+    use std::io::{BufRead, BufReader};
+    server.answer(Answer::Honest);
+    let notifications = cli.desktop.watch_notifications()?;
     let mut watch = cli
         .desktop
         .command(&cli.binary)
-        .args(["watch", "--interval", "1"])
+        .args(["watch", "--json", "--notify", "--interval", "1"])
         .env("WARDEN_HOME", &cli.home)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -676,27 +688,38 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
         .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let _ = lines_tx.send(line);
         }
     });
-    let stale = loop {
-        let line = lines_rx.recv_timeout(std::time::Duration::from_secs(20))?;
-        if line.contains("cannot check") {
-            break line;
+    let next_of = |kind: &str| -> anyhow::Result<String> {
+        loop {
+            let line = lines_rx.recv_timeout(std::time::Duration::from_secs(20))?;
+            assert!(first_unwanted(&line).is_none(), "{line:.500}");
+            assert!(
+                !line.contains(warden_tests::hostile::OUR_COOKIE),
+                "{line:.500}"
+            );
+            if line.contains(&format!("\"type\":\"{kind}\"")) {
+                return Ok(line);
+            }
         }
     };
+    next_of("refreshed")?;
+    server.answer(Answer::Sneaky);
+    next_of("sessionAppeared")?;
+    let call = notifications.wait_for(&["hostile", "Dots"], std::time::Duration::from_secs(20))?;
+    assert!(first_unwanted(&call.replace('\n', " ")).is_none(), "{call}");
+    server.answer(Answer::HugeError);
+    let stale = next_of("stale")?;
+    assert!(
+        stale.chars().count() < 800,
+        "the error is capped: {stale:.800}"
+    );
+    server.answer(Answer::Honest);
+    next_of("recovered")?;
     watch.kill()?;
     watch.wait()?;
-    assert!(first_unwanted(&stale).is_none(), "{stale:.500}");
-    assert!(
-        stale.chars().count() < 600,
-        "the error is capped: {stale:.600}"
-    );
     let history = cli.run(&["history"], "")?;
     assert_clean("history", &history);
     assert!(history.status.success(), "{}", stderr(&history));
@@ -918,31 +941,14 @@ async fn removing_an_account_without_a_keyring_says_so_and_removes_nothing() -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_down_never_hides_the_others_and_loopback_skips_proxies() -> anyhow::Result<()>
 {
-    use warden_tests::hostile::{Hostile, PASSWORD};
+    use warden_tests::hostile::Hostile;
     let cli = Cli::start().await?;
     cli.add_demo()?;
     cli.mock
         .sign_in_device(FIREFOX_LINUX, "198.51.100.20")
         .await?;
     let server = Hostile::start().await?;
-    let url = server.url.to_string();
-    let added = cli.run(
-        &[
-            "accounts",
-            "add",
-            "--url",
-            &url,
-            "--dialect",
-            "hectoday",
-            "--login",
-            "me@example.com",
-            "--label",
-            "gone",
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    )?;
-    assert!(added.status.success(), "{}", stderr(&added));
+    cli.add_hostile(&server, "gone")?;
     drop(server);
 
     let out = cli.run(&["sessions", "--json"], "")?;

@@ -3,6 +3,8 @@
 //! understands, recovers when the fault ends, loses no sign-in made meanwhile, and panics
 //! nowhere.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -143,19 +145,6 @@ async fn a_dead_server_is_stale_and_says_it_cannot_be_reached() {
     assert!(error.contains("cannot reach"), "{error}");
 }
 
-async fn next_from(rx: &mut mpsc::UnboundedReceiver<Event>, want: fn(&Event) -> bool) -> Event {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let event = rx.recv().await.expect("the watcher runs");
-            if want(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .expect("the expected event within 20 s")
-}
-
 /// A sink that panics on the first list it is handed: a bug of ours, not the server's.
 struct PanicsOnce {
     out: mpsc::UnboundedSender<Event>,
@@ -198,7 +187,7 @@ async fn a_watcher_that_panics_says_so_and_watches_again() {
         error,
         needs_sign_in,
         ..
-    } = next_from(&mut rx, |e| matches!(e, Event::Stale { .. })).await
+    } = common::next_event(&mut rx, |e| matches!(e, Event::Stale { .. })).await
     else {
         unreachable!()
     };
@@ -207,7 +196,7 @@ async fn a_watcher_that_panics_says_so_and_watches_again() {
         "{error}"
     );
     assert!(!needs_sign_in, "nothing for the person to do");
-    next_from(&mut rx, |e| matches!(e, Event::Recovered { .. })).await;
+    common::next_event(&mut rx, |e| matches!(e, Event::Recovered { .. })).await;
     let history = w.accounts.history(Some(&w.account)).expect("history");
     assert!(
         history

@@ -297,3 +297,57 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
         "{news:?}"
     );
 }
+
+/// Earlier versions wrote a server's year 262142 as "+262142-…" and a 2 MB error text as it
+/// came. The history still reads, shows them cleaned and capped, and exports a claimed
+/// formula as an inert cell.
+#[tokio::test]
+async fn what_older_versions_wrote_still_reads_cleaned() {
+    let home = tempfile::tempdir().expect("home");
+    let store = Arc::new(MemoryStore::default());
+    let accounts = open(home.path(), &store);
+    drop(accounts);
+    let ledger = Ledger::open(&home.path().join("warden.db")).expect("opens");
+    let huge = format!("\u{1b}[31m{}", "boom\u{202e} ".repeat(400_000));
+    {
+        let conn = ledger.conn_for_tests();
+        conn.execute(
+            "INSERT INTO events (at, account, kind, session, device, ip, severity, detail)
+             VALUES ('+262142-12-31T23:59:59+00:00', 'acc', 'stale', NULL, NULL,
+                     '=HYPERLINK(\"http://evil.example\")', NULL, ?1)",
+            [&huge],
+        )
+        .expect("an old row");
+        conn.execute(
+            "INSERT INTO sessions (account, id, device, created_at, first_seen, last_seen, last_active)
+             VALUES ('acc', '0123456789abcdef', 'Firefox on Linux', 'yesterday',
+                     '2026-12-01T10:00:00+00:00', '2026-12-01T10:00:00+00:00',
+                     '+262142-12-31T23:59:59+00:00')",
+            [],
+        )
+        .expect("an old session");
+    }
+    let history = ledger.history(None).expect("the history reads");
+    let entry = history.last().expect("the old row");
+    assert!(entry.detail.chars().count() <= warden_core::server_text::MAX_CHARS);
+    assert!(
+        !entry.detail.contains('\u{1b}') && !entry.detail.contains('\u{202e}'),
+        "cleaned on the way out too"
+    );
+    let csv = to_csv(&history).expect("csv");
+    assert!(
+        csv.contains("'=HYPERLINK"),
+        "a formula is written inert: {csv:.300}"
+    );
+    assert!(!csv.contains(",=HYPERLINK"), "{csv:.300}");
+    let acc = warden_core::AccountId::from_stored("acc".into());
+    let seen = ledger.seen_sessions(&acc).expect("the sessions read");
+    assert_eq!(seen.len(), 1);
+    let remembered = ledger
+        .remembered(&acc)
+        .expect("what a watcher compares with reads");
+    assert_eq!(
+        remembered[0].0.created_at, None,
+        "an unreadable time is not known"
+    );
+}

@@ -6,14 +6,15 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use common::{Events, MockTime, Outbox};
 use warden_core::rules::{RuleId, Severity, worst};
 use warden_core::watch::Poller;
 use warden_core::{
-    Accounts, Clock, CodePrompt, CodeRequest, DeviceKind, DialectKind, Event, EventSink, GeoIp,
-    Home, MemoryStore, NewAccount, Notice, Secret, Session,
+    Accounts, DeviceKind, DialectKind, Event, GeoIp, Home, MemoryStore, NewAccount, Notice, Secret,
+    Session,
 };
 use warden_mock::{Dialect, MockState, Scenario};
 
@@ -101,48 +102,6 @@ impl Api {
             Api::NodeAuth => DialectKind::NodeAuth,
             Api::NodeAuthAdmin => DialectKind::NodeAuthAdmin,
         }
-    }
-}
-
-/// Session Warden's clock is the mock's.
-struct MockTime(warden_mock::MockClock);
-
-impl Clock for MockTime {
-    fn now(&self) -> DateTime<Utc> {
-        self.0.now()
-    }
-}
-
-/// Mia answers a texted code from her phone's messages (the mock's outbox).
-struct Mia(MockState);
-
-impl CodePrompt for Mia {
-    fn code(&self, _account: &str, request: &CodeRequest) -> warden_core::Result<Secret> {
-        let CodeRequest::Sms { to } = request else {
-            return Ok(Secret::new(""));
-        };
-        let outbox = self.0.store.snapshot().outbox;
-        let code = outbox
-            .iter()
-            .rev()
-            .find(|m| &m.to == to)
-            .map(|m| m.code.clone());
-        Ok(Secret::new(code.unwrap_or_default()))
-    }
-}
-
-#[derive(Default)]
-struct Events(Mutex<Vec<Event>>);
-
-impl EventSink for Events {
-    fn emit(&self, event: Event) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(event);
-    }
-}
-
-impl Events {
-    fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -246,7 +205,7 @@ async fn live_a_month(api: Api) -> Tally {
         .expect("open")
         .with_geoip(Arc::new(GeoIp::in_dir(geoip_dir.path()))),
     );
-    accounts.set_prompt(Arc::new(Mia(state.clone())));
+    accounts.set_prompt(Arc::new(Outbox(state.clone())));
     let (login, password) = match api {
         Api::SecureAuth => (PHONE.to_owned(), ""),
         Api::NodeAuthAdmin => (
@@ -289,7 +248,7 @@ async fn live_a_month(api: Api) -> Tally {
             } = &event
             {
                 // As she would when told: sign in again (SecureAuth's token lasts 7 days).
-                let mia: Arc<dyn CodePrompt> = Arc::new(Mia(state.clone()));
+                let mia: Arc<dyn warden_core::CodePrompt> = Arc::new(Outbox(state.clone()));
                 accounts
                     .sign_in_again(&account, None, &mia)
                     .await

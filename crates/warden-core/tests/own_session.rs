@@ -4,58 +4,19 @@
 //! still lists is known as ours; after a node-auth revoke, the person learns how long the
 //! device keeps its access token.
 
-use std::sync::{Arc, Mutex};
+mod common;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use common::{Events, MockTime, Outbox};
 use warden_core::watch::Poller;
 use warden_core::{
-    Account, Accounts, Clock, CodePrompt, CodeRequest, DialectKind, Event, EventSink, Home,
-    MemoryStore, NewAccount, Outages, Secret,
+    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Outages, Secret,
 };
 use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, Dialect, MockState};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-
-struct MockTime(warden_mock::MockClock);
-
-impl Clock for MockTime {
-    fn now(&self) -> DateTime<Utc> {
-        self.0.now()
-    }
-}
-
-/// Reads the texted code from the mock's outbox, as the person would from their phone.
-struct Phone(MockState);
-
-impl CodePrompt for Phone {
-    fn code(&self, _account: &str, request: &CodeRequest) -> warden_core::Result<Secret> {
-        let CodeRequest::Sms { to } = request else {
-            return Ok(Secret::new(""));
-        };
-        let outbox = self.0.store.snapshot().outbox;
-        let code = outbox
-            .iter()
-            .rev()
-            .find(|m| &m.to == to)
-            .map(|m| m.code.clone());
-        Ok(Secret::new(code.unwrap_or_default()))
-    }
-}
-
-#[derive(Default)]
-struct Events(Mutex<Vec<Event>>);
-
-impl EventSink for Events {
-    fn emit(&self, event: Event) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(event);
-    }
-}
-
-impl Events {
-    fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
 
 struct World {
     state: MockState,
@@ -76,7 +37,7 @@ async fn world() -> World {
         )
         .expect("opens"),
     );
-    accounts.set_prompt(Arc::new(Phone(state.clone())));
+    accounts.set_prompt(Arc::new(Outbox(state.clone())));
     World {
         state,
         mock,

@@ -5,9 +5,54 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::{Accounts, Event};
+use warden_core::{Accounts, Clock, CodePrompt, CodeRequest, Event, EventSink, Secret};
+use warden_mock::MockState;
+
+/// Session Warden's clock is the mock's.
+pub struct MockTime(pub warden_mock::MockClock);
+
+impl Clock for MockTime {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.now()
+    }
+}
+
+/// Answers a texted code from the person's phone: the mock's outbox.
+pub struct Outbox(pub MockState);
+
+impl CodePrompt for Outbox {
+    fn code(&self, _account: &str, request: &CodeRequest) -> warden_core::Result<Secret> {
+        let CodeRequest::Sms { to } = request else {
+            return Ok(Secret::new(""));
+        };
+        let outbox = self.0.store.snapshot().outbox;
+        let code = outbox
+            .iter()
+            .rev()
+            .find(|m| &m.to == to)
+            .map(|m| m.code.clone());
+        Ok(Secret::new(code.unwrap_or_default()))
+    }
+}
+
+/// Every event, kept until taken (for a `Poller` driven by hand).
+#[derive(Default)]
+pub struct Events(std::sync::Mutex<Vec<Event>>);
+
+impl EventSink for Events {
+    fn emit(&self, event: Event) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(event);
+    }
+}
+
+impl Events {
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
 
 /// A watcher polling every `interval`, and the events it reports.
 pub fn watcher(
