@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use tauri::{Manager, RunEvent};
 use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::watch_lock::{Holder, WatchLock};
 use warden_core::{Accounts, GeoIp, Home, KeyringStore, SystemClock};
 
 use crate::notify::Notifications;
@@ -39,6 +40,45 @@ pub(crate) fn poll_override() -> Option<Duration> {
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(Duration::from_secs_f64)
+}
+
+/// While another process holds the home's `WatchLock`: each account says who watches it,
+/// and the lock is asked for again every few seconds; once held, this process polls.
+fn stand_by(app: tauri::AppHandle, holder: Holder, accounts: &[warden_core::Account]) {
+    tracing::info!("{holder} is watching this home; standing by");
+    let state = app.state::<AppState>();
+    let now = state.accounts.clock().now();
+    for account in accounts {
+        state.views.set_stale(
+            &account.id,
+            Some(state::Stale {
+                since: now,
+                error: format!(
+                    "{holder} is watching this home and keeps the history; Session Warden \
+                     takes over when it stops"
+                ),
+                needs_sign_in: false,
+            }),
+        );
+    }
+    tray::refresh(&app);
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let state = app.state::<AppState>();
+            let now = state.accounts.clock().now();
+            match WatchLock::try_acquire(&state.home, "Session Warden", now) {
+                Ok(Ok(lock)) => {
+                    *state.watch_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
+                    state.watcher.set_standby(false);
+                    tracing::info!("the other process stopped; watching from here");
+                    return;
+                }
+                Ok(Err(_)) => {}
+                Err(e) => tracing::warn!("cannot ask for the watch lock: {e}"),
+            }
+        }
+    });
 }
 
 pub fn run() {
@@ -113,6 +153,11 @@ pub fn run() {
                 tauri::async_runtime::handle().inner().clone(),
             );
             let accounts_now = accounts.list()?;
+            // One process polls a home: while `warden watch` (or another app) does, this one
+            // stands by, says so on each account, and takes over when it stops.
+            let lock = WatchLock::try_acquire(&home, "Session Warden", accounts.clock().now())?;
+            let holder = lock.as_ref().err().cloned();
+            watcher.set_standby(holder.is_some());
             app.manage(tray::Shown::default());
             app.manage(AppState {
                 home: home.clone(),
@@ -122,12 +167,16 @@ pub fn run() {
                 notifications: Arc::new(Notifications::new(app.handle().clone())),
                 prompt: Arc::new(WindowPrompt::new(app.handle().clone())),
                 settings,
+                watch_lock: std::sync::Mutex::new(lock.ok()),
             });
             tray::create(app.handle())?;
             // Watching starts once the state it reports into exists.
             let state = app.state::<AppState>();
-            for account in accounts_now {
-                state.watcher.watch(account);
+            for account in &accounts_now {
+                state.watcher.watch(account.clone());
+            }
+            if let Some(holder) = holder {
+                stand_by(app.handle().clone(), holder, &accounts_now);
             }
             if open_at_start {
                 window::open(app.handle(), None)?;

@@ -23,6 +23,9 @@ pub struct AppState {
     pub notifications: Arc<Notifications>,
     pub prompt: Arc<WindowPrompt>,
     pub settings: SettingsStore,
+    /// The home's `WatchLock`, once this process holds it (until then another process
+    /// polls, and the watcher is on standby).
+    pub watch_lock: std::sync::Mutex<Option<warden_core::watch_lock::WatchLock>>,
 }
 
 /// How an account is doing, as the sidebar and the tray say it.

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use warden_core::watch_lock::WatchLock;
 use warden_core::{
     Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, GeoIp, Home,
     KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
@@ -66,8 +67,15 @@ enum Command {
         #[arg(long)]
         account: Option<String>,
         /// Write it as CSV or JSON instead of a table.
-        #[arg(long, value_parser = ["csv", "json"])]
+        #[arg(long, value_parser = ["csv", "json"], conflicts_with = "follow")]
         export: Option<String>,
+        /// Then keep printing each event as any Session Warden process on this home records
+        /// it (Ctrl-C stops).
+        #[arg(long)]
+        follow: bool,
+        /// With --follow: one JSON object per line.
+        #[arg(long, requires = "follow")]
+        json: bool,
     },
     /// The history database itself.
     #[command(subcommand)]
@@ -231,12 +239,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return recover_ledger();
     }
     let ip_database = std::env::var_os("WARDEN_IP_DATABASE").map(std::path::PathBuf::from);
-    let accounts = Accounts::open(
-        &Home::from_env()?,
-        Arc::new(KeyringStore::new()),
-        Arc::new(SystemClock),
-    )?
-    .with_geoip(Arc::new(GeoIp::discover(ip_database.as_deref())));
+    let accounts = Arc::new(
+        Accounts::open(
+            &Home::from_env()?,
+            Arc::new(KeyringStore::new()),
+            Arc::new(SystemClock),
+        )?
+        .with_geoip(Arc::new(GeoIp::discover(ip_database.as_deref()))),
+    );
     match cli.command {
         Command::Accounts(AccountsCommand::Add {
             url,
@@ -344,15 +354,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 notify,
                 every_sign_in,
             };
-            watch::run(Arc::new(accounts), json, tell, interval).await?
+            watch::run(Arc::clone(&accounts), json, tell, interval).await?
         }
-        Command::History { account, export } => {
+        Command::History {
+            account,
+            export,
+            follow,
+            json,
+        } => {
             let chosen = account.as_deref().map(|a| accounts.find(a)).transpose()?;
             let entries = accounts.history(chosen.as_ref())?;
             match export.as_deref() {
                 Some("csv") => print!("{}", warden_core::history::to_csv(&entries)?),
                 Some(_) => println!("{}", warden_core::history::to_json(&entries)?),
+                None if json => {}
                 None => output::history(&entries, &accounts.list()?)?,
+            }
+            if follow {
+                watch::follow(&accounts, json, watch::FollowUntil::Interrupted).await?;
             }
         }
         Command::Trust {
@@ -409,15 +428,30 @@ fn recover_ledger() -> anyhow::Result<()> {
 }
 
 /// Lists every account it can; the ones that fail are named on stderr and returned with
-/// their error, so one broken account never hides the others.
+/// their error, so one broken account never hides the others. With nothing watching the
+/// home, each listing is looked at as a watcher would and recorded (new sign-ins judged,
+/// ended sessions noted): whatever any process sees is in the history. With a watcher
+/// running, it records, and this only lists.
 async fn reachable(
-    accounts: &Accounts,
+    accounts: &Arc<Accounts>,
     chosen: &[Account],
 ) -> (Vec<(Account, Snapshot)>, Vec<(Account, Error)>) {
+    let now = accounts.clock().now();
+    let holding = match WatchLock::try_acquire(accounts.home(), "warden (a one-off command)", now) {
+        Ok(held) => held.ok(),
+        Err(e) => {
+            tracing::warn!("cannot tell whether a watcher runs: {e}");
+            None
+        }
+    };
     let mut listed = Vec::new();
     let mut failed = Vec::new();
     for account in chosen {
-        match accounts.snapshot(account).await {
+        let listing = match &holding {
+            Some(_) => warden_core::watch::look_once(accounts, account).await,
+            None => accounts.snapshot(account).await,
+        };
+        match listing {
             Ok(snapshot) => listed.push((account.clone(), snapshot)),
             Err(e) => {
                 eprintln!("warden: could not list {}: {e}", account.label);
@@ -446,7 +480,7 @@ fn fail_for(failed: Vec<(Account, Error)>) -> anyhow::Result<()> {
 /// The live session with this id, on the named account or whichever holds it. Accounts
 /// that cannot be listed are skipped (and named): the session may be on a healthy one.
 async fn find_session(
-    accounts: &Accounts,
+    accounts: &Arc<Accounts>,
     wanted: &str,
     which: Option<&str>,
 ) -> anyhow::Result<(Account, warden_core::Session)> {
@@ -498,7 +532,7 @@ fn chosen_accounts(accounts: &Accounts, which: Option<&str>) -> anyhow::Result<V
     })
 }
 
-async fn revoke(accounts: &Accounts, args: RevokeArgs) -> anyhow::Result<()> {
+async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()> {
     let chosen = chosen_accounts(accounts, args.account.as_deref())?;
     if args.panic {
         return panic(accounts, &chosen).await;

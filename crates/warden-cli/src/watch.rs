@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use warden_core::history::HistoryEntry;
 use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::watch_lock::WatchLock;
 use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier, Outages};
 
 /// What to tell on the desktop besides the terminal's lines.
@@ -25,6 +27,24 @@ pub async fn run(
             "no accounts to watch: add one with `warden accounts add`".into()
         ));
     }
+    // One process polls a home: while another holds it, follow what it records, and take
+    // over when it stops.
+    let _lock = loop {
+        let now = accounts.clock().now();
+        match WatchLock::try_acquire(accounts.home(), "warden watch", now)? {
+            Ok(lock) => break lock,
+            Err(holder) => {
+                eprintln!(
+                    "warden: {holder} is watching this home; following what it records \
+                     (Ctrl-C stops; this one takes over when it stops)"
+                );
+                if !follow(&accounts, json, FollowUntil::LockFree).await? {
+                    return Ok(());
+                }
+                eprintln!("warden: it stopped; watching from here");
+            }
+        }
+    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let watcher = Watcher::new(
         Arc::clone(&accounts),
@@ -65,6 +85,72 @@ pub async fn run(
             tokio::task::spawn_blocking(move || DesktopNotifier.notify(&notice));
         }
     }
+}
+
+/// When following stops.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FollowUntil {
+    /// Only Ctrl-C.
+    Interrupted,
+    /// The home's `WatchLock` is free (the watching process stopped), or Ctrl-C.
+    LockFree,
+}
+
+/// Prints every event the ledger records from now on (by whichever process records it), once
+/// each. Returns `false` on Ctrl-C, `true` when `until` was met.
+pub async fn follow(accounts: &Accounts, json: bool, until: FollowUntil) -> anyhow::Result<bool> {
+    let labels: std::collections::HashMap<String, String> = accounts
+        .list()?
+        .into_iter()
+        .map(|a| (a.id.to_string(), a.label))
+        .collect();
+    let mut last = accounts.last_event_seq()?;
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = tokio::signal::ctrl_c() => return Ok(false),
+        }
+        for entry in accounts.history_since(None, last)? {
+            last = last.max(entry.seq);
+            if json {
+                println!("{}", serde_json::to_string(&entry)?);
+            } else {
+                let label = labels.get(&entry.account).unwrap_or(&entry.account);
+                println!("{}", describe_entry(&entry, label));
+            }
+        }
+        if until == FollowUntil::LockFree {
+            let now = accounts.clock().now();
+            if let Ok(lock) = WatchLock::try_acquire(accounts.home(), "warden watch", now)? {
+                // Free: let go at once, so the caller takes it in its own time.
+                drop(lock);
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// One line for a person, of an event another process recorded.
+pub fn describe_entry(entry: &HistoryEntry, account: &str) -> String {
+    let at = entry.at.format("%H:%M:%S");
+    let what = [
+        entry.device.as_deref(),
+        entry.ip.as_deref(),
+        entry.place.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let mut line = format!("{at} {account}: {}", entry.kind);
+    if !what.is_empty() {
+        line.push_str(&format!(", {what}"));
+    }
+    if !entry.detail.is_empty() {
+        line.push_str(&format!(" ({})", entry.detail));
+    }
+    line
 }
 
 /// One line for a person; `None` for a plain refresh.

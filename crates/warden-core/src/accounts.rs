@@ -1,7 +1,7 @@
 //! `Accounts`: everything a front end does with the user's accounts — add, list, remove,
 //! list their sessions, revoke — over the ledger, the keyring and the dialects.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +24,7 @@ use crate::session::{Session, SessionId, Snapshot};
 type TokenSlot = Arc<tokio::sync::Mutex<Option<Secret>>>;
 
 pub struct Accounts {
+    home: Home,
     ledger: Ledger,
     credentials: Arc<dyn CredentialStore>,
     clock: Arc<dyn Clock>,
@@ -32,8 +33,6 @@ pub struct Accounts {
     /// slot is locked while signing in, so two callers never open two sessions for one
     /// account, and a slow server never holds up another account.
     tokens: Mutex<HashMap<AccountId, TokenSlot>>,
-    /// Sessions revoked from here and not yet seen gone by the watcher.
-    revoked_here: Mutex<HashSet<SessionId>>,
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
     detector: Detector,
@@ -57,12 +56,12 @@ impl Accounts {
             }
         }
         Ok(Self {
+            home: home.clone(),
             ledger,
             credentials,
             clock,
             http: http::Clients::default(),
             tokens: Mutex::new(HashMap::new()),
-            revoked_here: Mutex::new(HashSet::new()),
             prompt: Mutex::new(Arc::new(NoPrompt)),
             detector,
             geoip: Mutex::new(Arc::new(GeoIp::none())),
@@ -274,6 +273,21 @@ impl Accounts {
         self.ledger.history(account.map(|a| &a.id))
     }
 
+    /// The events recorded after `seq` (by any process on this home), oldest first.
+    pub fn history_since(&self, account: Option<&Account>, seq: i64) -> Result<Vec<HistoryEntry>> {
+        self.ledger.history_since(account.map(|a| &a.id), seq)
+    }
+
+    /// The newest event's number: where following the history starts.
+    pub fn last_event_seq(&self) -> Result<i64> {
+        self.ledger.last_seq()
+    }
+
+    /// The home these accounts live in.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
     /// What the ledger remembers of the account from earlier runs: every session ever seen,
     /// and those still live when last seen. `None` for an account never watched before.
     pub fn remembered(&self, account: &Account) -> Result<Option<(Snapshot, Snapshot)>> {
@@ -354,11 +368,11 @@ impl Accounts {
             Error::SessionNotFound(_) => Error::SessionNotFound(id.to_string()),
             other => other,
         })?;
-        self.mark_revoked_here([id.clone()]);
         let after = self.snapshot(account).await?;
         if after.get(id).is_some() {
             return Err(Error::RevokeNotEffective(id.to_string()));
         }
+        self.record_revoked([&session]);
         Ok(session)
     }
 
@@ -376,12 +390,10 @@ impl Accounts {
             dialect::revoke_others(account.dialect, &self.ctx(account), &token, listed).await
         })
         .await?;
-        self.mark_revoked_here(others.iter().map(|s| s.id.clone()));
         let after = self.snapshot(account).await?;
-        let survivors: Vec<_> = others
-            .iter()
-            .filter(|s| after.get(&s.id).is_some())
-            .collect();
+        let (survivors, ended): (Vec<&Session>, Vec<&Session>) =
+            others.iter().partition(|s| after.get(&s.id).is_some());
+        self.record_revoked(ended);
         if let Some(first) = survivors.first() {
             return Err(Error::RevokeNotEffective(first.id.to_string()));
         }
@@ -475,19 +487,26 @@ impl Accounts {
         })
     }
 
-    /// Whether a session that left the list was revoked from here (consumes the mark).
-    pub fn take_revoked_here(&self, id: &SessionId) -> bool {
-        self.revoked_here
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id)
+    /// Records sessions this process ended and saw gone: "revoked here" is in the ledger, so
+    /// a watcher in any process that then finds them gone reports them so, and records
+    /// nothing twice.
+    fn record_revoked<'s>(&self, ended: impl IntoIterator<Item = &'s Session>) {
+        for session in ended {
+            self.record(&Event::SessionEnded {
+                session: session.clone(),
+                how: crate::event::EndReason::RevokedHere,
+            });
+        }
     }
 
-    fn mark_revoked_here(&self, ids: impl IntoIterator<Item = SessionId>) {
-        self.revoked_here
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(ids);
+    /// How the session ended, when the ledger already knows (a process revoked it).
+    pub fn recorded_end(&self, session: &Session) -> Option<crate::event::EndReason> {
+        self.ledger
+            .recorded_end(&session.account, &session.id)
+            .unwrap_or_else(|e| {
+                tracing::warn!(account = %session.account, "cannot read the history: {e}");
+                None
+            })
     }
 
     /// Runs a dialect call with our session token; when the server says our session is
@@ -503,20 +522,7 @@ impl Accounts {
             Ok(value) => Ok(value),
             Err(CallError::Other(e)) => Err(e),
             Err(CallError::Expired) => {
-                let token = match dialect::renew(account.dialect, &self.ctx(account), &token).await
-                {
-                    Some(renewed) => {
-                        tracing::debug!(account = %account.id, "token renewed");
-                        self.replace_token(account, &token, renewed).await?
-                    }
-                    None => {
-                        tracing::info!(account = %account.id, "our session ended; signing in again");
-                        self.drop_token(account, &token).await;
-                        let fresh = self.token(account).await?;
-                        self.end_previous(account, &token, &fresh).await;
-                        fresh
-                    }
-                };
+                let token = self.renew_or_sign_in(account, token).await?;
                 match op(token).await {
                     Ok(value) => Ok(value),
                     Err(CallError::Other(e)) => Err(e),
@@ -540,16 +546,69 @@ impl Accounts {
         {
             Some(token) => token,
             None => {
-                let password = self.stored_password(account).await?;
-                let token = self.sign_in(account, &password, &self.prompt()).await?;
-                self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
-                    .await?;
-                self.remember_own(account, &token)?;
-                token
+                let _only_us = self.account_lock(account).await?;
+                // Another process may have signed in while we waited for the lock.
+                match self
+                    .load_secret(&account.id, SecretKind::SessionToken)
+                    .await?
+                {
+                    Some(theirs) => theirs,
+                    None => self.sign_in_and_keep(account).await?,
+                }
             }
         };
         *cached = Some(token.clone());
         Ok(token)
+    }
+
+    /// Our session is gone or its token ran out: renews it where the API can (node-auth's
+    /// refresh), else signs in again and ends the session held before. Under the account's
+    /// lock, across processes: a process that waited for it uses the token the other just
+    /// stored, and never spends a refresh token twice.
+    async fn renew_or_sign_in(&self, account: &Account, stale: Secret) -> Result<Secret> {
+        let _only_us = self.account_lock(account).await?;
+        let stored = self
+            .load_secret(&account.id, SecretKind::SessionToken)
+            .await?;
+        if let Some(theirs) = stored.filter(|t| *t != stale) {
+            tracing::debug!(account = %account.id, "another process renewed the token");
+            *self.slot(&account.id).lock().await = Some(theirs.clone());
+            return Ok(theirs);
+        }
+        match dialect::renew(account.dialect, &self.ctx(account), &stale).await {
+            Some(renewed) => {
+                tracing::debug!(account = %account.id, "token renewed");
+                self.replace_token(account, &stale, renewed).await
+            }
+            None => {
+                tracing::info!(account = %account.id, "our session ended; signing in again");
+                self.drop_token(account, &stale).await;
+                let fresh = self.sign_in_and_keep(account).await?;
+                *self.slot(&account.id).lock().await = Some(fresh.clone());
+                self.end_previous(account, &stale, &fresh).await;
+                Ok(fresh)
+            }
+        }
+    }
+
+    /// Signs in with the stored credentials and keeps the token (keyring, ledger).
+    async fn sign_in_and_keep(&self, account: &Account) -> Result<Secret> {
+        let password = self.stored_password(account).await?;
+        let token = self.sign_in(account, &password, &self.prompt()).await?;
+        self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
+            .await?;
+        self.remember_own(account, &token)?;
+        Ok(token)
+    }
+
+    /// The account's lock across processes (`watch_lock::AccountLock`), waited for on a
+    /// blocking thread.
+    async fn account_lock(&self, account: &Account) -> Result<crate::watch_lock::AccountLock> {
+        let home = self.home.clone();
+        let id = account.id.clone();
+        tokio::task::spawn_blocking(move || crate::watch_lock::AccountLock::acquire(&home, &id))
+            .await
+            .map_err(|e| Error::WatcherFailed(format!("the account lock: {e}")))?
     }
 
     /// Puts a renewed token in place of `stale`, in the cache and the keyring.
@@ -621,6 +680,7 @@ impl Accounts {
         password: Option<Secret>,
         prompt: &Arc<dyn CodePrompt>,
     ) -> Result<()> {
+        let _only_us = self.account_lock(account).await?;
         let password = match password {
             Some(p) => p,
             None => self.stored_password(account).await?,

@@ -33,6 +33,20 @@ impl EndReason {
     }
 }
 
+impl EndReason {
+    /// The reason as `words` says it (the ledger keeps words).
+    pub fn from_words(words: &str) -> Option<EndReason> {
+        [
+            EndReason::RevokedHere,
+            EndReason::Expired,
+            EndReason::RevokedElsewhere,
+            EndReason::Vanished,
+        ]
+        .into_iter()
+        .find(|r| r.words() == words)
+    }
+}
+
 impl std::fmt::Display for EndReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.words())

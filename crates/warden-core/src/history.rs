@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::account::AccountId;
@@ -137,6 +137,11 @@ impl Ledger {
                 session,
                 how: reason,
             } => {
+                // An end is recorded once, by whichever process saw it first: the one that
+                // revoked it, or a watcher that noticed it gone.
+                if self.recorded_end(&session.account, &session.id)?.is_some() {
+                    return Ok(());
+                }
                 self.conn().execute(
                     "UPDATE sessions SET ended_at = ?3, ended_how = ?4
                      WHERE account = ?1 AND id = ?2 AND ended_at IS NULL",
@@ -172,14 +177,61 @@ impl Ledger {
         Ok(())
     }
 
+    /// How the session ended, if the ledger knows it ended (any process may have recorded
+    /// it: the one that revoked it, or a watcher).
+    pub fn recorded_end(
+        &self,
+        account: &AccountId,
+        session: &SessionId,
+    ) -> Result<Option<crate::event::EndReason>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT ended_how FROM sessions
+             WHERE account = ?1 AND id = ?2 AND ended_at IS NOT NULL",
+        )?;
+        let how: Option<Option<String>> = stmt
+            .query_row(params![account.as_str(), session.as_str()], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(how.map(|how| {
+            how.as_deref()
+                .and_then(crate::event::EndReason::from_words)
+                .unwrap_or(crate::event::EndReason::Vanished)
+        }))
+    }
+
+    /// The events after `seq`, oldest first: what another process recorded since (a second
+    /// `warden watch`, `warden history --follow`).
+    pub fn history_since(
+        &self,
+        account: Option<&AccountId>,
+        seq: i64,
+    ) -> Result<Vec<HistoryEntry>> {
+        self.entries(account, seq)
+    }
+
+    /// The newest event's number (0 when there is none): where a follower starts.
+    pub fn last_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |row| {
+                row.get(0)
+            })?)
+    }
+
     /// The events, oldest first; one account's, or everyone's.
     pub fn history(&self, account: Option<&AccountId>) -> Result<Vec<HistoryEntry>> {
+        self.entries(account, 0)
+    }
+
+    fn entries(&self, account: Option<&AccountId>, after: i64) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT seq, at, account, kind, session, device, ip, severity, detail, place FROM events
-             WHERE ?1 IS NULL OR account = ?1 ORDER BY seq",
+             WHERE (?1 IS NULL OR account = ?1) AND seq > ?2 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([account.map(AccountId::as_str)], |row| {
+        let rows = stmt.query_map(params![account.map(AccountId::as_str), after], |row| {
             Ok(HistoryEntry {
                 seq: row.get(0)?,
                 at: time(row.get(1)?)?,

@@ -23,6 +23,7 @@ pub mod secret;
 pub mod server_text;
 pub mod session;
 pub mod watch;
+pub mod watch_lock;
 
 pub use account::{Account, AccountId, NewAccount};
 pub use accounts::Accounts;

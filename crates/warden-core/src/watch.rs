@@ -54,8 +54,17 @@ impl WatchSettings {
 
 struct Task {
     account: Account,
-    handle: JoinHandle<()>,
+    /// `None` while the watcher is on standby.
+    handle: Option<JoinHandle<()>>,
     poke: Arc<Notify>,
+}
+
+impl Task {
+    fn stop(&self) {
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
+    }
 }
 
 /// Watches any number of accounts; dropping it stops every task.
@@ -65,6 +74,9 @@ pub struct Watcher {
     settings: Mutex<WatchSettings>,
     runtime: tokio::runtime::Handle,
     tasks: Mutex<HashMap<AccountId, Task>>,
+    /// On standby, accounts are kept but not polled: another process holds the home's
+    /// `WatchLock` and records for everyone.
+    standby: std::sync::atomic::AtomicBool,
 }
 
 impl Watcher {
@@ -81,7 +93,24 @@ impl Watcher {
             settings: Mutex::new(settings),
             runtime,
             tasks: Mutex::new(HashMap::new()),
+            standby: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Stops polling (another process holds the home's `WatchLock`) or starts again (this
+    /// one holds it now). The accounts stay; each restarts from the ledger, so what the
+    /// other process recorded meanwhile is not told again.
+    pub fn set_standby(&self, standby: bool) {
+        self.standby
+            .store(standby, std::sync::atomic::Ordering::SeqCst);
+        let watched: Vec<Account> = self.tasks().values().map(|t| t.account.clone()).collect();
+        for account in watched {
+            self.watch(account);
+        }
+    }
+
+    pub fn is_standby(&self) -> bool {
+        self.standby.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Task>> {
@@ -107,26 +136,28 @@ impl Watcher {
         let poke = Arc::new(Notify::new());
         let id = account.id.clone();
         let watched = account.clone();
-        let handle = self.runtime.spawn(run(
-            Arc::clone(&self.accounts),
-            Arc::clone(&self.sink),
-            self.settings(),
-            account,
-            Arc::clone(&poke),
-        ));
+        let handle = (!self.is_standby()).then(|| {
+            self.runtime.spawn(run(
+                Arc::clone(&self.accounts),
+                Arc::clone(&self.sink),
+                self.settings(),
+                account,
+                Arc::clone(&poke),
+            ))
+        });
         let task = Task {
             account: watched,
             handle,
             poke,
         };
         if let Some(old) = self.tasks().insert(id, task) {
-            old.handle.abort();
+            old.stop();
         }
     }
 
     pub fn unwatch(&self, id: &AccountId) {
         if let Some(task) = self.tasks().remove(id) {
-            task.handle.abort();
+            task.stop();
         }
     }
 
@@ -141,7 +172,7 @@ impl Watcher {
 impl Drop for Watcher {
     fn drop(&mut self) {
         for (_, task) in self.tasks().drain() {
-            task.handle.abort();
+            task.stop();
         }
     }
 }
@@ -230,32 +261,37 @@ impl Poller {
     /// Polls once and reports what changed to `sink`. Returns how long the server asked us
     /// to wait before the next attempt, when it did.
     pub async fn poll(&mut self, sink: &dyn EventSink) -> Option<Duration> {
-        let accounts = &self.accounts;
-        let account = &self.account;
-        match accounts.snapshot(account).await {
-            Ok(snapshot) => {
-                self.failures = 0;
-                if self.stale_since.take().is_some() {
-                    let event = Event::Recovered {
-                        account: account.id.clone(),
-                    };
-                    accounts.record(&event);
-                    sink.emit(event);
-                }
-                report(
-                    accounts,
-                    sink,
-                    self.previous.as_ref(),
-                    &snapshot,
-                    self.first,
-                );
-                self.first = false;
-                self.previous = Some(snapshot);
-                self.tell_if_sign_in_ends(sink).await;
-                None
-            }
+        match self.look(sink).await {
+            Ok(()) => None,
             Err(error) => self.failed(sink, &error),
         }
+    }
+
+    /// One poll, reported to `sink` and recorded; a failure is returned as it is, not
+    /// reported (`poll` reports it).
+    async fn look(&mut self, sink: &dyn EventSink) -> Result<(), Error> {
+        let accounts = &self.accounts;
+        let account = &self.account;
+        let snapshot = accounts.snapshot(account).await?;
+        self.failures = 0;
+        if self.stale_since.take().is_some() {
+            let event = Event::Recovered {
+                account: account.id.clone(),
+            };
+            accounts.record(&event);
+            sink.emit(event);
+        }
+        report(
+            accounts,
+            sink,
+            self.previous.as_ref(),
+            &snapshot,
+            self.first,
+        );
+        self.first = false;
+        self.previous = Some(snapshot);
+        self.tell_if_sign_in_ends(sink).await;
+        Ok(())
     }
 
     /// A day before our own sign-in ends where only the person can renew it (SecureAuth's
@@ -331,6 +367,23 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     crate::server_text::clean_error(&text)
 }
 
+/// One look at an account as a watcher takes it, judged and recorded the same way, for a
+/// process that lists while nothing watches the home (`warden sessions`, `warden revoke`):
+/// whatever any process sees is in the history. A failure is returned, not recorded: a
+/// one-off look that fails is no outage.
+pub async fn look_once(accounts: &Arc<Accounts>, account: &Account) -> Result<Snapshot, Error> {
+    struct Nobody;
+    impl EventSink for Nobody {
+        fn emit(&self, _: Event) {}
+    }
+    let mut poller = Poller::new(Arc::clone(accounts), account.clone());
+    poller.look(&Nobody).await?;
+    poller
+        .previous
+        .take()
+        .ok_or_else(|| Error::WatcherFailed("a look that listed nothing".into()))
+}
+
 /// `first`: the first poll of this run, which views need whatever changed.
 fn report(
     accounts: &Accounts,
@@ -353,15 +406,14 @@ fn report(
     let changes = diff(previous, current);
     let now = current.fetched_at;
     for session in changes.ended {
-        let how = if accounts.take_revoked_here(&session.id) {
-            EndReason::RevokedHere
-        } else {
-            match session.expires_at {
+        // Revoked by a process of ours (this one or another on the home): the ledger says.
+        let how = accounts
+            .recorded_end(session)
+            .unwrap_or(match session.expires_at {
                 Some(end) if end <= now => EndReason::Expired,
                 Some(_) => EndReason::RevokedElsewhere,
                 None => EndReason::Vanished,
-            }
-        };
+            });
         sink.emit(Event::SessionEnded {
             session: session.clone(),
             how,

@@ -34,6 +34,7 @@ pub fn routes() -> Router<MockState> {
         )
         .route("/faults/{id}", delete(remove_fault))
         .route("/clock", get(clock_now).post(advance_clock))
+        .route("/requests", get(requests))
         .route("/snapshot", get(snapshot).put(restore))
         .route("/reset", post(reset))
 }
@@ -332,6 +333,11 @@ async fn advance_clock(
 }
 
 /// `GET /__mock/clock` → 200 `{"now"}`, the mock's idea of the time (RFC 3339).
+/// `GET /__mock/requests` → `{"GET /hectoday/me/sessions": 12, …}`: requests per route.
+async fn requests(_: LoopbackOnly, State(state): State<MockState>) -> Response {
+    Json(state.requests.counts()).into_response()
+}
+
 async fn clock_now(_: LoopbackOnly, State(state): State<MockState>) -> Response {
     Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
 }

@@ -220,6 +220,19 @@ impl ControlClient {
         Ok(())
     }
 
+    /// How many requests each API route was sent ("GET /hectoday/me/sessions" → n).
+    pub async fn requests(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u64>, reqwest::Error> {
+        self.http
+            .get(self.url("__mock/requests"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
     /// Back to the demo user alone, no session, real time.
     pub async fn reset(&self) -> Result<(), reqwest::Error> {
         self.http

@@ -16,6 +16,7 @@ mod node_auth;
 mod peer;
 pub mod persist;
 mod ratelimit;
+pub mod requests;
 mod respond;
 mod rtc;
 pub mod scenario;
@@ -70,6 +71,8 @@ pub struct MockState {
     pub clock: MockClock,
     pub faults: Arc<Faults>,
     pub scenario: Arc<ScenarioRunner>,
+    /// Every API request, counted by route.
+    pub requests: Arc<requests::Requests>,
     rate_limit: Arc<RateLimit>,
     admin_secret: Arc<str>,
 }
@@ -86,6 +89,7 @@ impl MockState {
             clock: MockClock::default(),
             faults: Arc::default(),
             scenario: Arc::default(),
+            requests: Arc::default(),
             rate_limit: Arc::default(),
             admin_secret: admin_secret.into(),
         };
@@ -122,6 +126,7 @@ impl MockState {
         self.seed_demo_users();
         self.clock.reset();
         self.faults.clear();
+        self.requests.clear();
         self.rate_limit.clear();
         self.scenario.restart(self);
     }
@@ -143,10 +148,15 @@ pub fn router(state: MockState) -> Router {
         };
         apis = apis.nest(dialect.prefix(), routes);
     }
-    let apis = apis.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        faults::apply,
-    ));
+    let apis = apis
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::apply,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            requests::count,
+        ));
     Router::new()
         .merge(apis)
         .nest("/__mock", control::routes())
