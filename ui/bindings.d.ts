@@ -124,15 +124,13 @@ homeCountries: Array<string>,
  */
 sharedAddressAccounts: number, };
 
-export type HistoryEntry = { seq: number, at: string, account: string, 
-/**
- * `appeared`, `suspicious`, `ended`, `stale`, `recovered`, `trusted`.
- */
-kind: string, session: string | null, device: string | null, ip: string | null, 
+export type HistoryKind = "appeared" | "suspicious" | "ended" | "stale" | "recovered" | "trusted" | "sign-in-ending";
+
+export type HistoryEntry = { seq: number, at: string, account: string, kind: HistoryKind, session: string | null, device: string | null, ip: string | null, 
 /**
  * "Berlin, DE · Deutsche Telekom AG", as known then.
  */
-place: string | null, severity: string | null, 
+place: string | null, severity: Severity | null, 
 /**
  * The reasons, how it ended, or the error, in words.
  */

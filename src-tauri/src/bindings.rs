@@ -25,6 +25,7 @@ pub fn render() -> String {
         warden_core::rules::RuleId::decl(&cfg),
         warden_core::rules::Finding::decl(&cfg),
         warden_core::rules::Thresholds::decl(&cfg),
+        warden_core::history::HistoryKind::decl(&cfg),
         warden_core::history::HistoryEntry::decl(&cfg),
         warden_core::ErrorCode::decl(&cfg),
         crate::state::Health::decl(&cfg),

@@ -112,6 +112,16 @@ impl Cli {
         Ok(())
     }
 
+    /// Everything the keyring holds for Session Warden, as `secret-tool` lists it.
+    fn keyring_entries(&self) -> String {
+        self.desktop
+            .run(
+                "secret-tool",
+                &["search", "--all", "service", "session-warden"],
+            )
+            .unwrap_or_default()
+    }
+
     fn keyring(&self, account: &str, kind: &str) -> Option<String> {
         self.desktop
             .run(
@@ -1232,6 +1242,61 @@ async fn two_processes_renewing_one_node_auth_token_spend_it_once() -> anyhow::R
         cli.mock.live_ids().await?.len(),
         1,
         "one session of ours on the server"
+    );
+    Ok(())
+}
+
+/// A full disk is the machine's failure, not the person's input: the storage error, exit 1,
+/// and nothing half-kept (the session the add opened is signed out again). The disk is a
+/// small tmpfs mounted over the home inside a private mount namespace, gone with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_a_storage_error_and_exit_1() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    let root = std::process::Command::new("id").arg("-u").output()?;
+    let unshare: &[&str] = if String::from_utf8_lossy(&root.stdout).trim() == "0" {
+        &["--mount"]
+    } else {
+        &["--mount", "--map-root-user"]
+    };
+    let script = r#"
+        set -e
+        mount -t tmpfs -o size=512k tmpfs "$WARDEN_HOME"
+        "$WARDEN" accounts list >/dev/null
+        dd if=/dev/zero of="$WARDEN_HOME/filler" bs=4k 2>/dev/null || true
+        printf '%s\n' "$PASSWORD" | "$WARDEN" accounts add --url "$URL" --dialect hectoday \
+            --login "$LOGIN" --label demo --password-stdin
+    "#;
+    let out = cli
+        .desktop
+        .command("unshare")
+        .args(unshare)
+        .args(["sh", "-c", script])
+        .env("WARDEN_HOME", &cli.home)
+        .env("WARDEN", &cli.binary)
+        .env("PASSWORD", warden_mock::DEMO_PASSWORD)
+        .env("URL", cli.mock.hectoday_url())
+        .env("LOGIN", warden_mock::DEMO_LOGIN)
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "storage, exit 1: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("the history database failed")
+            && stderr(&out).contains(&cli.home.join("warden.db").display().to_string()),
+        "names what failed: {}",
+        stderr(&out)
+    );
+    assert!(
+        cli.mock.live_ids().await?.is_empty(),
+        "the session it opened is signed out again"
+    );
+    assert_eq!(
+        cli.keyring_entries(),
+        "",
+        "and nothing is left in the keyring"
     );
     Ok(())
 }

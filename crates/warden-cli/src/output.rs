@@ -162,7 +162,7 @@ pub fn history(entries: &[HistoryEntry], accounts: &[Account]) -> anyhow::Result
             [
                 e.at.format("%Y-%m-%d %H:%M").to_string(),
                 label(&e.account),
-                e.kind.clone(),
+                e.kind.to_string(),
                 [e.device.as_deref(), e.ip.as_deref(), e.place.as_deref()]
                     .into_iter()
                     .flatten()

@@ -440,7 +440,7 @@ impl Accounts {
         self.ledger
             .has_event(
                 &account.id,
-                "sign-in-ending",
+                crate::history::HistoryKind::SignInEnding,
                 &crate::history::ending_detail(at),
             )
             .unwrap_or(false)

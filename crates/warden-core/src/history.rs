@@ -16,6 +16,73 @@ use crate::rules::worst;
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId, Snapshot};
 
+/// What a line of the history is about. Kept in the ledger as these words, which are also
+/// what the exports, `--json` and the window's filters say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum HistoryKind {
+    Appeared,
+    Suspicious,
+    Ended,
+    Stale,
+    Recovered,
+    Trusted,
+    SignInEnding,
+}
+
+impl HistoryKind {
+    const ALL: [HistoryKind; 7] = [
+        HistoryKind::Appeared,
+        HistoryKind::Suspicious,
+        HistoryKind::Ended,
+        HistoryKind::Stale,
+        HistoryKind::Recovered,
+        HistoryKind::Trusted,
+        HistoryKind::SignInEnding,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryKind::Appeared => "appeared",
+            HistoryKind::Suspicious => "suspicious",
+            HistoryKind::Ended => "ended",
+            HistoryKind::Stale => "stale",
+            HistoryKind::Recovered => "recovered",
+            HistoryKind::Trusted => "trusted",
+            HistoryKind::SignInEnding => "sign-in-ending",
+        }
+    }
+
+    fn from_stored(text: &str) -> Option<HistoryKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for HistoryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored word as a typed value, or the row is unreadable.
+fn typed<T>(text: String, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("{text:?} is not a known value").into(),
+        )
+    })
+}
+
+fn severity_from(text: &str) -> Option<crate::rules::Severity> {
+    use crate::rules::Severity;
+    [Severity::Notice, Severity::Warning, Severity::Alert]
+        .into_iter()
+        .find(|s| s.to_string() == text)
+}
+
 /// One line of the history, as the timeline and the exports show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,14 +91,13 @@ pub struct HistoryEntry {
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub account: String,
-    /// `appeared`, `suspicious`, `ended`, `stale`, `recovered`, `trusted`.
-    pub kind: String,
+    pub kind: HistoryKind,
     pub session: Option<String>,
     pub device: Option<String>,
     pub ip: Option<String>,
     /// "Berlin, DE · Deutsche Telekom AG", as known then.
     pub place: Option<String>,
-    pub severity: Option<String>,
+    pub severity: Option<crate::rules::Severity>,
     /// The reasons, how it ended, or the error, in words.
     pub detail: String,
 }
@@ -122,13 +188,13 @@ impl Ledger {
     pub fn record(&self, event: &Event, at: DateTime<Utc>) -> Result<()> {
         let (kind, session, severity, detail) = match event {
             Event::SessionAppeared { session, findings } => (
-                "appeared",
+                HistoryKind::Appeared,
                 Some(session),
                 worst(findings),
                 reasons(findings),
             ),
             Event::Suspicious { session, findings } => (
-                "suspicious",
+                HistoryKind::Suspicious,
                 Some(session),
                 worst(findings),
                 reasons(findings),
@@ -152,11 +218,18 @@ impl Ledger {
                         reason.words()
                     ],
                 )?;
-                ("ended", Some(session), None, reason.words().to_owned())
+                (
+                    HistoryKind::Ended,
+                    Some(session),
+                    None,
+                    reason.words().to_owned(),
+                )
             }
-            Event::Stale { error, .. } => ("stale", None, None, error.clone()),
-            Event::Recovered { .. } => ("recovered", None, None, String::new()),
-            Event::SignInEnding { at, .. } => ("sign-in-ending", None, None, ending_detail(*at)),
+            Event::Stale { error, .. } => (HistoryKind::Stale, None, None, error.clone()),
+            Event::Recovered { .. } => (HistoryKind::Recovered, None, None, String::new()),
+            Event::SignInEnding { at, .. } => {
+                (HistoryKind::SignInEnding, None, None, ending_detail(*at))
+            }
             Event::Refreshed { .. } => return Ok(()),
         };
         self.conn().execute(
@@ -165,11 +238,11 @@ impl Ledger {
             params![
                 at.to_rfc3339(),
                 event.account().as_str(),
-                kind,
+                kind.as_str(),
                 session.map(|s| s.id.as_str().to_owned()),
                 session.map(|s| s.device.label.clone()),
                 session.and_then(|s| s.ip.clone()),
-                severity.map(|s| format!("{s:?}").to_lowercase()),
+                severity.map(|s| s.to_string()),
                 detail,
                 session.and_then(Session::whereabouts),
             ],
@@ -236,11 +309,14 @@ impl Ledger {
                 seq: row.get(0)?,
                 at: time(row.get(1)?)?,
                 account: row.get(2)?,
-                kind: row.get(3)?,
+                kind: typed(row.get(3)?, HistoryKind::from_stored)?,
                 session: row.get(4)?,
                 device: stored_option(row.get(5)?),
                 ip: stored_option(row.get(6)?),
-                severity: row.get(7)?,
+                severity: row
+                    .get::<_, Option<String>>(7)?
+                    .map(|s| typed(s, severity_from))
+                    .transpose()?,
                 detail: stored_text(row.get(8)?),
                 place: stored_option(row.get(9)?),
             })
@@ -327,7 +403,7 @@ impl Ledger {
         )?;
         tx.execute(
             "INSERT INTO events (at, account, kind, session, device, ip, severity, detail)
-             VALUES (?1, ?2, 'trusted', ?3, ?4, ?5, NULL, ?6)",
+             VALUES (?1, ?2, ?7, ?3, ?4, ?5, NULL, ?6)",
             params![
                 at.to_rfc3339(),
                 session.account.as_str(),
@@ -335,6 +411,7 @@ impl Ledger {
                 session.device.label,
                 session.ip,
                 "the person said \"It's me\": this device raises no more alerts",
+                HistoryKind::Trusted.as_str(),
             ],
         )?;
         tx.commit()?;
@@ -415,12 +492,12 @@ pub fn to_csv(entries: &[HistoryEntry]) -> Result<String> {
             entry.seq.to_string(),
             entry.at.to_rfc3339(),
             inert(&entry.account),
-            inert(&entry.kind),
+            entry.kind.to_string(),
             text(entry.session.as_deref()),
             text(entry.device.as_deref()),
             text(entry.ip.as_deref()),
             text(entry.place.as_deref()),
-            text(entry.severity.as_deref()),
+            entry.severity.map(|s| s.to_string()).unwrap_or_default(),
             inert(&entry.detail),
         ])
         .map_err(fail)?;
@@ -441,12 +518,17 @@ pub(crate) fn ending_detail(at: DateTime<Utc>) -> String {
 
 impl Ledger {
     /// Whether the history already holds this event (kind and detail) for the account.
-    pub(crate) fn has_event(&self, account: &AccountId, kind: &str, detail: &str) -> Result<bool> {
+    pub(crate) fn has_event(
+        &self,
+        account: &AccountId,
+        kind: HistoryKind,
+        detail: &str,
+    ) -> Result<bool> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT 1 FROM events WHERE account = ?1 AND kind = ?2 AND detail = ?3 LIMIT 1",
         )?;
-        Ok(stmt.exists(params![account.as_str(), kind, detail])?)
+        Ok(stmt.exists(params![account.as_str(), kind.as_str(), detail])?)
     }
 }
 

@@ -201,7 +201,8 @@ async fn a_watcher_that_panics_says_so_and_watches_again() {
     assert!(
         history
             .iter()
-            .any(|e| e.kind == "stale" && e.detail.contains("watcher failed")),
+            .any(|e| e.kind == warden_core::history::HistoryKind::Stale
+                && e.detail.contains("watcher failed")),
         "the failure is in the history: {history:#?}"
     );
 }

@@ -158,7 +158,7 @@ async fn trust_and_labels_hold_across_a_restart() {
         .history(Some(&account))
         .expect("history")
         .into_iter()
-        .filter(|e| e.kind == "trusted")
+        .filter(|e| e.kind == warden_core::history::HistoryKind::Trusted)
         .collect();
     assert_eq!(trusted.len(), 1, "the timeline says when it was trusted");
     assert_eq!(trusted[0].session.as_deref(), Some(curl.id.as_str()));
