@@ -17,11 +17,11 @@ pub fn show(app: &AppHandle, account: Account) {
     if let Err(e) = app.emit(ACCOUNT_CHANGED, &view) {
         tracing::warn!("could not update the window: {e}");
     }
-    crate::tray::refresh(app);
+    crate::tray::rebuild(app);
 }
 
 /// Polls the account again at once, and shows what is known meanwhile.
-pub fn refresh(app: &AppHandle, account: Account) {
+pub fn poll_now(app: &AppHandle, account: Account) {
     app.state::<AppState>().watcher.poll_now(&account.id);
     show(app, account);
 }
@@ -37,7 +37,7 @@ fn settle<'a>(
     for session in sessions {
         views.unflag(&account.id, session);
     }
-    refresh(app, account);
+    poll_now(app, account);
 }
 
 /// Ends one session; core lists again to check it is gone.

@@ -87,7 +87,7 @@ pub(crate) async fn add_account(
     let prompt: Arc<dyn CodePrompt> = state.prompt.clone();
     let account = state.accounts.add_with(account, password, &prompt).await?;
     state.watcher.watch(account.clone());
-    crate::tray::refresh(&app);
+    crate::tray::rebuild(&app);
     Ok(state.views.view(account))
 }
 
@@ -120,7 +120,7 @@ pub(crate) async fn sign_in_again(
         .sign_in_again(&account, password.filter(|p| !p.is_empty()), &prompt)
         .await?;
     state.watcher.watch(account.clone());
-    actions::refresh(&app, account.clone());
+    actions::poll_now(&app, account.clone());
     Ok(state.views.view(account))
 }
 
@@ -144,7 +144,7 @@ pub(crate) async fn remove_account(
     state.watcher.unwatch(&account.id);
     state.accounts.remove(&account).await?;
     state.views.forget(&account.id);
-    crate::tray::refresh(&app);
+    crate::tray::rebuild(&app);
     Ok(())
 }
 
@@ -183,7 +183,7 @@ pub(crate) fn set_label(
 ) -> Answer<()> {
     let account = state.accounts.find(account.as_str())?;
     state.accounts.set_label(&account, &session, label.trim())?;
-    actions::refresh(&app, account);
+    actions::poll_now(&app, account);
     Ok(())
 }
 

@@ -61,7 +61,7 @@ fn stand_by(app: tauri::AppHandle, holder: Holder, accounts: &[warden_core::Acco
             }),
         );
     }
-    tray::refresh(&app);
+    tray::rebuild(&app);
     tauri::async_runtime::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(3)).await;

@@ -53,7 +53,7 @@ impl AppSink {
 impl EventSink for AppSink {
     fn emit(&self, event: Event) {
         match &event {
-            Event::Refreshed { snapshot } => {
+            Event::Listed { snapshot } => {
                 let own = match self.accounts.find(snapshot.account.as_str()) {
                     Ok(account) => OwnSession {
                         signed_in_until: self.accounts.signed_in_until_cached(&account),

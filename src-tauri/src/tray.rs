@@ -108,7 +108,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             }
         })
         .build(app)?;
-    refresh(app);
+    rebuild(app);
     Ok(())
 }
 
@@ -123,17 +123,17 @@ fn clicked(app: &AppHandle, item: TrayItem) {
         TrayItem::Quit => app.exit(0),
         TrayItem::PauseHour => {
             state.notifications.pause_for(chrono::Duration::hours(1));
-            refresh(app);
+            rebuild(app);
             // The menu says "paused until …": when that time comes, it says so no longer.
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-                refresh(&app);
+                rebuild(&app);
             });
         }
         TrayItem::Resume => {
             state.notifications.resume();
-            refresh(app);
+            rebuild(app);
         }
         TrayItem::Revoke { account, session } => {
             let app2 = app.clone();
@@ -181,11 +181,11 @@ fn session_line(session: &warden_core::Session, suspicious: bool) -> String {
 /// Rebuilds the menu, icon and tooltip if what they show changed. Always on the main thread,
 /// one rebuild after another: the tray's own calls go there anyway, and a rebuild started
 /// from a watcher thread must not hold `Shown` while it waits for the main thread, which
-/// may itself be in a menu handler that refreshes (a deadlock).
-pub fn refresh(app: &AppHandle) {
+/// may itself be in a menu handler that rebuilds (a deadlock).
+pub fn rebuild(app: &AppHandle) {
     let handle = app.clone();
     let queued = app.run_on_main_thread(move || {
-        if let Err(e) = rebuild(&handle) {
+        if let Err(e) = rebuild_now(&handle) {
             tracing::warn!("cannot update the tray: {e}");
         }
     });
@@ -325,7 +325,7 @@ fn make(app: &AppHandle, entries: &[Entry]) -> tauri::Result<Vec<Box<dyn IsMenuI
     Ok(items)
 }
 
-fn rebuild(app: &AppHandle) -> tauri::Result<()> {
+fn rebuild_now(app: &AppHandle) -> tauri::Result<()> {
     let Some(tray) = app.tray_by_id(TRAY) else {
         return Ok(());
     };

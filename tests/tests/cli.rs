@@ -443,7 +443,7 @@ async fn watch_prints_each_sign_in_and_history_exports_it() -> anyhow::Result<()
             }
         }
     };
-    next_of("refreshed")?;
+    next_of("listed")?;
     cli.mock
         .sign_in_device("curl/8.5.0", "203.0.113.77")
         .await?;
@@ -715,7 +715,7 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
             }
         }
     };
-    next_of("refreshed")?;
+    next_of("listed")?;
     server.answer(Answer::Sneaky);
     next_of("sessionAppeared")?;
     // Which of a burst's sign-ins a notification names first depends on the order they are
@@ -1130,7 +1130,7 @@ async fn one_home_is_polled_by_one_process_and_every_process_records_the_same_tr
 
     // Two watchers on one home: the first polls; the second says who does and follows.
     let first = Watching::start(&cli)?;
-    Watching::next(&first.out, &["\"type\":\"refreshed\""])?;
+    Watching::next(&first.out, &["\"type\":\"listed\""])?;
     let second = Watching::start(&cli)?;
     let said = Watching::next(&second.err, &["is watching this home"])?;
     assert!(said.contains("warden watch (pid"), "{said}");

@@ -195,7 +195,7 @@ fn describe(event: &Event, account: &str) -> Option<String> {
             at.format("%Y-%m-%d %H:%M"),
             warden_core::error::sign_in_hint(account)
         ),
-        Event::Refreshed { .. } => return None,
+        Event::Listed { .. } => return None,
     };
     Some(line)
 }

@@ -111,7 +111,7 @@ fn main() {
             tokio::runtime::Handle::current(),
         );
         watcher.watch(account.clone());
-        while !matches!(rx.recv().await, Some(Event::Refreshed { .. })) {}
+        while !matches!(rx.recv().await, Some(Event::Listed { .. })) {}
         let mut latencies = Vec::new();
         for i in 0..rounds {
             tokio::time::sleep(Duration::from_millis(rand::random_range(0..1000))).await;

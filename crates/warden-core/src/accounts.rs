@@ -260,7 +260,7 @@ impl Accounts {
     /// logged and the event still reaches the person.
     pub fn record(&self, event: &Event) {
         let result = match event {
-            Event::Refreshed { snapshot } => self.ledger.observe(snapshot),
+            Event::Listed { snapshot } => self.ledger.observe(snapshot),
             other => self.ledger.record(other, self.clock.now()),
         };
         if let Err(e) = result {

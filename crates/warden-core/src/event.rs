@@ -72,9 +72,11 @@ pub enum Event {
     },
     #[serde(rename_all = "camelCase")]
     SessionEnded { session: Session, how: EndReason },
-    /// The list changed in any way (new, ended, activity): the new list, for views to follow.
+    /// The account was listed (polled) and the list changed in any way (new, ended,
+    /// activity), or it is the first listing of a watch: the new list, for views to follow.
+    /// ("Poll" is asking the server; "refresh" is only ever renewing a token.)
     #[serde(rename_all = "camelCase")]
-    Refreshed { snapshot: Snapshot },
+    Listed { snapshot: Snapshot },
     /// Polling fails; what the user sees is "stale since", never silence.
     #[serde(rename_all = "camelCase")]
     Stale {
@@ -103,7 +105,7 @@ impl Event {
             Event::SessionAppeared { session, .. }
             | Event::Suspicious { session, .. }
             | Event::SessionEnded { session, .. } => &session.account,
-            Event::Refreshed { snapshot } => &snapshot.account,
+            Event::Listed { snapshot } => &snapshot.account,
             Event::Stale { account, .. }
             | Event::Recovered { account }
             | Event::SignInEnding { account, .. } => account,

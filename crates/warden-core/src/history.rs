@@ -184,7 +184,7 @@ impl Ledger {
         Ok(())
     }
 
-    /// Appends an event worth keeping (not the `Refreshed` lists: `observe` keeps those).
+    /// Appends an event worth keeping (not the `Listed` lists: `observe` keeps those).
     pub fn record(&self, event: &Event, at: DateTime<Utc>) -> Result<()> {
         let (kind, session, severity, detail) = match event {
             Event::SessionAppeared { session, findings } => (
@@ -230,7 +230,7 @@ impl Ledger {
             Event::SignInEnding { at, .. } => {
                 (HistoryKind::SignInEnding, None, None, ending_detail(*at))
             }
-            Event::Refreshed { .. } => return Ok(()),
+            Event::Listed { .. } => return Ok(()),
         };
         self.conn().execute(
             "INSERT INTO events (at, account, kind, session, device, ip, severity, detail, place)

@@ -137,7 +137,7 @@ impl Outages {
             // Any answer ends it, including the first of a watch restarted after the
             // person signed in again (which starts afresh, with no `Recovered`).
             Event::Recovered { account }
-            | Event::Refreshed {
+            | Event::Listed {
                 snapshot: Snapshot { account, .. },
             } => told.remove(account).map(|_| Notice {
                 summary: format!("{label} is watched again"),

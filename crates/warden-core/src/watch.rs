@@ -398,7 +398,7 @@ fn report(
     let Some(previous) = previous else {
         // First sight of the account: the baseline. Nothing in it is news.
         detector.baseline(current, &[]);
-        sink.emit(Event::Refreshed {
+        sink.emit(Event::Listed {
             snapshot: current.clone(),
         });
         return;
@@ -446,7 +446,7 @@ fn report(
     }
     detector.learn(current, &changes.appeared);
     if changes.any || first {
-        sink.emit(Event::Refreshed {
+        sink.emit(Event::Listed {
             snapshot: current.clone(),
         });
     }

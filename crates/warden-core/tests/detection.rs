@@ -82,7 +82,7 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
     let w = playing("impossible-travel").await;
     let account = w.add(Dialect::Rtc, DialectKind::Rtc).await;
     let (_watcher, mut rx) = w.watch(&account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
 
     w.advance("PT1M").await;
     let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
@@ -131,7 +131,7 @@ async fn credential_stuffing_names_the_scripting_tools() {
     let w = playing("credential-stuffing").await;
     let account = w.add(Dialect::NodeAuth, DialectKind::NodeAuth).await;
     let (_watcher, mut rx) = w.watch(&account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     w.advance("PT30S").await;
     let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in");
@@ -151,7 +151,7 @@ async fn a_trusted_device_signing_in_again_raises_nothing() {
     let w = playing("quiet").await;
     let account = w.add(Dialect::Hectoday, DialectKind::Hectoday).await;
     let (_watcher, mut rx) = w.watch(&account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     let agent = "curl/8.5.0";
     w.mock
         .control()

@@ -555,7 +555,7 @@ async fn node_auth_a_hundred_refreshes_raise_no_alert() {
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 match rx.recv().await.expect("watching") {
-                    Event::Refreshed { snapshot }
+                    Event::Listed { snapshot }
                         if snapshot.sessions.len() == 3
                             && snapshot
                                 .sessions
@@ -564,7 +564,7 @@ async fn node_auth_a_hundred_refreshes_raise_no_alert() {
                     {
                         return;
                     }
-                    Event::Refreshed { .. } => {}
+                    Event::Listed { .. } => {}
                     other => news.push(other),
                 }
             }

@@ -72,7 +72,7 @@ async fn watching() -> World {
         _watcher: watcher,
         _home: home,
     };
-    world.next(|e| matches!(e, Event::Refreshed { .. })).await;
+    world.next(|e| matches!(e, Event::Listed { .. })).await;
     world
 }
 
@@ -153,7 +153,7 @@ struct PanicsOnce {
 
 impl warden_core::EventSink for PanicsOnce {
     fn emit(&self, event: Event) {
-        if matches!(event, Event::Refreshed { .. })
+        if matches!(event, Event::Listed { .. })
             && !self
                 .panicked
                 .swap(true, std::sync::atomic::Ordering::SeqCst)

@@ -247,12 +247,12 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
     watcher.watch(account.clone());
     let first = next_event(&mut rx, |_| true).await;
     assert!(
-        matches!(first, Event::Refreshed { ref snapshot } if snapshot.sessions.len() == 2),
+        matches!(first, Event::Listed { ref snapshot } if snapshot.sessions.len() == 2),
         "{first:?}"
     );
 
     w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
-    let appeared = next_event(&mut rx, |e| !matches!(e, Event::Refreshed { .. })).await;
+    let appeared = next_event(&mut rx, |e| !matches!(e, Event::Listed { .. })).await;
     let Event::SessionAppeared { session, .. } = appeared else {
         panic!("the first news after the baseline is the new device, got {appeared:?}");
     };
@@ -277,7 +277,7 @@ async fn a_session_ended_elsewhere_before_its_expiry_is_reported_as_revoked_else
     let server_id = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     let (watcher, mut rx) = w.watcher(Duration::from_millis(100));
     watcher.watch(account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     w.mock
         .control()
         .end_session(&server_id)
@@ -302,7 +302,7 @@ async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
     let account = w.add().await;
     let (watcher, mut rx) = w.watcher(Duration::from_millis(50));
     watcher.watch(account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     let mut mock = w.mock;
     mock.stop().await;
     let stale = next_event(&mut rx, |e| matches!(e, Event::Stale { .. })).await;

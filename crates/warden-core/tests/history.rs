@@ -53,7 +53,7 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
     let accounts = open(home.path(), &store);
     let account = add(&accounts, &mock).await;
     let (watcher, mut rx) = watch(&accounts, &account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
 
     let control = mock.control();
     let stranger = control
@@ -163,7 +163,7 @@ async fn trust_and_labels_hold_across_a_restart() {
     assert_eq!(trusted.len(), 1, "the timeline says when it was trusted");
     assert_eq!(trusted[0].session.as_deref(), Some(curl.id.as_str()));
     let (_watcher, mut rx) = watch(&second, &account);
-    next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+    next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     mock.control()
         .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "192.0.2.99")
         .await
@@ -262,7 +262,7 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
         .expect("signs in");
     {
         let (_watcher, mut rx) = watch(&first, &account);
-        next_event(&mut rx, |e| matches!(e, Event::Refreshed { .. })).await;
+        next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     }
     drop(first);
 
@@ -278,7 +278,7 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
     let mut news = Vec::new();
     loop {
         match next_event(&mut rx, |_| true).await {
-            Event::Refreshed { .. } => break,
+            Event::Listed { .. } => break,
             other => news.push(other),
         }
     }
