@@ -1,3 +1,4 @@
+// @ts-check
 // Session Warden's window. It renders what the engine reports and sends clicks back as
 // commands; it never sees a secret except what the person types (a password, a code),
 // which it hands over at once and clears.
@@ -11,6 +12,7 @@
 /** @typedef {import("./bindings").Settings} Settings */
 /** @typedef {import("./bindings").UiError} UiError */
 /** @typedef {import("./bindings").Question} Question */
+/** @typedef {import("./bindings").SignInForm} SignInForm */
 
 const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
@@ -27,7 +29,20 @@ const state = {
   history: [],
 };
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+// Typed by what the page's ids name (index.html), so the checker knows an input has a value
+// and a dialog opens.
+/** @param {string} id */
+const $button = (id) => /** @type {HTMLButtonElement} */ ($(id));
+/** @param {string} id */
+const $dialog = (id) => /** @type {HTMLDialogElement} */ ($(id));
+/** @param {string} id */
+const $form = (id) => /** @type {HTMLFormElement} */ ($(id));
+/** @param {string} id */
+const $input = (id) => /** @type {HTMLInputElement} */ ($(id));
+/** @param {string} id */
+const $select = (id) => /** @type {HTMLSelectElement} */ ($(id));
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -73,7 +88,7 @@ function kindIcon(kind) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   for (const [k, v] of Object.entries({ viewBox: "0 0 24 24", width: 18, height: 18, fill: "none", stroke: "currentColor", "stroke-width": 1.8, "stroke-linecap": "round", "aria-hidden": "true" })) {
-    svg.setAttribute(k, v);
+    svg.setAttribute(k, String(v));
   }
   for (const [tag, attrs] of KIND_SHAPES[kind] ?? KIND_SHAPES.unknown) {
     const shape = document.createElementNS(ns, tag);
@@ -118,7 +133,9 @@ function renderSidebar() {
           el("span", { class: `state ${health}` }, text)));
     }),
   );
-  for (const [button, view] of [[$("show-history"), "history"], [$("show-settings"), "settings"]]) {
+  /** @type {[HTMLButtonElement, string][]} */
+  const views = [[$button("show-history"), "history"], [$button("show-settings"), "settings"]];
+  for (const [button, view] of views) {
     button.setAttribute("aria-current", String(state.view === view));
   }
 }
@@ -242,21 +259,20 @@ function renderSessions() {
   const caveat = $("account-caveat");
   caveat.hidden = !view.caveat;
   caveat.textContent = view.caveat ?? "";
-  const reauth = $("reauth");
+  const reauth = $form("reauth");
   reauth.hidden = view.health !== "needs-sign-in";
   if (!reauth.hidden) {
-    const usesPassword = view.account.dialect !== "secureauth";
-    $("reauth-text").textContent = usesPassword
-      ? "The service no longer accepts the saved password, or asks for a one-time code."
-      : "The service needs a new one-time code: Sign in again sends one to your phone.";
-    $("reauth-password").hidden = !usesPassword;
+    const usesPassword = view.signIn.passwordLabel !== null;
+    $("reauth-text").textContent = view.signIn.signInAgain;
+    $input("reauth-password").hidden = !usesPassword;
     $("reauth-password-label").hidden = !usesPassword;
+    $("reauth-password-label").textContent = usesPassword ? `New ${view.signIn.passwordLabel.toLowerCase()}` : "";
   }
   const sessions = view.snapshot ? view.snapshot.sessions : [];
   $("sessions-empty").hidden = Boolean(view.snapshot);
-  $("sign-out-others").disabled = !sessions.some((s) => !s.isCurrent) || state.busy.has("others");
+  $button("sign-out-others").disabled = !sessions.some((s) => !s.isCurrent) || state.busy.has("others");
   // Keyed update: rows that stay keep their element, so nothing jumps or loses focus.
-  const body = $("session-rows");
+  const body = /** @type {HTMLTableSectionElement} */ ($("session-rows"));
   const existing = new Map([...body.rows].map((row) => [row.dataset.sessionId, row]));
   const rows = sessions.map((session) => {
     const row = existing.get(session.id);
@@ -293,8 +309,8 @@ function select(id) {
 
 function showAdd() {
   show("add");
-  $("add-cancel").hidden = state.order.length === 0;
-  $("add-url").focus();
+  $button("add-cancel").hidden = state.order.length === 0;
+  $input("add-url").focus();
 }
 
 // Views reach the window from commands' answers and from events, not always in the order
@@ -321,10 +337,10 @@ function note(node, text) {
 
 // A modal question; resolves true on Confirm. Escape or Cancel say no.
 function confirmAction(title, text, yes) {
-  const dialog = $("confirm");
+  const dialog = $dialog("confirm");
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;
-  $("confirm-yes").textContent = yes;
+  $button("confirm-yes").textContent = yes;
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
     dialog.returnValue = "";
@@ -448,7 +464,7 @@ async function testAccount() {
 async function signInAgain(event) {
   event.preventDefault();
   const view = state.accounts.get(state.selected);
-  const password = $("reauth-password");
+  const password = $input("reauth-password");
   const done = await busy("reauth", () => invoke("sign_in_again", {
     account: view.account.id,
     password: password.value || null,
@@ -463,19 +479,19 @@ async function signInAgain(event) {
 
 // --- Adding an account -------------------------------------------------------------
 
-const LOGIN_LABELS = {
-  secureauth: "Phone number",
-  "node-auth-admin": "User id",
-  rtc: "Username",
-};
-
-function dialectChanged() {
-  const dialect = $("add-dialect").value;
+// The fields each API asks for come from core (`sign_in_form`), never decided here.
+let formAsked = 0;
+async function dialectChanged() {
+  const dialect = $select("add-dialect").value;
   showTransportWarning();
-  $("add-login-label").textContent = LOGIN_LABELS[dialect] ?? "Email or username";
-  $("add-password-row").hidden = dialect === "secureauth";
-  $("add-password-label").textContent = dialect === "node-auth-admin" ? "Admin secret" : "Password";
   showCaveat(dialect);
+  const ticket = ++formAsked;
+  /** @type {SignInForm} */
+  const form = await invoke("sign_in_form", { dialect });
+  if (ticket !== formAsked) return;
+  $("add-login-label").textContent = form.loginLabel;
+  $("add-password-row").hidden = form.passwordLabel === null;
+  $("add-password-label").textContent = form.passwordLabel ?? "";
 }
 
 // What watching the account this way costs, said before the person signs in.
@@ -498,22 +514,22 @@ async function showCaveat(dialect) {
 let transportAsked = 0;
 async function showTransportWarning() {
   const ticket = ++transportAsked;
-  const url = $("add-url").value.trim();
+  const url = $input("add-url").value.trim();
   let text = null;
   try {
-    if (url) text = await invoke("transport_warning", { url, dialect: $("add-dialect").value });
+    if (url) text = await invoke("transport_warning", { url, dialect: $select("add-dialect").value });
   } catch {
     // A URL that does not parse is said so by the sign-in itself.
   }
   if (ticket !== transportAsked) return;
   $("add-transport").textContent = text ?? "";
   $("add-transport-row").hidden = !text;
-  if (!text) $("add-transport-ok").checked = false;
+  if (!text) $input("add-transport-ok").checked = false;
 }
 
 let detecting = 0;
 async function detect() {
-  const url = $("add-url").value.trim();
+  const url = $input("add-url").value.trim();
   const hint = $("add-detected");
   if (!url) return;
   const ticket = ++detecting;
@@ -521,9 +537,9 @@ async function detect() {
   try {
     const dialect = await invoke("detect_dialect", { url });
     if (ticket !== detecting) return;
-    $("add-dialect").value = dialect;
+    $select("add-dialect").value = dialect;
     dialectChanged();
-    hint.textContent = `Detected: ${$("add-dialect").selectedOptions[0].textContent}. Change it if this is wrong.`;
+    hint.textContent = `Detected: ${$select("add-dialect").selectedOptions[0].textContent}. Change it if this is wrong.`;
   } catch (error) {
     if (ticket === detecting) hint.textContent = `Could not detect the API: ${error?.message ?? error}. Choose it below.`;
   }
@@ -531,25 +547,25 @@ async function detect() {
 
 async function addAccount(event) {
   event.preventDefault();
-  const form = $("add-form");
-  const submit = $("add-submit");
+  const form = $form("add-form");
+  const submit = $button("add-submit");
   $("add-error").hidden = true;
   await showTransportWarning();
-  if (!$("add-transport-row").hidden && !$("add-transport-ok").checked) {
+  if (!$("add-transport-row").hidden && !$input("add-transport-ok").checked) {
     showError($("add-error"), { message: "Nothing was sent: check “Send it unencrypted anyway” to sign in over plain HTTP." });
-    $("add-transport-ok").focus();
+    $input("add-transport-ok").focus();
     return;
   }
   submit.disabled = true;
   submit.textContent = "Signing in…";
-  const password = $("add-password");
+  const password = $input("add-password");
   try {
     const view = await invoke("add_account", {
       account: {
-        url: $("add-url").value,
-        dialect: $("add-dialect").value,
-        login: $("add-login").value,
-        label: $("add-label").value || null,
+        url: $input("add-url").value,
+        dialect: $select("add-dialect").value,
+        login: $input("add-login").value,
+        label: $input("add-label").value || null,
       },
       password: $("add-password-row").hidden ? "" : password.value,
     });
@@ -569,9 +585,9 @@ async function addAccount(event) {
 }
 
 function askCode(question) {
-  const dialog = $("code-dialog");
+  const dialog = $dialog("code-dialog");
   $("code-question").textContent = `${question.question} (${question.account})`;
-  const input = $("code-input");
+  const input = $input("code-input");
   input.value = "";
   input.inputMode = question.kind === "totp-or-backup" ? "text" : "numeric";
   if (!dialog.open) dialog.showModal();
@@ -580,10 +596,10 @@ function askCode(question) {
 
 async function submitCode(event) {
   event.preventDefault();
-  const input = $("code-input");
+  const input = $input("code-input");
   const code = input.value.trim();
   input.value = "";
-  $("code-dialog").close();
+  $dialog("code-dialog").close();
   try {
     await invoke("submit_code", { code });
   } catch (error) {
@@ -592,7 +608,7 @@ async function submitCode(event) {
 }
 
 function cancelCode() {
-  $("code-dialog").close();
+  $dialog("code-dialog").close();
   invoke("cancel_code");
 }
 
@@ -606,7 +622,7 @@ const KIND_TEXT = {
 let historyReload = null;
 
 async function loadHistory() {
-  const select = $("history-account");
+  const select = $select("history-account");
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "" }, "All accounts"),
     ...state.order.map((id) => el("option", { value: id }, state.accounts.get(id).account.label)));
@@ -620,8 +636,8 @@ async function loadHistory() {
 }
 
 function renderHistory() {
-  const kind = $("history-kind").value;
-  const words = $("history-search").value.trim().toLowerCase();
+  const kind = $select("history-kind").value;
+  const words = $input("history-search").value.trim().toLowerCase();
   const labels = new Map(state.order.map((id) => [id, state.accounts.get(id).account.label]));
   const shown = state.history
     .filter((e) => !kind || e.kind === kind)
@@ -638,7 +654,7 @@ function renderHistory() {
 
 async function exportHistory(format) {
   try {
-    const path = await invoke("export_history", { account: $("history-account").value || null, format });
+    const path = await invoke("export_history", { account: $select("history-account").value || null, format });
     note($("history-note"), `Saved to ${path}`);
   } catch (error) {
     note($("history-note"), `Could not export: ${error?.message ?? error}`);
@@ -657,19 +673,19 @@ async function loadSettings() {
     return;
   }
   const { app, rules } = settings;
-  $("set-poll").value = app.pollSeconds;
-  $("set-login").checked = app.startAtLogin;
-  $("set-notify").checked = app.notifications;
-  $("set-every").checked = app.everySignIn;
-  $("set-ipdb").value = app.ipDatabase ?? "";
+  $input("set-poll").value = app.pollSeconds;
+  $input("set-login").checked = app.startAtLogin;
+  $input("set-notify").checked = app.notifications;
+  $input("set-every").checked = app.everySignIn;
+  $input("set-ipdb").value = app.ipDatabase ?? "";
   showAbout(settings.about);
-  $("set-quiet").checked = Boolean(app.quietHours);
-  $("set-quiet-from").value = app.quietHours?.from ?? 22;
-  $("set-quiet-to").value = app.quietHours?.to ?? 7;
-  $("set-home").value = rules.homeCountries.join(", ");
-  $("set-max-sessions").value = rules.maxSessions;
-  $("set-speed").value = rules.maxSpeedKmh;
-  $("set-shared").value = rules.sharedAddressAccounts;
+  $input("set-quiet").checked = Boolean(app.quietHours);
+  $input("set-quiet-from").value = app.quietHours?.from ?? 22;
+  $input("set-quiet-to").value = app.quietHours?.to ?? 7;
+  $input("set-home").value = rules.homeCountries.join(", ");
+  $input("set-max-sessions").value = rules.maxSessions;
+  $input("set-speed").value = rules.maxSpeedKmh;
+  $input("set-shared").value = rules.sharedAddressAccounts;
   quietChanged();
 }
 
@@ -682,26 +698,27 @@ function showAbout(about) {
 }
 
 function quietChanged() {
-  for (const id of ["set-quiet-from", "set-quiet-to"]) $(id).disabled = !$("set-quiet").checked;
+  for (const id of ["set-quiet-from", "set-quiet-to"]) $input(id).disabled = !$input("set-quiet").checked;
 }
 
 async function saveSettings(event) {
   event.preventDefault();
   $("settings-error").hidden = true;
   $("settings-note").hidden = true;
-  const number = (id) => Number($(id).value);
+  /** @param {string} id */
+  const number = (id) => Number($input(id).value);
   const next = {
     app: {
       pollSeconds: number("set-poll"),
-      notifications: $("set-notify").checked,
-      quietHours: $("set-quiet").checked ? { from: number("set-quiet-from"), to: number("set-quiet-to") } : null,
-      startAtLogin: $("set-login").checked,
-      everySignIn: $("set-every").checked,
-      ipDatabase: $("set-ipdb").value.trim() || null,
+      notifications: $input("set-notify").checked,
+      quietHours: $input("set-quiet").checked ? { from: number("set-quiet-from"), to: number("set-quiet-to") } : null,
+      startAtLogin: $input("set-login").checked,
+      everySignIn: $input("set-every").checked,
+      ipDatabase: $input("set-ipdb").value.trim() || null,
     },
     rules: {
       ...settings.rules,
-      homeCountries: $("set-home").value.split(",").map((c) => c.trim().toUpperCase()).filter(Boolean),
+      homeCountries: $input("set-home").value.split(",").map((c) => c.trim().toUpperCase()).filter(Boolean),
       maxSessions: number("set-max-sessions"),
       maxSpeedKmh: number("set-speed"),
       sharedAddressAccounts: number("set-shared"),
@@ -726,7 +743,7 @@ function focusOn(focus) {
   const row = focus.session && $("session-rows").querySelector(`tr[data-session-id="${focus.session}"]`);
   if (row) {
     row.scrollIntoView({ block: "center" });
-    (row.querySelector("button.revoke") ?? row).focus();
+    /** @type {HTMLElement} */ (row.querySelector("button.revoke") ?? row).focus();
   }
 }
 
@@ -736,28 +753,28 @@ function focusFromUrl() {
 }
 
 async function start() {
-  $("add-form").addEventListener("submit", addAccount);
-  $("add-url").addEventListener("change", detect);
-  $("add-url").addEventListener("change", showTransportWarning);
-  $("add-dialect").addEventListener("change", dialectChanged);
-  $("show-add").addEventListener("click", showAdd);
-  $("add-cancel").addEventListener("click", () => select(state.selected ?? state.order[0]));
-  $("sign-out-others").addEventListener("click", signOutOthers);
-  $("remove-account").addEventListener("click", removeAccount);
-  $("test-account").addEventListener("click", testAccount);
-  $("reauth").addEventListener("submit", signInAgain);
-  $("code-form").addEventListener("submit", submitCode);
-  $("code-cancel").addEventListener("click", cancelCode);
-  $("code-dialog").addEventListener("cancel", () => invoke("cancel_code"));
-  $("show-history").addEventListener("click", () => { show("history"); loadHistory(); });
-  $("show-settings").addEventListener("click", () => { show("settings"); loadSettings(); });
-  $("history-account").addEventListener("change", loadHistory);
-  $("history-kind").addEventListener("change", renderHistory);
-  $("history-search").addEventListener("input", renderHistory);
-  $("export-csv").addEventListener("click", () => exportHistory("csv"));
-  $("export-json").addEventListener("click", () => exportHistory("json"));
-  $("settings-form").addEventListener("submit", saveSettings);
-  $("set-quiet").addEventListener("change", quietChanged);
+  $form("add-form").addEventListener("submit", addAccount);
+  $input("add-url").addEventListener("change", detect);
+  $input("add-url").addEventListener("change", showTransportWarning);
+  $select("add-dialect").addEventListener("change", dialectChanged);
+  $button("show-add").addEventListener("click", showAdd);
+  $button("add-cancel").addEventListener("click", () => select(state.selected ?? state.order[0]));
+  $button("sign-out-others").addEventListener("click", signOutOthers);
+  $button("remove-account").addEventListener("click", removeAccount);
+  $button("test-account").addEventListener("click", testAccount);
+  $form("reauth").addEventListener("submit", signInAgain);
+  $form("code-form").addEventListener("submit", submitCode);
+  $button("code-cancel").addEventListener("click", cancelCode);
+  $dialog("code-dialog").addEventListener("cancel", () => invoke("cancel_code"));
+  $button("show-history").addEventListener("click", () => { show("history"); loadHistory(); });
+  $button("show-settings").addEventListener("click", () => { show("settings"); loadSettings(); });
+  $select("history-account").addEventListener("change", loadHistory);
+  $select("history-kind").addEventListener("change", renderHistory);
+  $input("history-search").addEventListener("input", renderHistory);
+  $button("export-csv").addEventListener("click", () => exportHistory("csv"));
+  $button("export-json").addEventListener("click", () => exportHistory("json"));
+  $form("settings-form").addEventListener("submit", saveSettings);
+  $input("set-quiet").addEventListener("change", quietChanged);
   dialectChanged();
   await listen("warden://account-changed", (event) => {
     upsert(event.payload);

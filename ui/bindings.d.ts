@@ -7,6 +7,25 @@ export type SessionId = string;
 
 export type DialectKind = "secureauth" | "node-auth" | "hectoday" | "rtc" | "node-auth-admin";
 
+export type SignInForm = { 
+/**
+ * What the login field is: "Email", "Phone number", "User id"…
+ */
+loginLabel: string, 
+/**
+ * What the secret field is ("Password", "Admin secret"); `None` where the API has no
+ * password (SecureAuth signs in with a code sent to the phone).
+ */
+passwordLabel: string | null, 
+/**
+ * The one-time codes it may ask for, in words; `None` where it never asks.
+ */
+codes: string | null, 
+/**
+ * What an account of this API needs when it can no longer sign in by itself.
+ */
+signInAgain: string, };
+
 export type Account = { id: AccountId, label: string, baseUrl: string, dialect: DialectKind, 
 /**
  * What the user signs in with: an email, a username or a phone number.
@@ -156,6 +175,10 @@ suspicious: { [key in SessionId]: Array<Finding> },
  * token per user).
  */
 caveat: string | null, 
+/**
+ * What signing in to it asks (for "Sign in again"), as core says.
+ */
+signIn: SignInForm, 
 /**
  * When Session Warden's own sign-in ends, where known (SecureAuth: 7 days after the
  * code; it then needs a new one).

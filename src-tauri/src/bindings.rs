@@ -13,6 +13,7 @@ pub fn render() -> String {
         warden_core::AccountId::decl(&cfg),
         warden_core::SessionId::decl(&cfg),
         warden_core::DialectKind::decl(&cfg),
+        warden_core::SignInForm::decl(&cfg),
         warden_core::Account::decl(&cfg),
         warden_core::NewAccount::decl(&cfg),
         warden_core::DeviceKind::decl(&cfg),

@@ -66,6 +66,12 @@ pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<String> {
     dialect.caveat()
 }
 
+/// What signing in to an account of `dialect` asks: the add form's fields come from core.
+#[tauri::command]
+pub(crate) fn sign_in_form(dialect: DialectKind) -> warden_core::SignInForm {
+    dialect.sign_in_form()
+}
+
 /// What to tell the person before a password goes to `url` in the clear (plain http:// to
 /// another machine): the add form shows it and asks before sending. `None`: nothing to say.
 #[tauri::command]

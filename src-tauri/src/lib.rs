@@ -112,6 +112,7 @@ pub fn run() {
             commands::detect_dialect,
             commands::dialect_caveat,
             commands::transport_warning,
+            commands::sign_in_form,
             commands::add_account,
             commands::submit_code,
             commands::cancel_code,

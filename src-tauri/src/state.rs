@@ -57,6 +57,8 @@ pub struct AccountView {
     /// What watching this account costs, when it costs something (node-auth's one refresh
     /// token per user).
     pub caveat: Option<String>,
+    /// What signing in to it asks (for "Sign in again"), as core says.
+    pub sign_in: warden_core::SignInForm,
     /// When Session Warden's own sign-in ends, where known (SecureAuth: 7 days after the
     /// code; it then needs a new one).
     pub signed_in_until: Option<DateTime<Utc>>,
@@ -186,6 +188,7 @@ impl Views {
                 .and_then(|e| e.caveat.clone())
                 .or_else(|| account.dialect.caveat()),
             signed_in_until: entry.and_then(|e| e.signed_in_until),
+            sign_in: account.dialect.sign_in_form(),
             revision: entry.map_or(0, |e| e.revision),
             account,
         }

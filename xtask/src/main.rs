@@ -100,6 +100,14 @@ fn build_binaries() -> anyhow::Result<()> {
 fn test() -> anyhow::Result<()> {
     setup::ensure(setup::Purpose::Test)?;
     cargo(&["fmt", "--all", "--", "--check"])?;
+    // The window's script against the IPC types generated from Rust.
+    run(
+        Command::new(workspace_root().join("typecheck/node_modules/.bin/tsc")).args([
+            "--noEmit",
+            "-p",
+            "typecheck",
+        ]),
+    )?;
     cargo(&[
         "clippy",
         "--workspace",

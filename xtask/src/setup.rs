@@ -72,9 +72,16 @@ pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
         println!("xtask: not Linux; install the Tauri prerequisites for your system by hand");
         return Ok(());
     }
-    install_packages(&wanted(purpose))?;
+    let mut packages = wanted(purpose);
+    // The window's script is type-checked with TypeScript from npm: Node comes from Debian
+    // where the machine has none.
+    if purpose == Purpose::Test && !has("npm") {
+        packages.extend(["nodejs", "npm"]);
+    }
+    install_packages(&packages)?;
     if purpose == Purpose::Test {
         install_tauri_driver()?;
+        install_typescript()?;
     }
     if purpose != Purpose::Bench {
         crate::geoip::ensure()?;
@@ -124,6 +131,35 @@ fn install_packages(packages: &[&str]) -> anyhow::Result<()> {
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+fn has(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// TypeScript for `tsc --noEmit` over the window's script, exactly as `typecheck/
+/// package-lock.json` pins it (`npm ci`), again whenever the lock file changes.
+fn install_typescript() -> anyhow::Result<()> {
+    let dir = crate::workspace_root().join("typecheck");
+    let lock = std::fs::read(dir.join("package-lock.json"))?;
+    let stamp = dir.join("node_modules").join(".installed-lock");
+    let tsc = dir.join("node_modules").join(".bin").join("tsc");
+    if tsc.exists() && std::fs::read(&stamp).is_ok_and(|s| s == lock) {
+        return Ok(());
+    }
+    println!("xtask: installing TypeScript (typecheck/package-lock.json)");
+    crate::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir),
+    )?;
+    std::fs::write(&stamp, lock)?;
+    Ok(())
 }
 
 fn install_tauri_driver() -> anyhow::Result<()> {

@@ -275,7 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 confirm_plain_http(&warning)?;
             }
             let password = if dialect.uses_password() {
-                read_password(&login, password_stdin)?
+                read_password(dialect, &login, password_stdin)?
             } else {
                 Secret::new("")
             };
@@ -579,7 +579,7 @@ async fn login_again(
     accounts.set_prompt(Arc::new(TerminalPrompt));
     let prompt: Arc<dyn CodePrompt> = Arc::new(TerminalPrompt);
     let typed = if password_stdin && account.dialect.uses_password() {
-        Some(read_password(&account.login, true)?)
+        Some(read_password(account.dialect, &account.login, true)?)
     } else {
         None
     };
@@ -591,7 +591,7 @@ async fn login_again(
             if typed.is_none() && std::io::stdin().is_terminal() =>
         {
             eprintln!("warden: the stored password did not work; type the current one");
-            let password = read_password(&account.login, false)?;
+            let password = read_password(account.dialect, &account.login, false)?;
             accounts
                 .sign_in_again(account, Some(password), &prompt)
                 .await?;
@@ -676,13 +676,18 @@ impl CodePrompt for TerminalPrompt {
     }
 }
 
-fn read_password(login: &str, from_stdin: bool) -> anyhow::Result<Secret> {
+/// The account's secret, asked as its API names it ("Password", "Admin secret").
+fn read_password(dialect: DialectKind, login: &str, from_stdin: bool) -> anyhow::Result<Secret> {
+    let label = dialect
+        .sign_in_form()
+        .password_label
+        .unwrap_or_else(|| "Password".into());
     let password = if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("Password for {login}: "))?
+        rpassword::prompt_password(format!("{label} for {login}: "))?
     } else {
         return Err(Error::InvalidInput(
             "no terminal to ask for the password: pass --password-stdin".into(),

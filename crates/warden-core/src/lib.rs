@@ -29,7 +29,7 @@ pub use account::{Account, AccountId, NewAccount};
 pub use accounts::Accounts;
 pub use clock::{Clock, SystemClock};
 pub use credential::{CredentialStore, KeyringStore, MemoryStore};
-pub use dialect::DialectKind;
+pub use dialect::{DialectKind, SignInForm};
 pub use error::{Error, ErrorCode, Result};
 pub use event::{EndReason, Event, EventSink};
 pub use geoip::{GeoIp, Operator};

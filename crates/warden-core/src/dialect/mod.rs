@@ -66,10 +66,10 @@ impl DialectKind {
         self != DialectKind::SecureAuth
     }
 
-    /// What the account's login is: SecureAuth signs in with a phone number and a texted
-    /// code, and has no password.
+    /// Whether the account signs in with a password (or secret): SecureAuth signs in with a
+    /// phone number and a code sent to it, and has none.
     pub fn uses_password(self) -> bool {
-        self != DialectKind::SecureAuth
+        self.sign_in_form().password_label.is_some()
     }
 
     /// What the person should know before watching an account this way, when watching it
@@ -94,6 +94,70 @@ impl DialectKind {
                  through its admin API (node-auth-admin) instead."
             )),
             _ => None,
+        }
+    }
+}
+
+/// What signing in to an account of one API asks of the person: the fields of every front
+/// end's form, decided here once (the window's add form and "Sign in again", the CLI's
+/// prompts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignInForm {
+    /// What the login field is: "Email", "Phone number", "User id"…
+    pub login_label: String,
+    /// What the secret field is ("Password", "Admin secret"); `None` where the API has no
+    /// password (SecureAuth signs in with a code sent to the phone).
+    pub password_label: Option<String>,
+    /// The one-time codes it may ask for, in words; `None` where it never asks.
+    pub codes: Option<String>,
+    /// What an account of this API needs when it can no longer sign in by itself.
+    pub sign_in_again: String,
+}
+
+impl DialectKind {
+    pub fn sign_in_form(self) -> SignInForm {
+        let password = |label: &str| Some(label.to_owned());
+        let again_with_password = "The service no longer accepts the saved password, or asks \
+                                   for a one-time code.";
+        let (login, secret, codes, again) = match self {
+            DialectKind::SecureAuth => (
+                "Phone number",
+                None,
+                Some("a one-time code the service sends to that phone"),
+                "The service needs a new one-time code: Sign in again sends one to your phone.",
+            ),
+            DialectKind::NodeAuth => (
+                "Email",
+                password("Password"),
+                Some("an authenticator code, where two-factor sign-in is on"),
+                again_with_password,
+            ),
+            DialectKind::Hectoday => (
+                "Email",
+                password("Password"),
+                None,
+                "The service no longer accepts the saved password.",
+            ),
+            DialectKind::Rtc => (
+                "Email or username",
+                password("Password"),
+                Some("an authenticator code or a backup code, where two-factor sign-in is on"),
+                again_with_password,
+            ),
+            DialectKind::NodeAuthAdmin => (
+                "User id",
+                password("Admin secret"),
+                None,
+                "The server no longer accepts the admin secret.",
+            ),
+        };
+        SignInForm {
+            login_label: login.to_owned(),
+            password_label: secret,
+            codes: codes.map(str::to_owned),
+            sign_in_again: again.to_owned(),
         }
     }
 }
@@ -542,6 +606,26 @@ mod tests {
         let _ = secureauth::parse_list(&account, body, now, Some("x"));
         let _ = node_auth::parse_list(&account, body, Some("x"));
         let _ = rtc::parse_list(&account, body, Some("x"));
+    }
+
+    #[test]
+    fn every_api_says_what_its_sign_in_asks() {
+        for kind in DialectKind::ALL {
+            let form = kind.sign_in_form();
+            assert!(
+                !form.login_label.is_empty() && !form.sign_in_again.is_empty(),
+                "{kind}"
+            );
+        }
+        assert_eq!(DialectKind::SecureAuth.sign_in_form().password_label, None);
+        assert!(!DialectKind::SecureAuth.uses_password());
+        assert_eq!(
+            DialectKind::NodeAuthAdmin
+                .sign_in_form()
+                .password_label
+                .as_deref(),
+            Some("Admin secret")
+        );
     }
 
     proptest! {
