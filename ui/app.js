@@ -58,17 +58,25 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+// "5 minutes ago", "in 3 days", in the person's language: the browser's own formatter.
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "always" });
+
+/**
+ * @param {string | null} iso
+ * @param {boolean} [future] a time to come (an expiry): "soon" rather than "just now"
+ */
 function relative(iso, future = false) {
   if (!iso) return "—";
-  const delta = Math.round((Date.parse(iso) - Date.now()) / 1000) * (future ? 1 : -1);
-  if (delta < 45) return future ? "soon" : "just now";
+  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  const away = Math.abs(seconds);
+  if (away < 45) return future ? "soon" : "just now";
+  /** @type {[number, Intl.RelativeTimeFormatUnit]} */
   const [n, unit] =
-    delta < 3600 ? [Math.round(delta / 60), "minute"]
-    : delta < 86400 ? [Math.round(delta / 3600), "hour"]
-    : [Math.round(delta / 86400), "day"];
-  const count = Math.max(n, 1);
-  const text = `${count} ${unit}${count === 1 ? "" : "s"}`;
-  return future ? `in ${text}` : `${text} ago`;
+    away < 3600 ? [seconds / 60, "minute"]
+    : away < 86400 ? [seconds / 3600, "hour"]
+    : [seconds / 86400, "day"];
+  const rounded = Math.round(n) || Math.sign(n);
+  return RELATIVE.format(rounded, unit);
 }
 
 function exact(iso) {

@@ -42,6 +42,27 @@ pub(crate) fn poll_override() -> Option<Duration> {
         .map(Duration::from_secs_f64)
 }
 
+/// The window and the tray follow what core decides the person sees: each changed account's
+/// view goes to the window, and the tray is rebuilt from all of them.
+fn follow_views(app: tauri::AppHandle) {
+    let mut changes = app.state::<AppState>().views.subscribe();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let state = app.state::<AppState>();
+            let changed = match changes.recv().await {
+                Ok(id) => state.accounts.find(id.as_str()).into_iter().collect(),
+                // Fell behind: every account's latest view says it all.
+                Err(RecvError::Lagged(_)) => state.accounts.list().unwrap_or_default(),
+                Err(RecvError::Closed) => return,
+            };
+            for account in changed {
+                actions::show(&app, account);
+            }
+        }
+    });
+}
+
 /// While another process holds the home's `WatchLock`: each account says who watches it,
 /// and the lock is asked for again every few seconds; once held, this process polls.
 fn stand_by(app: tauri::AppHandle, holder: Holder, accounts: &[warden_core::Account]) {
@@ -171,6 +192,7 @@ pub fn run() {
                 watch_lock: std::sync::Mutex::new(lock.ok()),
             });
             tray::create(app.handle())?;
+            follow_views(app.handle().clone());
             // Watching starts once the state it reports into exists.
             let state = app.state::<AppState>();
             for account in &accounts_now {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Manager};
 use warden_core::{Accounts, Event, EventSink, Notice};
 
-use crate::state::{AppState, OwnSession, Stale, Views};
+use crate::state::{AppState, Views};
 
 /// The event the window listens to: one account's new view.
 pub const ACCOUNT_CHANGED: &str = "warden://account-changed";
@@ -26,7 +26,8 @@ impl AppSink {
         }
     }
 
-    fn publish(&self, event: &Event) {
+    /// Notifications: what is news, told (the window and the tray follow `Views`).
+    fn notify(&self, event: &Event) {
         let Ok(account) = self.accounts.find(event.account().as_str()) else {
             return; // removed while the poll was in flight
         };
@@ -46,47 +47,14 @@ impl AppSink {
                 .notifications
                 .outage(event, &account.label, self.accounts.clock().now());
         }
-        crate::actions::show(&self.app, account);
     }
 }
 
 impl EventSink for AppSink {
     fn emit(&self, event: Event) {
-        match &event {
-            Event::Listed { snapshot } => {
-                let own = match self.accounts.find(snapshot.account.as_str()) {
-                    Ok(account) => OwnSession {
-                        signed_in_until: self.accounts.signed_in_until_cached(&account),
-                        caveat: self.accounts.caveat(&account),
-                    },
-                    Err(_) => OwnSession::default(),
-                };
-                self.views.set_snapshot(snapshot.clone(), own);
-            }
-            Event::Stale {
-                account,
-                since,
-                error,
-                needs_sign_in,
-            } => self.views.set_stale(
-                account,
-                Some(Stale {
-                    since: *since,
-                    error: error.clone(),
-                    needs_sign_in: *needs_sign_in,
-                }),
-            ),
-            Event::Recovered { account } => self.views.set_stale(account, None),
-            Event::SessionAppeared { session, findings }
-            | Event::Suspicious { session, findings } => {
-                self.views.flag(&session.account, &session.id, findings);
-            }
-            Event::SessionEnded { session, .. } => {
-                self.views.unflag(&session.account, &session.id);
-            }
-            // Told by `Outages` in `publish`; the account's view shows the end all along.
-            Event::SignInEnding { .. } => {}
-        }
-        self.publish(&event);
+        // Core decides what the person sees; the window and the tray follow its changes
+        // (`Views::subscribe`, in `lib.rs`), the notifications are told here.
+        self.views.apply(&event, &self.accounts);
+        self.notify(&event);
     }
 }

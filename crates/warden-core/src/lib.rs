@@ -22,6 +22,7 @@ pub mod rules;
 pub mod secret;
 pub mod server_text;
 pub mod session;
+pub mod status;
 pub mod watch;
 pub mod watch_lock;
 
