@@ -37,19 +37,16 @@ impl Default for AppSettings {
     }
 }
 
-/// From `from` (inclusive) to `to` (exclusive), local time; may wrap past midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-pub struct QuietHours {
-    pub from: u8,
-    pub to: u8,
-}
+// Quiet hours are the alert policy's (core decides what interrupts the person).
+pub use warden_core::alert::QuietHours;
 
-impl QuietHours {
-    pub fn contains(&self, hour: u8) -> bool {
-        if self.from <= self.to {
-            (self.from..self.to).contains(&hour)
-        } else {
-            hour >= self.from || hour < self.to
+impl AppSettings {
+    /// The part of the settings the alert policy reads.
+    pub fn alerts(&self) -> warden_core::alert::AlertSettings {
+        warden_core::alert::AlertSettings {
+            notifications: self.notifications,
+            quiet_hours: self.quiet_hours,
+            every_sign_in: self.every_sign_in,
         }
     }
 }
@@ -156,16 +153,6 @@ impl SettingsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quiet_hours_may_wrap_past_midnight() {
-        let night = QuietHours { from: 22, to: 7 };
-        assert!(night.contains(23) && night.contains(0) && night.contains(6));
-        assert!(!night.contains(7) && !night.contains(12) && !night.contains(21));
-        let lunch = QuietHours { from: 12, to: 14 };
-        assert!(lunch.contains(12) && lunch.contains(13));
-        assert!(!lunch.contains(14) && !lunch.contains(11));
-    }
 
     #[test]
     fn settings_survive_a_reopen_and_bad_ones_are_refused() {

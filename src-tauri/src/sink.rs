@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tauri::{AppHandle, Manager};
-use warden_core::{Accounts, Event, EventSink, Notice};
+use warden_core::{Accounts, Event, EventSink};
 
 use crate::state::{AppState, Views};
 
@@ -32,20 +32,7 @@ impl AppSink {
             return; // removed while the poll was in flight
         };
         if let Some(state) = self.app.try_state::<AppState>() {
-            if let (
-                Some(notice),
-                Event::SessionAppeared { session, findings }
-                | Event::Suspicious { session, findings },
-            ) = (
-                Notice::for_event_with(event, &account.label, state.settings.get().every_sign_in),
-                event,
-            ) {
-                state.notifications.session(session, findings, notice);
-            }
-            // Outages decides which events (a stale or a recovered account) are news.
-            state
-                .notifications
-                .outage(event, &account.label, self.accounts.clock().now());
+            state.notifications.event(event, &account.label);
         }
     }
 }

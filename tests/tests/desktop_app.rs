@@ -197,3 +197,102 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The summary and body of every `Notify` call that mentions `needle`, as dbus-monitor
+/// printed them.
+fn notified(calls: &str, needle: &str) -> Vec<(String, String)> {
+    calls
+        .split("method call")
+        .filter(|call| call.contains("member=Notify") && call.contains(needle))
+        .filter_map(|call| {
+            let strings: Vec<&str> = call.split("   string \"").skip(1).collect();
+            // app name, icon, summary, body: the body runs up to the actions' array.
+            let summary = strings.get(2)?.trim_end().trim_end_matches('"').to_owned();
+            let body = strings.get(3)?.split("\"\n   array [").next()?.to_owned();
+            Some((summary, body))
+        })
+        .collect()
+}
+
+/// `warden watch --notify` and the app tell the desktop the same things in the same words:
+/// both take them from core's alert policy. Two homes on one mock account; one stranger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_and_watch_notify_tell_the_same_words() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let cli = workspace_binary("WARDEN_CLI", "warden")?;
+    let mock = Mock::start().await?;
+    let notifications = desktop.watch_notifications()?;
+    let homes = [desktop.subdir("app-home")?, desktop.subdir("cli-home")?];
+    for home in &homes {
+        let mut add = desktop
+            .command(&cli)
+            .args([
+                "accounts",
+                "add",
+                "--url",
+                &mock.hectoday_url(),
+                "--dialect",
+                "hectoday",
+            ])
+            .args([
+                "--login",
+                warden_mock::DEMO_LOGIN,
+                "--label",
+                "demo",
+                "--password-stdin",
+            ])
+            .env("WARDEN_HOME", home)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        use std::io::Write;
+        add.stdin
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdin"))?
+            .write_all(format!("{}\n", warden_mock::DEMO_PASSWORD).as_bytes())?;
+        anyhow::ensure!(add.wait()?.success(), "the account is added");
+    }
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _app = Killed(
+        desktop
+            .command(&app)
+            .env("WARDEN_HOME", &homes[0])
+            .env("WARDEN_POLL_SECONDS", "1")
+            .spawn()?,
+    );
+    let _watch = Killed(
+        desktop
+            .command(&cli)
+            .args(["watch", "--notify", "--interval", "1"])
+            .env("WARDEN_HOME", &homes[1])
+            .stdout(std::process::Stdio::null())
+            .spawn()?,
+    );
+    // Both have listed the account (their baseline) once the mock has been asked a few
+    // times by each.
+    let control = mock.server.control();
+    wait_until_async("both watchers to poll", UI_TIMEOUT, || async {
+        control
+            .requests()
+            .await
+            .ok()
+            .and_then(|r| r.get("GET /hectoday/me/sessions").copied())
+            .filter(|n| *n >= 6)
+    })
+    .await?;
+    mock.sign_in_device("curl/8.5.0", "203.0.113.9").await?;
+    let calls = warden_tests::wait::wait_until("a notification from each", UI_TIMEOUT, || {
+        let told = notified(&notifications.text(), "Suspicious sign-in on demo");
+        (told.len() >= 2).then_some(told)
+    })?;
+    assert_eq!(calls[0], calls[1], "the same summary and body from both");
+    assert!(calls[0].1.contains("203.0.113.9"), "{calls:?}");
+    Ok(())
+}

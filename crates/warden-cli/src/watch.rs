@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use warden_core::alert::{Alert, AlertPolicy, AlertSettings, COALESCE, Told};
 use warden_core::history::HistoryEntry;
 use warden_core::watch::{WatchSettings, Watcher};
 use warden_core::watch_lock::WatchLock;
-use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier, Outages};
+use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier};
 
 /// What to tell on the desktop besides the terminal's lines.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +64,12 @@ pub async fn run(
             .find(|a| &a.id == event.account())
             .map_or_else(|| event.account().to_string(), |a| a.label.clone())
     };
-    let outages = Outages::default();
+    // The app's alert policy, so the desktop is told the same things in the same words.
+    let policy = Arc::new(AlertPolicy::default());
+    let settings = AlertSettings {
+        every_sign_in: tell.every_sign_in,
+        ..AlertSettings::default()
+    };
     loop {
         let event = tokio::select! {
             event = rx.recv() => match event {
@@ -77,14 +83,33 @@ pub async fn run(
         } else if let Some(line) = describe(&event, &label(&event)) {
             println!("{line}");
         }
-        let notice = Notice::for_event_with(&event, &label(&event), tell.every_sign_in)
-            .or_else(|| outages.notice(&event, &label(&event), accounts.clock().now()));
-        if tell.notify
-            && let Some(notice) = notice
-        {
-            tokio::task::spawn_blocking(move || DesktopNotifier.notify(&notice));
+        if tell.notify {
+            let now = accounts.clock().now();
+            let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
+            match policy.on_event(&event, &label(&event), &settings, now, hour) {
+                Told::Nothing => {}
+                Told::Now(alert) => show(alert),
+                Told::AfterBurst => {
+                    let policy = Arc::clone(&policy);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(COALESCE).await;
+                        if let Some(alert) = policy.take_burst() {
+                            show(alert);
+                        }
+                    });
+                }
+            }
         }
     }
+}
+
+/// On the desktop, without actions (a terminal has nobody to act on a click).
+fn show(alert: Alert) {
+    let notice = Notice {
+        summary: alert.summary,
+        body: alert.body,
+    };
+    tokio::task::spawn_blocking(move || DesktopNotifier.notify(&notice));
 }
 
 /// When following stops.

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod accounts;
+pub mod alert;
 pub mod clock;
 pub mod credential;
 pub mod device;

@@ -1,0 +1,306 @@
+//! The alert policy: what interrupts the person, when, and with which actions — decided here
+//! once for every front end (the app's notifications, `warden watch --notify`). A new or
+//! suspicious sign-in is told with [Revoke] and [It's me] (a click opens the window on it);
+//! a burst of them within `COALESCE` is one notification; notifications off, a pause or quiet
+//! hours hold back everything but alerts; outages and a sign-in about to end are told as
+//! `Outages` decides. A front end shows the `Alert`s it is handed, nothing more.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::account::AccountId;
+use crate::event::Event;
+use crate::notice::{Notice, Outages};
+use crate::rules::{Severity, worst};
+use crate::session::SessionId;
+
+/// Sign-ins this close together are one notification.
+pub const COALESCE: Duration = Duration::from_millis(1500);
+
+/// From `from` (inclusive) to `to` (exclusive), local time; may wrap past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QuietHours {
+    pub from: u8,
+    pub to: u8,
+}
+
+impl QuietHours {
+    pub fn contains(&self, hour: u8) -> bool {
+        if self.from <= self.to {
+            (self.from..self.to).contains(&hour)
+        } else {
+            hour >= self.from || hour < self.to
+        }
+    }
+}
+
+/// The person's say in what interrupts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSettings {
+    pub notifications: bool,
+    pub quiet_hours: Option<QuietHours>,
+    /// Tell of every new sign-in, a known device's from a known network too.
+    pub every_sign_in: bool,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            notifications: true,
+            quiet_hours: None,
+            every_sign_in: false,
+        }
+    }
+}
+
+/// Whether a notification of `severity` may interrupt at local `hour`: an alert always does;
+/// anything else not when notifications are off, paused, or in quiet hours.
+pub fn may_interrupt(
+    severity: Option<Severity>,
+    settings: &AlertSettings,
+    paused: bool,
+    hour: u8,
+) -> bool {
+    if severity == Some(Severity::Alert) {
+        return true;
+    }
+    settings.notifications && !paused && !settings.quiet_hours.is_some_and(|q| q.contains(hour))
+}
+
+/// What the person can do from a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    /// A click on its body: the window, on the account (and session).
+    Open,
+    Revoke,
+    Trust,
+}
+
+impl AlertAction {
+    /// The key a notification server sends back, and the button's words.
+    pub fn key_and_label(self) -> (&'static str, &'static str) {
+        match self {
+            AlertAction::Open => ("default", "Open"),
+            AlertAction::Revoke => ("revoke", "Revoke"),
+            AlertAction::Trust => ("trust", "It's me"),
+        }
+    }
+}
+
+/// One notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub summary: String,
+    pub body: String,
+    pub severity: Option<Severity>,
+    pub account: AccountId,
+    /// The session it is about, with its device's name (for "Signed out …").
+    pub session: Option<(SessionId, String)>,
+    pub actions: Vec<AlertAction>,
+}
+
+struct Pending {
+    account: AccountId,
+    session: SessionId,
+    device: String,
+    notice: Notice,
+    severity: Option<Severity>,
+}
+
+/// The policy's memory: sign-ins waiting to be told together, the pause, the outages told.
+#[derive(Default)]
+pub struct AlertPolicy {
+    pending: Mutex<Vec<Pending>>,
+    paused_until: Mutex<Option<DateTime<Utc>>>,
+    outages: Outages,
+}
+
+/// What an event asks of the front end: nothing, an alert now, or a wait of `COALESCE`
+/// before `AlertPolicy::take_burst` (a sign-in, which others may follow).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Told {
+    Nothing,
+    Now(Alert),
+    AfterBurst,
+}
+
+impl AlertPolicy {
+    pub fn pause_until(&self, until: DateTime<Utc>) {
+        *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(until);
+    }
+
+    pub fn resume(&self) {
+        *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Until when alerts are paused, if they are at `now`.
+    pub fn paused_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_some_and(|until| until <= now) {
+            *paused = None;
+        }
+        *paused
+    }
+
+    /// What `event` (on the account named `label`) asks of the front end, at `now` and the
+    /// local `hour`.
+    pub fn on_event(
+        &self,
+        event: &Event,
+        label: &str,
+        settings: &AlertSettings,
+        now: DateTime<Utc>,
+        hour: u8,
+    ) -> Told {
+        let paused = self.paused_until(now).is_some();
+        match event {
+            Event::SessionAppeared { session, findings }
+            | Event::Suspicious { session, findings } => {
+                let Some(notice) = Notice::for_event_with(event, label, settings.every_sign_in)
+                else {
+                    return Told::Nothing;
+                };
+                let severity = worst(findings);
+                if !may_interrupt(severity, settings, paused, hour) {
+                    tracing::info!(account = %session.account, "notification held back (paused or quiet hours)");
+                    return Told::Nothing;
+                }
+                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                pending.push(Pending {
+                    account: session.account.clone(),
+                    session: session.id.clone(),
+                    device: session.device.label.clone(),
+                    notice,
+                    severity,
+                });
+                if pending.len() == 1 {
+                    Told::AfterBurst
+                } else {
+                    Told::Nothing
+                }
+            }
+            _ => match self.outages.notice(event, label, now) {
+                Some(notice) if may_interrupt(Some(Severity::Warning), settings, paused, hour) => {
+                    Told::Now(Alert {
+                        summary: notice.summary,
+                        body: notice.body,
+                        severity: Some(Severity::Warning),
+                        account: event.account().clone(),
+                        session: None,
+                        actions: vec![AlertAction::Open],
+                    })
+                }
+                Some(_) => {
+                    tracing::info!(account = %event.account(), "notification held back (paused or quiet hours)");
+                    Told::Nothing
+                }
+                None => Told::Nothing,
+            },
+        }
+    }
+
+    /// The sign-ins gathered since the first of a burst, as one alert: the one sign-in with
+    /// Revoke and It's me, or a summary of several that opens the window.
+    pub fn take_burst(&self) -> Option<Alert> {
+        let batch: Vec<Pending> =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        match batch.as_slice() {
+            [] => None,
+            [one] => Some(Alert {
+                summary: one.notice.summary.clone(),
+                body: one.notice.body.clone(),
+                severity: one.severity,
+                account: one.account.clone(),
+                session: Some((one.session.clone(), one.device.clone())),
+                actions: vec![AlertAction::Open, AlertAction::Revoke, AlertAction::Trust],
+            }),
+            many => {
+                let severity = many.iter().filter_map(|p| p.severity).max();
+                let suspicious = many
+                    .iter()
+                    .filter(|p| p.severity >= Some(Severity::Warning))
+                    .count();
+                let summary = if suspicious > 0 {
+                    format!("{} sign-ins, {suspicious} suspicious", many.len())
+                } else {
+                    format!("{} new sign-ins", many.len())
+                };
+                let mut body: Vec<String> = many
+                    .iter()
+                    .take(5)
+                    .map(|p| format!("• {}", p.notice.body.lines().next().unwrap_or_default()))
+                    .collect();
+                if many.len() > 5 {
+                    body.push(format!("…and {} more", many.len() - 5));
+                }
+                Some(Alert {
+                    summary,
+                    body: body.join("\n"),
+                    severity,
+                    account: many[0].account.clone(),
+                    session: None,
+                    actions: vec![AlertAction::Open],
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pause_quiet_hours_and_the_switch_hold_back_all_but_alerts() {
+        let on = AlertSettings::default();
+        let night = AlertSettings {
+            quiet_hours: Some(QuietHours { from: 22, to: 7 }),
+            ..AlertSettings::default()
+        };
+        let off = AlertSettings {
+            notifications: false,
+            ..AlertSettings::default()
+        };
+        let cases = [
+            // (severity, settings, paused, hour, interrupts)
+            (Some(Severity::Warning), &on, false, 12, true),
+            (None, &on, false, 12, true),
+            (Some(Severity::Warning), &on, true, 12, false),
+            (Some(Severity::Alert), &on, true, 12, true),
+            (Some(Severity::Warning), &night, false, 23, false),
+            (Some(Severity::Warning), &night, false, 12, true),
+            (Some(Severity::Alert), &night, false, 3, true),
+            (Some(Severity::Warning), &off, false, 12, false),
+            (Some(Severity::Alert), &off, false, 12, true),
+        ];
+        for (severity, settings, paused, hour, expected) in cases {
+            assert_eq!(
+                may_interrupt(severity, settings, paused, hour),
+                expected,
+                "{severity:?} paused={paused} at {hour}h with {settings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quiet_hours_may_wrap_past_midnight() {
+        let night = QuietHours { from: 22, to: 7 };
+        assert!(night.contains(23) && night.contains(0) && night.contains(6));
+        assert!(!night.contains(7) && !night.contains(12));
+        let lunch = QuietHours { from: 12, to: 14 };
+        assert!(lunch.contains(12) && !lunch.contains(14));
+    }
+
+    #[test]
+    fn a_pause_ends_by_itself() {
+        let policy = AlertPolicy::default();
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        policy.pause_until(now + chrono::TimeDelta::hours(1));
+        assert!(policy.paused_until(now).is_some());
+        assert_eq!(policy.paused_until(now + chrono::TimeDelta::hours(2)), None);
+    }
+}
