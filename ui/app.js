@@ -371,17 +371,12 @@ async function busy(key, work) {
   }
 }
 
-function dropRows(accountId, ids) {
-  const view = state.accounts.get(accountId);
-  if (view?.snapshot) view.snapshot.sessions = view.snapshot.sessions.filter((s) => !ids.includes(s.id));
-}
-
 async function revoke(accountId, session) {
   const done = await busy(`revoke:${session.id}`, () =>
     invoke("revoke_session", { account: accountId, session: session.id }));
-  // The engine listed again and the session is gone: drop the row now.
+  // The engine listed again and the session is gone; the row goes with the account's next
+  // view, which core sends (the window never edits its own copy of a view).
   if (done) {
-    dropRows(accountId, [session.id]);
     note($("sessions-note"), `Signed out ${session.device.label}.`);
     render();
   }
@@ -398,7 +393,6 @@ async function signOutOthers() {
   if (!yes) return;
   const count = await busy("others", () => invoke("sign_out_others", { account: view.account.id }));
   if (count !== undefined) {
-    dropRows(view.account.id, others.map((s) => s.id));
     note($("sessions-note"), `Signed out ${count} other device${count === 1 ? "" : "s"}.`);
     render();
   }
@@ -408,8 +402,6 @@ async function trust(accountId, session) {
   const done = await busy(`trust:${session.id}`, () =>
     invoke("trust_session", { account: accountId, session: session.id }));
   if (done) {
-    const view = state.accounts.get(accountId);
-    if (view?.suspicious) delete view.suspicious[session.id];
     note($("sessions-note"), `${session.device.label} is trusted: it raises no more alerts.`);
     render();
   }
