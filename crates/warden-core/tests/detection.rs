@@ -2,72 +2,31 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::next_event;
+use common::{World, next_event};
 use tokio::sync::mpsc;
 use warden_core::rules::{RuleId, Severity};
 use warden_core::watch::Watcher;
-use warden_core::{
-    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Notice, Secret,
-    SystemClock,
-};
-use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, Dialect, MockServer, MockState, Scenario};
+use warden_core::{Account, Event, Notice};
+use warden_mock::{DEMO_LOGIN, Dialect};
 
-struct World {
-    mock: MockServer,
-    accounts: Arc<Accounts>,
-    _home: tempfile::TempDir,
+async fn playing(scenario: &'static str) -> World {
+    World::build().scenario(scenario).start().await
 }
 
-async fn playing(scenario: &str) -> World {
-    let state = MockState::with_demo_user();
-    state.start_scenario(Scenario::load(scenario).expect("scenario"), false);
-    let mock = warden_mock::spawn_with(state).await.expect("mock starts");
-    let home = tempfile::tempdir().expect("temp dir");
-    let accounts = Accounts::open(
-        &Home::at(home.path()),
-        Arc::new(MemoryStore::default()),
-        Arc::new(SystemClock),
-    )
-    .expect("open");
-    World {
-        mock,
-        accounts: Arc::new(accounts),
-        _home: home,
-    }
+async fn add(w: &World, dialect: Dialect) -> Account {
+    w.add(dialect, DEMO_LOGIN).await.expect("added")
 }
 
-impl World {
-    async fn add(&self, dialect: Dialect, kind: DialectKind) -> Account {
-        self.accounts
-            .add(
-                NewAccount {
-                    url: self.mock.api_url(dialect).to_string(),
-                    dialect: kind,
-                    login: DEMO_LOGIN.into(),
-                    label: Some(format!("demo {dialect}")),
-                },
-                Secret::new(DEMO_PASSWORD),
-            )
-            .await
-            .expect("added")
-    }
+fn watch(w: &World, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
+    let (watcher, rx) = w.watcher(Duration::from_millis(50));
+    watcher.watch(account.clone());
+    (watcher, rx)
+}
 
-    fn watch(&self, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
-        let (watcher, rx) = common::watcher(&self.accounts, Duration::from_millis(50));
-        watcher.watch(account.clone());
-        (watcher, rx)
-    }
-
-    async fn advance(&self, by: &str) {
-        self.mock
-            .control()
-            .advance_clock(by)
-            .await
-            .expect("advances");
-    }
+async fn advance(w: &World, by: &str) {
+    w.mock.control().advance_clock(by).await.expect("advances");
 }
 
 fn is_news(event: &Event) -> bool {
@@ -80,11 +39,11 @@ fn is_news(event: &Event) -> bool {
 #[tokio::test]
 async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
     let w = playing("impossible-travel").await;
-    let account = w.add(Dialect::Rtc, DialectKind::Rtc).await;
-    let (_watcher, mut rx) = w.watch(&account);
+    let account = add(&w, Dialect::Rtc).await;
+    let (_watcher, mut rx) = watch(&w, &account);
     next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
 
-    w.advance("PT1M").await;
+    advance(&w, "PT1M").await;
     let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in first");
     };
@@ -106,7 +65,7 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
     assert_eq!(notice.summary, "Suspicious sign-in on demo rtc");
     assert!(notice.body.contains("Impossible travel"), "{}", notice.body);
 
-    w.advance("PT1M").await;
+    advance(&w, "PT1M").await;
     let Event::Suspicious { session, findings } =
         next_event(&mut rx, |e| matches!(e, Event::Suspicious { .. })).await
     else {
@@ -129,10 +88,10 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
 #[tokio::test]
 async fn credential_stuffing_names_the_scripting_tools() {
     let w = playing("credential-stuffing").await;
-    let account = w.add(Dialect::NodeAuth, DialectKind::NodeAuth).await;
-    let (_watcher, mut rx) = w.watch(&account);
+    let account = add(&w, Dialect::NodeAuth).await;
+    let (_watcher, mut rx) = watch(&w, &account);
     next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
-    w.advance("PT30S").await;
+    advance(&w, "PT30S").await;
     let Event::SessionAppeared { session, findings } = next_event(&mut rx, is_news).await else {
         panic!("a sign-in");
     };
@@ -149,8 +108,8 @@ async fn credential_stuffing_names_the_scripting_tools() {
 #[tokio::test]
 async fn a_trusted_device_signing_in_again_raises_nothing() {
     let w = playing("quiet").await;
-    let account = w.add(Dialect::Hectoday, DialectKind::Hectoday).await;
-    let (_watcher, mut rx) = w.watch(&account);
+    let account = add(&w, Dialect::Hectoday).await;
+    let (_watcher, mut rx) = watch(&w, &account);
     next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
     let agent = "curl/8.5.0";
     w.mock

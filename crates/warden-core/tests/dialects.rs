@@ -2,13 +2,12 @@
 //! included. One-time codes are typed by a prompt that reads them where a person would:
 //! the SMS outbox and the authenticator (the mock's TOTP of the moment).
 
+mod common;
+
 use std::sync::Arc;
 
-use warden_core::{
-    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, Home, MemoryStore, NewAccount,
-    Secret, SystemClock,
-};
-use warden_mock::{ControlClient, DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, Dialect};
+use warden_core::{CodePrompt, CodeRequest, DialectKind, Error, NewAccount, Secret};
+use warden_mock::{ControlClient, DEMO_LOGIN, DEMO_PHONE, DEMO_TOTP_LOGIN, Dialect};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -50,11 +49,18 @@ impl CodePrompt for Person {
     }
 }
 
+/// The engine on the mock, with a person who reads codes from the outbox and the
+/// authenticator.
 struct World {
-    mock: warden_mock::MockServer,
-    accounts: Arc<Accounts>,
+    world: common::World,
     person: Arc<Person>,
-    _home: tempfile::TempDir,
+}
+
+impl std::ops::Deref for World {
+    type Target = common::World;
+    fn deref(&self) -> &common::World {
+        &self.world
+    }
 }
 
 async fn world(login: &str) -> World {
@@ -62,56 +68,19 @@ async fn world(login: &str) -> World {
 }
 
 async fn world_with(login: &str, wrong_codes: bool) -> World {
-    let mock = warden_mock::spawn().await.expect("mock starts");
-    let home = tempfile::tempdir().expect("temp dir");
-    let accounts = Accounts::open(
-        &Home::at(home.path()),
-        Arc::new(MemoryStore::default()),
-        Arc::new(SystemClock),
-    )
-    .expect("accounts open");
+    let world = common::World::start().await;
     let person = Arc::new(Person {
-        control: mock.control(),
+        control: world.mock.control(),
         runtime: tokio::runtime::Handle::current(),
         login: login.to_owned(),
         wrong: wrong_codes,
         asked: Default::default(),
     });
-    accounts.set_prompt(person.clone());
-    World {
-        mock,
-        accounts: Arc::new(accounts),
-        person,
-        _home: home,
-    }
+    world.accounts.set_prompt(person.clone());
+    World { world, person }
 }
 
 impl World {
-    async fn add(&self, dialect: Dialect, login: &str) -> Result<Account, Error> {
-        let kind = match dialect {
-            Dialect::SecureAuth => DialectKind::SecureAuth,
-            Dialect::NodeAuth => DialectKind::NodeAuth,
-            Dialect::Hectoday => DialectKind::Hectoday,
-            Dialect::Rtc => DialectKind::Rtc,
-        };
-        let password = if kind.uses_password() {
-            DEMO_PASSWORD
-        } else {
-            ""
-        };
-        self.accounts
-            .add(
-                NewAccount {
-                    url: self.mock.api_url(dialect).to_string(),
-                    dialect: kind,
-                    login: login.into(),
-                    label: Some(format!("demo {dialect}")),
-                },
-                Secret::new(password),
-            )
-            .await
-    }
-
     async fn device(&self, dialect: Dialect, agent: &str, ip: &str) -> String {
         self.mock
             .control()
@@ -119,14 +88,6 @@ impl World {
             .await
             .expect("the device signs in")
             .id
-    }
-
-    async fn server_side_ids(&self) -> Vec<String> {
-        self.mock
-            .control()
-            .live_ids(DEMO_LOGIN)
-            .await
-            .expect("control API answers")
     }
 
     fn asked(&self) -> usize {

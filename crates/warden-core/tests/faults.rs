@@ -8,53 +8,47 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::World;
 use rstest::rstest;
 use serde_json::json;
 use tokio::sync::mpsc;
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::{
-    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Secret, SystemClock,
-};
-use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, FaultSpec};
+use warden_core::{Account, Event};
+use warden_mock::{DEMO_LOGIN, FaultSpec};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
-struct World {
-    mock: warden_mock::MockServer,
-    accounts: Arc<Accounts>,
+/// The demo account on hectoday, watched every 50 ms with requests that give up after
+/// 800 ms, its first listing seen.
+struct Watching {
+    world: World,
     account: Account,
     rx: mpsc::UnboundedReceiver<Event>,
     _watcher: Watcher,
-    _home: tempfile::TempDir,
 }
 
-async fn watching() -> World {
-    let mock = warden_mock::spawn().await.expect("mock");
-    let home = tempfile::tempdir().expect("home");
-    let accounts = Arc::new(
-        Accounts::open(
-            &Home::at(home.path()),
-            Arc::new(MemoryStore::default()),
-            Arc::new(SystemClock),
-        )
-        .expect("opens")
-        .with_request_timeout(Duration::from_millis(800)),
-    );
-    let account = accounts
-        .add(
-            NewAccount {
-                url: mock.hectoday_url().to_string(),
-                dialect: DialectKind::Hectoday,
-                login: DEMO_LOGIN.into(),
-                label: Some("demo".into()),
-            },
-            Secret::new(DEMO_PASSWORD),
-        )
-        .await
-        .expect("added");
+impl std::ops::Deref for Watching {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl std::ops::DerefMut for Watching {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+async fn watching() -> Watching {
+    let world = World::build()
+        .request_timeout(Duration::from_millis(800))
+        .start()
+        .await;
+    let account = world.add_demo().await;
     let (tx, rx) = mpsc::unbounded_channel();
     let watcher = Watcher::new(
-        Arc::clone(&accounts),
+        Arc::clone(&world.accounts),
         Arc::new(tx),
         WatchSettings {
             interval: Duration::from_millis(50),
@@ -64,19 +58,17 @@ async fn watching() -> World {
         tokio::runtime::Handle::current(),
     );
     watcher.watch(account.clone());
-    let mut world = World {
-        mock,
-        accounts,
+    let mut watching = Watching {
+        world,
         account,
         rx,
         _watcher: watcher,
-        _home: home,
     };
-    world.next(|e| matches!(e, Event::Listed { .. })).await;
-    world
+    watching.next(|e| matches!(e, Event::Listed { .. })).await;
+    watching
 }
 
-impl World {
+impl Watching {
     async fn next(&mut self, want: impl Fn(&Event) -> bool) -> Event {
         tokio::time::timeout(Duration::from_secs(20), async {
             loop {

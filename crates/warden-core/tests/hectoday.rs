@@ -5,82 +5,26 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::next_event;
-use tokio::sync::mpsc;
-use warden_core::watch::Watcher;
-use warden_core::{
-    Accounts, DialectKind, EndReason, Error, Event, Home, MemoryStore, NewAccount, Secret,
-    SystemClock,
-};
+use common::{World, next_event};
+use warden_core::{DialectKind, EndReason, Error, Event, NewAccount, Secret};
 
 const FIREFOX_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
-struct World {
-    mock: warden_mock::MockServer,
-    accounts: Arc<Accounts>,
-    _home: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let mock = warden_mock::spawn().await.expect("mock starts");
-    let home = tempfile::tempdir().expect("temp dir");
-    let accounts = Accounts::open(
-        &Home::at(home.path()),
-        Arc::new(MemoryStore::default()),
-        Arc::new(SystemClock),
-    )
-    .expect("accounts open");
-    World {
-        mock,
-        accounts: Arc::new(accounts),
-        _home: home,
-    }
-}
-
-impl World {
-    fn watcher(&self, interval: Duration) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
-        common::watcher(&self.accounts, interval)
-    }
-
-    fn new_account(&self) -> NewAccount {
-        NewAccount {
-            url: self.mock.hectoday_url().to_string(),
-            dialect: DialectKind::Hectoday,
-            login: warden_mock::DEMO_LOGIN.into(),
-            label: Some("demo".into()),
-        }
-    }
-
-    async fn add(&self) -> warden_core::Account {
-        self.accounts
-            .add(self.new_account(), Secret::new(warden_mock::DEMO_PASSWORD))
-            .await
-            .expect("the demo account is added")
-    }
-
-    /// A device signs in, as the control API plays it; returns the server's session id.
-    async fn sign_in_device(&self, user_agent: &str, ip: &str) -> String {
-        self.mock
-            .control()
-            .sign_in_device(warden_mock::DEMO_LOGIN, user_agent, ip)
-            .await
-            .expect("control API answers")
-    }
-
-    async fn server_side_ids(&self) -> Vec<String> {
-        self.mock
-            .control()
-            .live_ids(warden_mock::DEMO_LOGIN)
-            .await
-            .expect("control API answers")
+/// What the demo account is, as the add form would send it.
+fn demo_account(w: &World) -> NewAccount {
+    NewAccount {
+        url: w.mock.hectoday_url().to_string(),
+        dialect: DialectKind::Hectoday,
+        login: warden_mock::DEMO_LOGIN.into(),
+        label: Some("demo".into()),
     }
 }
 
 #[tokio::test]
 async fn adding_an_account_signs_in_once_and_lists_our_session_as_current() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let snapshot = w.accounts.snapshot(&account).await.expect("lists");
     assert_eq!(snapshot.sessions.len(), 1, "only our own session exists");
     assert!(snapshot.sessions[0].is_current);
@@ -91,10 +35,10 @@ async fn adding_an_account_signs_in_once_and_lists_our_session_as_current() {
 
 #[tokio::test]
 async fn a_wrong_password_is_reported_as_such_and_nothing_is_stored() {
-    let w = world().await;
+    let w = World::start().await;
     let err = w
         .accounts
-        .add(w.new_account(), Secret::new("not-the-password"))
+        .add(demo_account(&w), Secret::new("not-the-password"))
         .await
         .expect_err("wrong password");
     assert!(matches!(err, Error::BadCredentials { .. }), "{err:?}");
@@ -103,12 +47,12 @@ async fn a_wrong_password_is_reported_as_such_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_dead_server_is_reported_as_unreachable() {
-    let w = world().await;
+    let w = World::start().await;
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
         listener.local_addr().expect("addr")
     };
-    let mut new = w.new_account();
+    let mut new = demo_account(&w);
     new.url = format!("http://{dead}/hectoday");
     let err = w
         .accounts
@@ -120,8 +64,8 @@ async fn a_dead_server_is_reported_as_unreachable() {
 
 #[tokio::test]
 async fn a_device_is_listed_with_its_name_and_address() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     let snapshot = w.accounts.snapshot(&account).await.expect("lists");
     let firefox = snapshot
@@ -135,8 +79,8 @@ async fn a_device_is_listed_with_its_name_and_address() {
 
 #[tokio::test]
 async fn revoking_a_session_ends_it_on_the_server() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let server_id = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     let snapshot = w.accounts.snapshot(&account).await.expect("lists");
     let target = snapshot
@@ -155,8 +99,8 @@ async fn revoking_a_session_ends_it_on_the_server() {
 
 #[tokio::test]
 async fn revoking_our_own_session_is_refused_with_the_reason() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let snapshot = w.accounts.snapshot(&account).await.expect("lists");
     let ours = snapshot
         .sessions
@@ -174,8 +118,8 @@ async fn revoking_our_own_session_is_refused_with_the_reason() {
 
 #[tokio::test]
 async fn signing_out_others_keeps_only_our_session() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     w.sign_in_device("curl/8.0", "192.0.2.1").await;
     let ended = w.accounts.revoke_others(&account).await.expect("revokes");
@@ -187,8 +131,8 @@ async fn signing_out_others_keeps_only_our_session() {
 
 #[tokio::test]
 async fn when_our_session_is_ended_elsewhere_the_engine_signs_in_again() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let ours = w.server_side_ids().await;
     // Another device signs everyone else out, us included.
     let intruder = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
@@ -209,8 +153,8 @@ async fn when_our_session_is_ended_elsewhere_the_engine_signs_in_again() {
 
 #[tokio::test]
 async fn when_our_session_idles_out_on_the_server_the_engine_signs_in_again() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let first = w.server_side_ids().await;
     // hectoday ends a session idle for 30 minutes.
     w.mock
@@ -235,14 +179,14 @@ async fn when_our_session_idles_out_on_the_server_the_engine_signs_in_again() {
 
 #[tokio::test]
 async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
-    let w = world().await;
+    let w = World::start().await;
     // A device already signed in before watching starts is part of the baseline.
     w.sign_in_device(
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)",
         "198.51.100.20",
     )
     .await;
-    let account = w.add().await;
+    let account = w.add_demo().await;
     let (watcher, mut rx) = w.watcher(Duration::from_millis(100));
     watcher.watch(account.clone());
     let first = next_event(&mut rx, |_| true).await;
@@ -272,8 +216,8 @@ async fn the_watcher_reports_a_new_device_but_not_the_baseline() {
 
 #[tokio::test]
 async fn a_session_ended_elsewhere_before_its_expiry_is_reported_as_revoked_elsewhere() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let server_id = w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     let (watcher, mut rx) = w.watcher(Duration::from_millis(100));
     watcher.watch(account);
@@ -298,8 +242,8 @@ async fn a_session_ended_elsewhere_before_its_expiry_is_reported_as_revoked_else
 
 #[tokio::test]
 async fn the_watcher_goes_stale_when_the_server_dies_and_says_so() {
-    let w = world().await;
-    let account = w.add().await;
+    let w = World::start().await;
+    let account = w.add_demo().await;
     let (watcher, mut rx) = w.watcher(Duration::from_millis(50));
     watcher.watch(account);
     next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
@@ -344,34 +288,19 @@ impl warden_core::CredentialStore for CannotKeep {
 
 #[tokio::test]
 async fn an_add_that_cannot_keep_its_session_signs_it_out_again() {
-    let mock = warden_mock::spawn().await.expect("mock starts");
-    let home = tempfile::tempdir().expect("temp dir");
-    let accounts = Accounts::open(
-        &Home::at(home.path()),
-        Arc::new(CannotKeep),
-        Arc::new(SystemClock),
-    )
-    .expect("accounts open");
-    let err = accounts
-        .add(
-            NewAccount {
-                url: mock.hectoday_url().to_string(),
-                dialect: DialectKind::Hectoday,
-                login: warden_mock::DEMO_LOGIN.into(),
-                label: Some("demo".into()),
-            },
-            Secret::new(warden_mock::DEMO_PASSWORD),
-        )
+    let w = World::build().store(Arc::new(CannotKeep)).start().await;
+    let err = w
+        .accounts
+        .add(demo_account(&w), Secret::new(warden_mock::DEMO_PASSWORD))
         .await
         .expect_err("nothing can be kept");
     assert!(matches!(err, Error::Keyring(_)), "{err:?}");
     assert!(
-        mock.control()
-            .live_ids(warden_mock::DEMO_LOGIN)
-            .await
-            .expect("ids")
-            .is_empty(),
+        w.server_side_ids().await.is_empty(),
         "the session it opened is signed out, not left behind"
     );
-    assert!(accounts.list().expect("lists").is_empty(), "and no account");
+    assert!(
+        w.accounts.list().expect("lists").is_empty(),
+        "and no account"
+    );
 }

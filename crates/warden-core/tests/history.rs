@@ -8,36 +8,15 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::next_event;
+use common::{World, next_event};
 use tokio::sync::mpsc;
 use warden_core::history::{to_csv, to_json};
 use warden_core::ledger::Ledger;
 use warden_core::watch::Watcher;
-use warden_core::{
-    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Secret, SystemClock,
-};
-use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD};
+use warden_core::{Account, Accounts, Event};
+use warden_mock::DEMO_LOGIN;
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-
-fn open(home: &std::path::Path, store: &Arc<MemoryStore>) -> Arc<Accounts> {
-    Arc::new(Accounts::open(&Home::at(home), store.clone(), Arc::new(SystemClock)).expect("opens"))
-}
-
-async fn add(accounts: &Accounts, mock: &warden_mock::MockServer) -> Account {
-    accounts
-        .add(
-            NewAccount {
-                url: mock.hectoday_url().to_string(),
-                dialect: DialectKind::Hectoday,
-                login: DEMO_LOGIN.into(),
-                label: Some("demo".into()),
-            },
-            Secret::new(DEMO_PASSWORD),
-        )
-        .await
-        .expect("added")
-}
 
 fn watch(accounts: &Arc<Accounts>, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
     let (watcher, rx) = common::watcher(accounts, Duration::from_millis(50));
@@ -47,12 +26,10 @@ fn watch(accounts: &Arc<Accounts>, account: &Account) -> (Watcher, mpsc::Unbound
 
 #[tokio::test]
 async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them() {
-    let mock = warden_mock::spawn().await.expect("mock");
-    let home = tempfile::tempdir().expect("home");
-    let store = Arc::new(MemoryStore::default());
-    let accounts = open(home.path(), &store);
-    let account = add(&accounts, &mock).await;
-    let (watcher, mut rx) = watch(&accounts, &account);
+    let w = World::start().await;
+    let (mock, accounts) = (&w.mock, &w.accounts);
+    let account = w.add_demo().await;
+    let (watcher, mut rx) = watch(accounts, &account);
     next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
 
     let control = mock.control();
@@ -125,11 +102,11 @@ async fn the_history_keeps_sign_ins_and_how_each_session_ended_and_exports_them(
 
 #[tokio::test]
 async fn trust_and_labels_hold_across_a_restart() {
-    let mock = warden_mock::spawn().await.expect("mock");
-    let home = tempfile::tempdir().expect("home");
-    let store = Arc::new(MemoryStore::default());
-    let first = open(home.path(), &store);
-    let account = add(&first, &mock).await;
+    let w = World::start().await;
+    let mock = &w.mock;
+    let account = w.add_demo().await;
+    // The first run of Session Warden; `second` is the next, after a restart.
+    let first = w.reopen();
     mock.control()
         .sign_in_device(DEMO_LOGIN, "curl/8.5.0", "203.0.113.9")
         .await
@@ -146,7 +123,7 @@ async fn trust_and_labels_hold_across_a_restart() {
         .expect("labelled");
     drop(first);
 
-    let second = open(home.path(), &store);
+    let second = w.reopen();
     let snapshot = second.snapshot(&account).await.expect("lists");
     let curl = snapshot
         .sessions
@@ -250,11 +227,11 @@ fn a_process_killed_while_writing_loses_nothing_committed() {
 
 #[tokio::test]
 async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
-    let mock = warden_mock::spawn().await.expect("mock");
-    let home = tempfile::tempdir().expect("home");
-    let store = Arc::new(MemoryStore::default());
-    let first = open(home.path(), &store);
-    let account = add(&first, &mock).await;
+    let w = World::start().await;
+    let mock = &w.mock;
+    let account = w.add_demo().await;
+    // The first run of Session Warden; `second` is the next, after a restart.
+    let first = w.reopen();
     let gone = mock
         .control()
         .sign_in_device(DEMO_LOGIN, FIREFOX, "198.51.100.4")
@@ -273,7 +250,7 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
         .expect("signs in");
     mock.control().end_session(&gone).await.expect("ended");
 
-    let second = open(home.path(), &store);
+    let second = w.reopen();
     let (_watcher, mut rx) = watch(&second, &account);
     let mut news = Vec::new();
     loop {
@@ -303,11 +280,8 @@ async fn a_sign_in_made_while_the_app_was_not_running_is_still_news() {
 /// formula as an inert cell.
 #[tokio::test]
 async fn what_older_versions_wrote_still_reads_cleaned() {
-    let home = tempfile::tempdir().expect("home");
-    let store = Arc::new(MemoryStore::default());
-    let accounts = open(home.path(), &store);
-    drop(accounts);
-    let ledger = Ledger::open(&home.path().join("warden.db")).expect("opens");
+    let w = World::start().await;
+    let ledger = Ledger::open(&w.home.path().join("warden.db")).expect("opens");
     let huge = format!("\u{1b}[31m{}", "boom\u{202e} ".repeat(400_000));
     {
         let conn = ledger.conn_for_tests();

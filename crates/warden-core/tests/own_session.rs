@@ -9,75 +9,30 @@ mod common;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use common::{Events, MockTime, Outbox};
+use common::{Events, World};
 use warden_core::watch::Poller;
-use warden_core::{
-    Account, Accounts, DialectKind, Event, Home, MemoryStore, NewAccount, Outages, Secret,
-};
-use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, Dialect, MockState};
+use warden_core::{Account, Event, Outages};
+use warden_mock::{DEMO_LOGIN, DEMO_PHONE, Dialect};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 
-struct World {
-    state: MockState,
-    mock: warden_mock::MockServer,
-    accounts: Arc<Accounts>,
-    _home: tempfile::TempDir,
-}
-
+/// The engine on the mock's clock, which the tests move.
 async fn world() -> World {
-    let state = MockState::with_demo_user();
-    let mock = warden_mock::spawn_with(state.clone()).await.expect("mock");
-    let home = tempfile::tempdir().expect("temp dir");
-    let accounts = Arc::new(
-        Accounts::open(
-            &Home::at(home.path()),
-            Arc::new(MemoryStore::default()),
-            Arc::new(MockTime(state.clock.clone())),
-        )
-        .expect("opens"),
-    );
-    accounts.set_prompt(Arc::new(Outbox(state.clone())));
-    World {
-        state,
-        mock,
-        accounts,
-        _home: home,
-    }
+    World::build().mock_clock().start().await
 }
 
-impl World {
-    async fn add(&self, dialect: Dialect, kind: DialectKind, login: &str) -> Account {
-        let password = if kind.uses_password() {
-            DEMO_PASSWORD
-        } else {
-            ""
-        };
-        self.accounts
-            .add(
-                NewAccount {
-                    url: self.mock.api_url(dialect).to_string(),
-                    dialect: kind,
-                    login: login.into(),
-                    label: Some("mine".into()),
-                },
-                Secret::new(password),
-            )
-            .await
-            .expect("added")
-    }
+async fn add(w: &World, dialect: Dialect, login: &str) -> Account {
+    w.add(dialect, login).await.expect("added")
+}
 
-    fn advance(&self, by: TimeDelta) {
-        self.state.clock.advance(by);
-    }
+fn advance(w: &World, by: TimeDelta) {
+    w.state.clock.advance(by);
 }
 
 #[tokio::test]
 async fn secureauth_says_a_day_ahead_that_its_sign_in_will_need_a_new_code() {
     let w = world().await;
-    let account = w
-        .add(Dialect::SecureAuth, DialectKind::SecureAuth, DEMO_PHONE)
-        .await;
+    let account = add(&w, Dialect::SecureAuth, DEMO_PHONE).await;
     let signed_in = w.state.clock.now();
     let until = w
         .accounts
@@ -103,10 +58,10 @@ async fn secureauth_says_a_day_ahead_that_its_sign_in_will_need_a_new_code() {
     };
     poller.poll(&events).await;
     assert!(ending(&events).is_empty(), "nothing to say on day one");
-    w.advance(TimeDelta::days(5) + TimeDelta::hours(23));
+    advance(&w, TimeDelta::days(5) + TimeDelta::hours(23));
     poller.poll(&events).await;
     assert!(ending(&events).is_empty(), "not yet: more than a day left");
-    w.advance(TimeDelta::hours(2));
+    advance(&w, TimeDelta::hours(2));
     poller.poll(&events).await;
     let told = ending(&events);
     assert_eq!(told.len(), 1, "told once, a day ahead: {told:?}");
@@ -144,9 +99,7 @@ async fn secureauth_says_a_day_ahead_that_its_sign_in_will_need_a_new_code() {
 #[tokio::test]
 async fn node_auth_signing_in_again_leaves_no_trail_of_our_sessions() {
     let w = world().await;
-    let account = w
-        .add(Dialect::NodeAuth, DialectKind::NodeAuth, DEMO_LOGIN)
-        .await;
+    let account = add(&w, Dialect::NodeAuth, DEMO_LOGIN).await;
     let control = w.mock.control();
     let first = w.accounts.snapshot(&account).await.expect("lists");
     let ours_before = first
@@ -163,7 +116,7 @@ async fn node_auth_signing_in_again_leaves_no_trail_of_our_sessions() {
         .sign_in_via(Dialect::NodeAuth, DEMO_LOGIN, IPHONE, "198.51.100.20", None)
         .await
         .expect("the phone signs in");
-    w.advance(TimeDelta::minutes(16));
+    advance(&w, TimeDelta::minutes(16));
     let after = w.accounts.snapshot(&account).await.expect("lists");
     let ours: Vec<_> = after.sessions.iter().filter(|s| s.is_ours()).collect();
     assert_eq!(
@@ -189,7 +142,7 @@ async fn node_auth_signing_in_again_leaves_no_trail_of_our_sessions() {
         .sign_in_via(Dialect::NodeAuth, DEMO_LOGIN, IPHONE, "198.51.100.21", None)
         .await
         .expect("the phone signs in again");
-    w.advance(TimeDelta::minutes(16));
+    advance(&w, TimeDelta::minutes(16));
     let left = w.accounts.snapshot(&account).await.expect("lists");
     let leftover = left.get(&held).expect("the server still lists it");
     assert!(!leftover.is_current && leftover.ours_earlier && leftover.is_ours());
@@ -203,9 +156,7 @@ async fn node_auth_signing_in_again_leaves_no_trail_of_our_sessions() {
 #[tokio::test]
 async fn a_node_auth_revoke_says_how_long_the_device_keeps_its_access_token() {
     let w = world().await;
-    let account = w
-        .add(Dialect::NodeAuth, DialectKind::NodeAuth, DEMO_LOGIN)
-        .await;
+    let account = add(&w, Dialect::NodeAuth, DEMO_LOGIN).await;
     let lifetime = w
         .accounts
         .access_lifetime(&account)
@@ -246,7 +197,7 @@ async fn a_node_auth_revoke_says_how_long_the_device_keeps_its_access_token() {
         note.contains("keep using the access token it holds until"),
         "{note}"
     );
-    w.advance(TimeDelta::minutes(20));
+    advance(&w, TimeDelta::minutes(20));
     assert_eq!(
         w.accounts.after_revoke(&account, &revoked),
         None,

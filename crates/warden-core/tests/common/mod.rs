@@ -1,5 +1,6 @@
-//! What the engine's integration tests share: a watcher with its event stream, and waiting
-//! for the event a test expects.
+//! What the engine's integration tests share, in the way Atuin's `tests/common` does: one
+//! `World` (a `warden-mock` on 127.0.0.1:0, a home in a temp dir, the engine over both), a
+//! watcher with its event stream, and waiting for the event a test expects.
 #![allow(dead_code)] // each test file uses its own part
 
 use std::sync::Arc;
@@ -8,8 +9,191 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::{Accounts, Clock, CodePrompt, CodeRequest, Event, EventSink, Secret};
-use warden_mock::MockState;
+use warden_core::{
+    Account, Accounts, Clock, CodePrompt, CodeRequest, CredentialStore, DialectKind, Event,
+    EventSink, Home, MemoryStore, NewAccount, Secret, SystemClock,
+};
+use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, Dialect, MockServer, MockState, Scenario};
+
+/// A mock server, a home, and the engine over them; all gone when dropped.
+pub struct World {
+    pub state: MockState,
+    pub mock: MockServer,
+    pub accounts: Arc<Accounts>,
+    pub home: tempfile::TempDir,
+    store: Arc<dyn CredentialStore>,
+    mock_clock: bool,
+}
+
+/// How a `World` is made; `World::build()` starts one, `.start()` brings it up.
+pub struct WorldBuilder {
+    scenario: Option<&'static str>,
+    mock_clock: bool,
+    timeout: Option<Duration>,
+    store: Arc<dyn CredentialStore>,
+    prompt: Option<Arc<dyn CodePrompt>>,
+}
+
+impl WorldBuilder {
+    /// The mock plays this built-in scenario.
+    pub fn scenario(mut self, name: &'static str) -> Self {
+        self.scenario = Some(name);
+        self
+    }
+
+    /// The engine's clock is the mock's (which tests move), not the wall clock.
+    pub fn mock_clock(mut self) -> Self {
+        self.mock_clock = true;
+        self
+    }
+
+    /// Every request gives up after `timeout`.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Secrets go here instead of a `MemoryStore`.
+    pub fn store(mut self, store: Arc<dyn CredentialStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Who answers one-time codes (by default, the person reading the mock's outbox).
+    pub fn prompt(mut self, prompt: Arc<dyn CodePrompt>) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+
+    pub async fn start(self) -> World {
+        let state = MockState::with_demo_user();
+        if let Some(name) = self.scenario {
+            state.start_scenario(Scenario::load(name).expect("the scenario ships"), false);
+        }
+        let mock = warden_mock::spawn_with(state.clone())
+            .await
+            .expect("the mock starts");
+        let home = tempfile::tempdir().expect("a temp dir");
+        let mut accounts = World::open_accounts(&home, &self.store, &state, self.mock_clock);
+        if let Some(timeout) = self.timeout {
+            accounts = accounts.with_request_timeout(timeout);
+        }
+        let prompt = self
+            .prompt
+            .unwrap_or_else(|| Arc::new(Outbox(state.clone())));
+        accounts.set_prompt(prompt);
+        World {
+            accounts: Arc::new(accounts),
+            state,
+            mock,
+            home,
+            store: self.store,
+            mock_clock: self.mock_clock,
+        }
+    }
+}
+
+impl World {
+    pub fn build() -> WorldBuilder {
+        WorldBuilder {
+            scenario: None,
+            mock_clock: false,
+            timeout: None,
+            store: Arc::new(MemoryStore::default()),
+            prompt: None,
+        }
+    }
+
+    /// The defaults: the demo users, the wall clock, secrets in memory.
+    pub async fn start() -> World {
+        World::build().start().await
+    }
+
+    fn open_accounts(
+        home: &tempfile::TempDir,
+        store: &Arc<dyn CredentialStore>,
+        state: &MockState,
+        mock_clock: bool,
+    ) -> Accounts {
+        let clock: Arc<dyn Clock> = if mock_clock {
+            Arc::new(MockTime(state.clock.clone()))
+        } else {
+            Arc::new(SystemClock)
+        };
+        Accounts::open(&Home::at(home.path()), Arc::clone(store), clock).expect("accounts open")
+    }
+
+    /// Another engine on the same home and keyring, as a restart (or another process) has.
+    pub fn reopen(&self) -> Arc<Accounts> {
+        Arc::new(World::open_accounts(
+            &self.home,
+            &self.store,
+            &self.state,
+            self.mock_clock,
+        ))
+    }
+
+    /// The demo account on `dialect`'s API, labelled "demo <dialect>".
+    pub async fn add(&self, dialect: Dialect, login: &str) -> Result<Account, warden_core::Error> {
+        let kind = kind_of(dialect);
+        let password = if kind.uses_password() {
+            DEMO_PASSWORD
+        } else {
+            ""
+        };
+        self.accounts
+            .add(
+                NewAccount {
+                    url: self.mock.api_url(dialect).to_string(),
+                    dialect: kind,
+                    login: login.into(),
+                    label: Some(format!("demo {dialect}")),
+                },
+                Secret::new(password),
+            )
+            .await
+    }
+
+    /// The demo account on hectoday, which a test needs most.
+    pub async fn add_demo(&self) -> Account {
+        self.add(Dialect::Hectoday, DEMO_LOGIN)
+            .await
+            .expect("the demo account is added")
+    }
+
+    /// A device signs in to the demo user through hectoday; its server id.
+    pub async fn sign_in_device(&self, user_agent: &str, ip: &str) -> String {
+        self.mock
+            .control()
+            .sign_in_device(DEMO_LOGIN, user_agent, ip)
+            .await
+            .expect("the control API answers")
+    }
+
+    /// The demo user's live sessions, as the server has them.
+    pub async fn server_side_ids(&self) -> Vec<String> {
+        self.mock
+            .control()
+            .live_ids(DEMO_LOGIN)
+            .await
+            .expect("the control API answers")
+    }
+
+    /// A watcher polling every `interval`, and its events.
+    pub fn watcher(&self, interval: Duration) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
+        watcher(&self.accounts, interval)
+    }
+}
+
+/// The engine's name for an API the mock plays.
+pub fn kind_of(dialect: Dialect) -> DialectKind {
+    match dialect {
+        Dialect::SecureAuth => DialectKind::SecureAuth,
+        Dialect::NodeAuth => DialectKind::NodeAuth,
+        Dialect::Hectoday => DialectKind::Hectoday,
+        Dialect::Rtc => DialectKind::Rtc,
+    }
+}
 
 /// Session Warden's clock is the mock's.
 pub struct MockTime(pub warden_mock::MockClock);
