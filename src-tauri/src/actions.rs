@@ -8,7 +8,7 @@ use crate::sink::ACCOUNT_CHANGED;
 use crate::state::AppState;
 
 fn account(app: &AppHandle, id: &AccountId) -> Result<Account> {
-    app.state::<AppState>().accounts.find(id.as_str())
+    app.state::<AppState>().accounts.get(id)
 }
 
 /// Shows the account's latest view: the window gets it, the tray follows.

@@ -119,7 +119,7 @@ pub(crate) async fn sign_in_again(
     account: AccountId,
     password: Option<Secret>,
 ) -> Answer<AccountView> {
-    let account = state.accounts.find(account.as_str())?;
+    let account = state.accounts.get(&account)?;
     let prompt: Arc<dyn CodePrompt> = state.prompt.clone();
     state
         .accounts
@@ -133,7 +133,7 @@ pub(crate) async fn sign_in_again(
 /// Lists now: "Test connection".
 #[tauri::command]
 pub(crate) async fn test_account(state: State<'_, AppState>, account: AccountId) -> Answer<usize> {
-    let account = state.accounts.find(account.as_str())?;
+    let account = state.accounts.get(&account)?;
     let snapshot = state.accounts.snapshot(&account).await?;
     state.watcher.poll_now(&account.id);
     Ok(snapshot.sessions.len())
@@ -146,7 +146,7 @@ pub(crate) async fn remove_account(
     state: State<'_, AppState>,
     account: AccountId,
 ) -> Answer<()> {
-    let account = state.accounts.find(account.as_str())?;
+    let account = state.accounts.get(&account)?;
     state.watcher.unwatch(&account.id);
     state.accounts.remove(&account).await?;
     state.views.forget(&account.id);
@@ -187,7 +187,7 @@ pub(crate) fn set_label(
     session: SessionId,
     label: String,
 ) -> Answer<()> {
-    let account = state.accounts.find(account.as_str())?;
+    let account = state.accounts.get(&account)?;
     state.accounts.set_label(&account, &session, label.trim())?;
     actions::poll_now(&app, account);
     Ok(())

@@ -51,7 +51,7 @@ fn follow_views(app: tauri::AppHandle) {
         loop {
             let state = app.state::<AppState>();
             let changed = match changes.recv().await {
-                Ok(id) => state.accounts.find(id.as_str()).into_iter().collect(),
+                Ok(id) => state.accounts.get(&id).into_iter().collect(),
                 // Fell behind: every account's latest view says it all.
                 Err(RecvError::Lagged(_)) => state.accounts.list().unwrap_or_default(),
                 Err(RecvError::Closed) => return,

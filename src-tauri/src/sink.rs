@@ -28,7 +28,7 @@ impl AppSink {
 
     /// Notifications: what is news, told (the window and the tray follow `Views`).
     fn notify(&self, event: &Event) {
-        let Ok(account) = self.accounts.find(event.account().as_str()) else {
+        let Ok(account) = self.accounts.get(event.account()) else {
             return; // removed while the poll was in flight
         };
         if let Some(state) = self.app.try_state::<AppState>() {

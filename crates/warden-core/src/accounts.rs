@@ -26,6 +26,8 @@ type TokenSlot = Arc<tokio::sync::Mutex<Option<Secret>>>;
 pub struct Accounts {
     home: Home,
     ledger: Ledger,
+    /// Accounts already read, by id (`get`).
+    known: Mutex<HashMap<AccountId, Account>>,
     credentials: Arc<dyn CredentialStore>,
     clock: Arc<dyn Clock>,
     http: http::Clients,
@@ -58,6 +60,7 @@ impl Accounts {
         Ok(Self {
             home: home.clone(),
             ledger,
+            known: Mutex::default(),
             credentials,
             clock,
             http: http::Clients::default(),
@@ -196,6 +199,25 @@ impl Accounts {
         self.ledger.accounts()
     }
 
+    /// The account with this id. An account never changes once added (it is only removed),
+    /// so each is read from the ledger once: the watcher's events are looked up without a
+    /// database read each.
+    pub fn get(&self, id: &AccountId) -> Result<Account> {
+        if let Some(account) = self.known.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+            return Ok(account.clone());
+        }
+        let account = self
+            .list()?
+            .into_iter()
+            .find(|a| &a.id == id)
+            .ok_or_else(|| Error::AccountNotFound(id.to_string()))?;
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), account.clone());
+        Ok(account)
+    }
+
     /// By id, or by label when no id matches.
     pub fn find(&self, id_or_label: &str) -> Result<Account> {
         let accounts = self.list()?;
@@ -231,6 +253,10 @@ impl Accounts {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&account.id);
         self.ledger.remove_account(&account.id)?;
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&account.id);
         Ok(())
     }
 

@@ -145,7 +145,7 @@ impl Views {
         use crate::event::Event;
         match event {
             Event::Listed { snapshot } => {
-                let own = match accounts.find(snapshot.account.as_str()) {
+                let own = match accounts.get(&snapshot.account) {
                     Ok(account) => OwnSession {
                         signed_in_until: accounts.signed_in_until_cached(&account),
                         caveat: accounts.caveat(&account),

@@ -609,6 +609,36 @@ mod tests {
     }
 
     #[test]
+    fn a_session_id_names_one_path_segment_or_nothing() {
+        let client = reqwest::Client::new();
+        let base: Url = "http://127.0.0.1:1/app/".parse().expect("a URL");
+        let account = AccountId::from_stored("acc".into());
+        let ctx = Ctx {
+            http: &client,
+            base: &base,
+            account: &account,
+            login: "me",
+            label: "me",
+            now: chrono::Utc::now(),
+        };
+        let url = ctx
+            .endpoint_with_id("api/sessions/", &Secret::new("a b.c/d?e#f%g"))
+            .expect("encoded");
+        assert_eq!(url.path(), "/app/api/sessions/a%20b%2Ec%2Fd%3Fe%23f%25g");
+        assert_eq!((url.query(), url.fragment()), (None, None));
+        for id in ["", ".", "..", "..."] {
+            let err = ctx
+                .endpoint_with_id("api/sessions/", &Secret::new(id))
+                .expect_err("refused");
+            assert!(matches!(err, Error::Refused(_)), "{id:?}: {err:?}");
+            assert!(
+                !err.to_string().contains("api/sessions"),
+                "no URL in it: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn every_api_says_what_its_sign_in_asks() {
         for kind in DialectKind::ALL {
             let form = kind.sign_in_form();

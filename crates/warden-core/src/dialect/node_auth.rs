@@ -197,9 +197,14 @@ pub(crate) async fn refresh(ctx: &Ctx<'_>, token: &Secret) -> Option<Secret> {
         .json(&body);
     let response = http::send(request).await.ok()?;
     if response.status != StatusCode::OK {
+        // The server's word, cleaned before it reaches a log line.
         let code = serde_json::from_slice::<serde_json::Value>(&response.body)
             .ok()
-            .and_then(|b| b.get("code").and_then(|c| c.as_str()).map(str::to_owned));
+            .and_then(|b| {
+                b.get("code")
+                    .and_then(|c| c.as_str())
+                    .map(crate::server_text::clean_error)
+            });
         tracing::info!(
             account = %ctx.account,
             status = response.status.as_u16(),
