@@ -1,29 +1,19 @@
 //! What a click does, wherever it was clicked (window, tray menu, notification): one
 //! implementation per action, so the three stay the same.
 
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use warden_core::{Account, AccountId, Result, Session, SessionId};
 
-use crate::sink::ACCOUNT_CHANGED;
 use crate::state::AppState;
 
 fn account(app: &AppHandle, id: &AccountId) -> Result<Account> {
     app.state::<AppState>().accounts.get(id)
 }
 
-/// Shows the account's latest view: the window gets it, the tray follows.
-pub fn show(app: &AppHandle, account: Account) {
-    let view = app.state::<AppState>().views.view(account);
-    if let Err(e) = app.emit(ACCOUNT_CHANGED, &view) {
-        tracing::warn!("could not update the window: {e}");
-    }
-    crate::tray::rebuild(app);
-}
-
-/// Polls the account again at once, and shows what is known meanwhile.
+/// Polls the account again at once; what it finds reaches the window and the tray as any
+/// change does (`Views::subscribe`).
 pub fn poll_now(app: &AppHandle, account: Account) {
     app.state::<AppState>().watcher.poll_now(&account.id);
-    show(app, account);
 }
 
 /// After an action on `sessions`: their flags go (they ended, or are trusted), and the
@@ -74,20 +64,4 @@ pub async fn trust(app: &AppHandle, id: &AccountId, session: &SessionId) -> Resu
         .await?;
     settle(app, account, [session]);
     Ok(trusted)
-}
-
-/// Runs an action started outside the window (tray, notification): its outcome is told
-/// in a notification, since there may be no window to show it.
-pub fn spawn_reported<F>(app: &AppHandle, what: String, action: F)
-where
-    F: Future<Output = Result<String>> + Send + 'static,
-{
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let (summary, body) = match action.await {
-            Ok(done) => (done, String::new()),
-            Err(e) => (format!("Could not {what}"), e.to_string()),
-        };
-        app.state::<AppState>().notifications.tell(&summary, &body);
-    });
 }

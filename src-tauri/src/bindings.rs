@@ -38,7 +38,7 @@ pub fn render() -> String {
         crate::settings::Settings::decl(&cfg),
         crate::commands::UiError::decl(&cfg),
         crate::prompt::Question::decl(&cfg),
-        crate::notify::Focus::decl(&cfg),
+        crate::window::Focus::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `session-warden`'s bindings test (ts-rs): do not edit.\n\

@@ -256,7 +256,9 @@ pub(crate) fn save_settings(
         .accounts
         .detector()
         .set_thresholds(settings.rules.clone());
-    if before.poll_seconds != settings.app.poll_seconds && crate::poll_override().is_none() {
+    if before.poll_seconds != settings.app.poll_seconds
+        && crate::settings::poll_override().is_none()
+    {
         state.watcher.set_settings(WatchSettings {
             interval: std::time::Duration::from_secs(settings.app.poll_seconds.into()),
             ..state.watcher.settings()

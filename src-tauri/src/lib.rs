@@ -1,6 +1,14 @@
 //! `session-warden`: the desktop shell. A thin layer over warden-core: it builds the
 //! engine, turns its events into window updates and notifications, and maps clicks back
 //! to engine calls. Everything it does is reachable from core without a desktop.
+//!
+//! Its modules import downwards only:
+//! `lib` → `commands` → `tray` → `sink` → `notify` → `actions` → `state` → `settings`,
+//! `prompt`; `window` stands alone (opening the window, handing it views). Core decides
+//! what the person sees (`warden_core::status`) and what interrupts them
+//! (`warden_core::alert`); here, `sink` feeds both with the watcher's events, `lib`'s
+//! `follow_views` hands each changed view to the window and rebuilds the tray, and `notify`
+//! shows the alerts and carries out their actions.
 #![forbid(unsafe_code)]
 
 mod actions;
@@ -30,18 +38,6 @@ use crate::settings::SettingsStore;
 use crate::sink::AppSink;
 use crate::state::{AppState, Views};
 
-/// Seconds between polls; tests and the demo shorten it.
-const POLL_ENV: &str = "WARDEN_POLL_SECONDS";
-
-/// The interval forced by the environment, which wins over the settings.
-pub(crate) fn poll_override() -> Option<Duration> {
-    std::env::var(POLL_ENV)
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-}
-
 /// The window and the tray follow what core decides the person sees: each changed account's
 /// view goes to the window, and the tray is rebuilt from all of them.
 fn follow_views(app: tauri::AppHandle) {
@@ -57,8 +53,9 @@ fn follow_views(app: tauri::AppHandle) {
                 Err(RecvError::Closed) => return,
             };
             for account in changed {
-                actions::show(&app, account);
+                window::show(&app, &state.views.view(account));
             }
+            tray::rebuild(&app);
         }
     });
 }
@@ -163,8 +160,8 @@ pub fn run() {
                 Arc::clone(&accounts),
                 Arc::clone(&views),
             );
-            let interval =
-                poll_override().unwrap_or(Duration::from_secs(settings.get().poll_seconds.into()));
+            let interval = settings::poll_override()
+                .unwrap_or(Duration::from_secs(settings.get().poll_seconds.into()));
             let watcher = Watcher::new(
                 Arc::clone(&accounts),
                 Arc::new(sink),
@@ -181,12 +178,12 @@ pub fn run() {
             let holder = lock.as_ref().err().cloned();
             watcher.set_standby(holder.is_some());
             app.manage(tray::Shown::default());
+            app.manage(Notifications::new(app.handle().clone()));
             app.manage(AppState {
                 home: home.clone(),
                 accounts,
                 watcher,
                 views,
-                notifications: Arc::new(Notifications::new(app.handle().clone())),
                 prompt: Arc::new(WindowPrompt::new(app.handle().clone())),
                 settings,
                 watch_lock: std::sync::Mutex::new(lock.ok()),

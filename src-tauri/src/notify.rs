@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use notify_rust::{Hint, Notification, Timeout, Urgency};
-use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use warden_core::alert::{Alert, AlertAction, AlertPolicy, COALESCE, Told};
 use warden_core::rules::Severity;
@@ -12,14 +11,7 @@ use warden_core::{AccountId, Event, SessionId};
 
 use crate::actions;
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[derive(ts_rs::TS)]
-pub struct Focus {
-    pub account: AccountId,
-    pub session: Option<SessionId>,
-}
+use crate::window::Focus;
 
 pub struct Notifications {
     app: AppHandle,
@@ -65,7 +57,7 @@ impl Notifications {
                 let app = self.app.clone();
                 std::thread::spawn(move || {
                     std::thread::sleep(COALESCE);
-                    let notifications = &app.state::<AppState>().notifications;
+                    let notifications = app.state::<Notifications>();
                     if let Some(alert) = notifications.policy.take_burst() {
                         notifications.show(alert);
                     }
@@ -91,7 +83,7 @@ impl Notifications {
                 (Some(AlertAction::Revoke), Some(session)) => {
                     let app2 = app.clone();
                     let device = device.unwrap_or_default();
-                    actions::spawn_reported(&app, "revoke the session".into(), async move {
+                    Notifications::spawn_reported(&app, "revoke the session".into(), async move {
                         actions::revoke(&app2, &account, &session).await?;
                         Ok(format!("Signed out {device}"))
                     });
@@ -99,7 +91,7 @@ impl Notifications {
                 (Some(AlertAction::Trust), Some(session)) => {
                     let app2 = app.clone();
                     let device = device.unwrap_or_default();
-                    actions::spawn_reported(&app, "trust the device".into(), async move {
+                    Notifications::spawn_reported(&app, "trust the device".into(), async move {
                         actions::trust(&app2, &account, &session).await?;
                         Ok(format!("{device} is trusted now"))
                     });
@@ -107,6 +99,22 @@ impl Notifications {
                 (Some(AlertAction::Open), session) => open_on(&app, account, session),
                 _ => {}
             }
+        });
+    }
+
+    /// Runs an action started outside the window (tray, notification): its outcome is told
+    /// in a notification, since there may be no window to show it.
+    pub fn spawn_reported<F>(app: &AppHandle, what: String, action: F)
+    where
+        F: std::future::Future<Output = warden_core::Result<String>> + Send + 'static,
+    {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let (summary, body) = match action.await {
+                Ok(done) => (done, String::new()),
+                Err(e) => (format!("Could not {what}"), e.to_string()),
+            };
+            app.state::<Notifications>().tell(&summary, &body);
         });
     }
 

@@ -51,6 +51,18 @@ impl AppSettings {
     }
 }
 
+/// Seconds between polls; tests and the demo shorten it.
+const POLL_ENV: &str = "WARDEN_POLL_SECONDS";
+
+/// The interval forced by the environment, which wins over the settings.
+pub fn poll_override() -> Option<std::time::Duration> {
+    std::env::var(POLL_ENV)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+}
+
 /// Everything the settings view edits, as one value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,10 +6,8 @@ use std::sync::Arc;
 use tauri::{AppHandle, Manager};
 use warden_core::{Accounts, Event, EventSink};
 
-use crate::state::{AppState, Views};
-
-/// The event the window listens to: one account's new view.
-pub const ACCOUNT_CHANGED: &str = "warden://account-changed";
+use crate::notify::Notifications;
+use crate::state::Views;
 
 pub struct AppSink {
     app: AppHandle,
@@ -31,8 +29,8 @@ impl AppSink {
         let Ok(account) = self.accounts.get(event.account()) else {
             return; // removed while the poll was in flight
         };
-        if let Some(state) = self.app.try_state::<AppState>() {
-            state.notifications.event(event, &account.label);
+        if let Some(notifications) = self.app.try_state::<Notifications>() {
+            notifications.event(event, &account.label);
         }
     }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use warden_core::watch::Watcher;
 use warden_core::{Accounts, Home};
 
-use crate::notify::Notifications;
 use crate::prompt::WindowPrompt;
 use crate::settings::SettingsStore;
 
@@ -15,7 +14,6 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub watcher: Watcher,
     pub views: Arc<Views>,
-    pub notifications: Arc<Notifications>,
     pub prompt: Arc<WindowPrompt>,
     pub settings: SettingsStore,
     /// The home's `WatchLock`, once this process holds it (until then another process

@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, Wry};
 use warden_core::{AccountId, SessionId};
 
 use crate::actions;
+use crate::notify::Notifications;
 use crate::state::{AccountView, AppState, Level, Views};
 use crate::window;
 
@@ -113,7 +114,6 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 }
 
 fn clicked(app: &AppHandle, item: TrayItem) {
-    let state = app.state::<AppState>();
     match item {
         TrayItem::Open => {
             if let Err(e) = window::open(app, None) {
@@ -122,7 +122,8 @@ fn clicked(app: &AppHandle, item: TrayItem) {
         }
         TrayItem::Quit => app.exit(0),
         TrayItem::PauseHour => {
-            state.notifications.pause_for(chrono::Duration::hours(1));
+            app.state::<Notifications>()
+                .pause_for(chrono::Duration::hours(1));
             rebuild(app);
             // The menu says "paused until …": when that time comes, it says so no longer.
             let app = app.clone();
@@ -132,19 +133,19 @@ fn clicked(app: &AppHandle, item: TrayItem) {
             });
         }
         TrayItem::Resume => {
-            state.notifications.resume();
+            app.state::<Notifications>().resume();
             rebuild(app);
         }
         TrayItem::Revoke { account, session } => {
             let app2 = app.clone();
-            actions::spawn_reported(app, "revoke the session".into(), async move {
+            Notifications::spawn_reported(app, "revoke the session".into(), async move {
                 let ended = actions::revoke(&app2, &account, &session).await?;
                 Ok(format!("Signed out {}", ended.device.label))
             });
         }
         TrayItem::SignOutOthers { account } => {
             let app2 = app.clone();
-            actions::spawn_reported(app, "sign out the other devices".into(), async move {
+            Notifications::spawn_reported(app, "sign out the other devices".into(), async move {
                 let ended = actions::sign_out_others(&app2, &account).await?;
                 let n = ended.len();
                 Ok(format!(
@@ -246,7 +247,7 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
         menu.push(Entry::Sub(account.label.clone(), sub));
     }
     menu.push(Entry::Separator);
-    menu.push(match state.notifications.paused_until() {
+    menu.push(match app.state::<Notifications>().paused_until() {
         Some(until) => Entry::Item(
             format!(
                 "Resume alerts (paused until {})",

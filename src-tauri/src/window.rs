@@ -3,11 +3,31 @@
 
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
-use crate::notify::Focus;
+use serde::Serialize;
+use warden_core::status::AccountView;
+use warden_core::{AccountId, SessionId};
 
 pub const MAIN: &str = "main";
+/// The window listens for this: one account's new view.
+pub const ACCOUNT_CHANGED: &str = "warden://account-changed";
 /// An open window listens for this to show the session a notification was about.
 pub const FOCUS_SESSION: &str = "warden://focus-session";
+
+/// What the window is opened on: an account, and a session in it (a notification's).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[derive(ts_rs::TS)]
+pub struct Focus {
+    pub account: AccountId,
+    pub session: Option<SessionId>,
+}
+
+/// Hands the window (if open) an account's new view; it shows what core sends.
+pub fn show<R: Runtime>(app: &AppHandle<R>, view: &AccountView) {
+    if let Err(e) = app.emit(ACCOUNT_CHANGED, view) {
+        tracing::warn!("could not update the window: {e}");
+    }
+}
 
 /// Opens (or raises) the window; `focus` selects an account and session in it. A new
 /// window reads it from its URL, since it cannot hear an event before its script runs.
