@@ -4,7 +4,7 @@
 //!
 //! Its modules import downwards only:
 //! `lib` → `commands` → `tray` → `sink` → `notify` → `actions` → `state` → `settings`,
-//! `prompt`; `window` stands alone (opening the window, handing it views). Core decides
+//! `prompt`, `autostart`; `window` stands alone (opening the window, handing it views). Core decides
 //! what the person sees (`warden_core::status`) and what interrupts them
 //! (`warden_core::alert`); here, `sink` feeds both with the watcher's events, `lib`'s
 //! `follow_views` hands each changed view to the window and rebuilds the tray, and `notify`

@@ -23,6 +23,19 @@ use crate::session::{Session, SessionId, Snapshot};
 
 type TokenSlot = Arc<tokio::sync::Mutex<Option<Secret>>>;
 
+/// Ledger work blocks (a write of another process holds SQLite for up to its busy timeout):
+/// on a multi-threaded runtime (the app's) it runs in `block_in_place`, so the runtime moves
+/// its other tasks to other threads meanwhile, as the keyring's calls do on the blocking
+/// pool; on a single-threaded runtime (the CLI's) there is no other task to move.
+pub(crate) fn blocking_io<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 pub struct Accounts {
     home: Home,
     ledger: Ledger,
@@ -269,8 +282,12 @@ impl Accounts {
             .await?;
         let mut sessions = sessions;
         self.geoip().enrich(&mut sessions);
-        let mut labels = self.ledger.labels(&account.id)?;
-        let own = self.ledger.own_sessions(&account.id)?;
+        let (mut labels, own) = blocking_io(|| {
+            Ok::<_, Error>((
+                self.ledger.labels(&account.id)?,
+                self.ledger.own_sessions(&account.id)?,
+            ))
+        })?;
         for session in &mut sessions {
             session.label = labels.remove(session.id.as_str());
             session.ours_earlier = !session.is_current && own.contains(session.id.as_str());
@@ -286,8 +303,8 @@ impl Accounts {
     /// logged and the event still reaches the person.
     pub fn record(&self, event: &Event) {
         let result = match event {
-            Event::Listed { snapshot } => self.ledger.observe(snapshot),
-            other => self.ledger.record(other, self.clock.now()),
+            Event::Listed { snapshot } => blocking_io(|| self.ledger.observe(snapshot)),
+            other => blocking_io(|| self.ledger.record(other, self.clock.now())),
         };
         if let Err(e) = result {
             tracing::error!(account = %event.account(), "could not write the history: {e}");
@@ -317,7 +334,7 @@ impl Accounts {
     /// What the ledger remembers of the account from earlier runs: every session ever seen,
     /// and those still live when last seen. `None` for an account never watched before.
     pub fn remembered(&self, account: &Account) -> Result<Option<(Snapshot, Snapshot)>> {
-        let mut remembered = self.ledger.remembered(&account.id)?;
+        let mut remembered = blocking_io(|| self.ledger.remembered(&account.id))?;
         if remembered.is_empty() {
             return Ok(None);
         }
@@ -345,7 +362,7 @@ impl Accounts {
         &self,
         account: &Account,
     ) -> Result<Vec<(SessionId, chrono::DateTime<chrono::Utc>)>> {
-        self.ledger.flagged(&account.id)
+        blocking_io(|| self.ledger.flagged(&account.id))
     }
 
     /// Every session ever seen on the account, with how each ended.
