@@ -681,30 +681,12 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
 
     // A watcher, with notifications: what the strangers' sessions say reaches the desktop
     // clean; the 2 MB error goes in the history capped; the account is polled again.
-    use std::io::{BufRead, BufReader};
     server.answer(Answer::Honest);
     let notifications = cli.desktop.watch_notifications()?;
-    let mut watch = cli
-        .desktop
-        .command(&cli.binary)
-        .args(["watch", "--json", "--notify", "--interval", "1"])
-        .env("WARDEN_HOME", &cli.home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = watch
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
+    let watch = Watching::start(&cli, &["--notify"])?;
     let next_of = |kind: &str| -> anyhow::Result<String> {
         loop {
-            let line = lines_rx.recv_timeout(std::time::Duration::from_secs(20))?;
+            let line = watch.out.recv_timeout(std::time::Duration::from_secs(20))?;
             assert!(first_unwanted(&line).is_none(), "{line:.500}");
             assert!(
                 !line.contains(warden_tests::hostile::OUR_COOKIE),
@@ -734,8 +716,7 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
     );
     server.answer(Answer::Honest);
     next_of("recovered")?;
-    watch.kill()?;
-    watch.wait()?;
+    drop(watch);
     let history = cli.run(&["history"], "")?;
     assert_clean("history", &history);
     assert!(history.status.success(), "{}", stderr(&history));
@@ -1024,12 +1005,14 @@ struct Watching {
 }
 
 impl Watching {
-    fn start(cli: &Cli) -> anyhow::Result<Watching> {
+    /// `warden watch --json --interval 1`, and `more` arguments.
+    fn start(cli: &Cli, more: &[&str]) -> anyhow::Result<Watching> {
         use std::io::{BufRead, BufReader};
         let mut child = cli
             .desktop
             .command(&cli.binary)
             .args(["watch", "--json", "--interval", "1"])
+            .args(more)
             .env("WARDEN_HOME", &cli.home)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1129,9 +1112,9 @@ async fn one_home_is_polled_by_one_process_and_every_process_records_the_same_tr
     assert_eq!(ended[0]["detail"], "revoked here");
 
     // Two watchers on one home: the first polls; the second says who does and follows.
-    let first = Watching::start(&cli)?;
+    let first = Watching::start(&cli, &[])?;
     Watching::next(&first.out, &["\"type\":\"listed\""])?;
-    let second = Watching::start(&cli)?;
+    let second = Watching::start(&cli, &[])?;
     let said = Watching::next(&second.err, &["is watching this home"])?;
     assert!(said.contains("warden watch (pid"), "{said}");
 

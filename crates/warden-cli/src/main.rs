@@ -576,7 +576,6 @@ async fn login_again(
     account: &Account,
     password_stdin: bool,
 ) -> anyhow::Result<()> {
-    accounts.set_prompt(Arc::new(TerminalPrompt));
     let prompt: Arc<dyn CodePrompt> = Arc::new(TerminalPrompt);
     let typed = if password_stdin && account.dialect.uses_password() {
         Some(read_password(account.dialect, &account.login, true)?)

@@ -449,18 +449,7 @@ impl Accounts {
         &self,
         account: &Account,
     ) -> Option<chrono::DateTime<chrono::Utc>> {
-        if let Some(until) = self.signed_in_until_cached(account) {
-            return Some(until);
-        }
-        let cached = self.slot(&account.id).lock().await.clone();
-        let token = match cached {
-            Some(token) => token,
-            None => self
-                .load_secret(&account.id, SecretKind::SessionToken)
-                .await
-                .ok()
-                .flatten()?,
-        };
+        let token = self.current_token(&account.id).await.ok().flatten()?;
         dialect::own_session_ends(account.dialect, &token)
     }
 
@@ -469,9 +458,7 @@ impl Accounts {
         &self,
         account: &Account,
     ) -> Option<chrono::DateTime<chrono::Utc>> {
-        let slot = self.slot(&account.id);
-        let cached = slot.try_lock().ok()?;
-        dialect::own_session_ends(account.dialect, cached.as_ref()?)
+        dialect::own_session_ends(account.dialect, &self.held_token(&account.id)?)
     }
 
     /// Whether the person has been told that the sign-in ending `at` needs them.
@@ -495,9 +482,7 @@ impl Accounts {
         if account.dialect != dialect::DialectKind::NodeAuth {
             return None;
         }
-        let slot = self.slot(&account.id);
-        let cached = slot.try_lock().ok()?;
-        dialect::node_auth::access_lifetime(cached.as_ref()?)
+        dialect::node_auth::access_lifetime(&self.held_token(&account.id)?)
     }
 
     /// What the person should know about watching this account (node-auth's one refresh
@@ -693,6 +678,20 @@ impl Accounts {
         }
     }
 
+    /// The session token this process holds, without waiting: `None` when it holds none,
+    /// or another task is renewing it this moment.
+    fn held_token(&self, id: &AccountId) -> Option<Secret> {
+        self.slot(id).try_lock().ok()?.clone()
+    }
+
+    /// Our session token: this process's, or the one the keyring holds (another process's).
+    async fn current_token(&self, id: &AccountId) -> Result<Option<Secret>> {
+        if let Some(token) = self.slot(id).lock().await.clone() {
+            return Ok(Some(token));
+        }
+        self.load_secret(id, SecretKind::SessionToken).await
+    }
+
     fn slot(&self, id: &AccountId) -> TokenSlot {
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(tokens.entry(id.clone()).or_default())
@@ -730,15 +729,7 @@ impl Accounts {
         };
         let token = self.sign_in(account, &password, prompt).await?;
         // The session this replaces: this process's, or the one another left in the keyring.
-        let cached = self.slot(&account.id).lock().await.clone();
-        let previous = match cached {
-            Some(token) => Some(token),
-            None => self
-                .load_secret(&account.id, SecretKind::SessionToken)
-                .await
-                .ok()
-                .flatten(),
-        };
+        let previous = self.current_token(&account.id).await.ok().flatten();
         if account.dialect.uses_password() {
             self.store_secret(&account.id, SecretKind::Password, password)
                 .await?;
@@ -775,7 +766,7 @@ impl Accounts {
         if dialect::own_server_id(kind, current).as_deref() == Some(old.as_str()) {
             return;
         }
-        match dialect::end_own(kind, &self.ctx(account), current, &Secret::new(old)).await {
+        match dialect::revoke_id(kind, &self.ctx(account), current, &Secret::new(old)).await {
             Ok(()) => tracing::info!(account = %account.id, "ended our previous session"),
             Err(e) => {
                 tracing::info!(account = %account.id, "our previous session was not ended: {e:?}")

@@ -274,16 +274,6 @@ impl Ledger {
         }))
     }
 
-    /// The events after `seq`, oldest first: what another process recorded since (a second
-    /// `warden watch`, `warden history --follow`).
-    pub fn history_since(
-        &self,
-        account: Option<&AccountId>,
-        seq: i64,
-    ) -> Result<Vec<HistoryEntry>> {
-        self.entries(account, seq)
-    }
-
     /// The newest event's number (0 when there is none): where a follower starts.
     pub fn last_seq(&self) -> Result<i64> {
         Ok(self
@@ -295,10 +285,16 @@ impl Ledger {
 
     /// The events, oldest first; one account's, or everyone's.
     pub fn history(&self, account: Option<&AccountId>) -> Result<Vec<HistoryEntry>> {
-        self.entries(account, 0)
+        self.history_since(account, 0)
     }
 
-    fn entries(&self, account: Option<&AccountId>, after: i64) -> Result<Vec<HistoryEntry>> {
+    /// The events after `after`, oldest first: what another process recorded since (a
+    /// second `warden watch`, `warden history --follow`).
+    pub fn history_since(
+        &self,
+        account: Option<&AccountId>,
+        after: i64,
+    ) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, at, account, kind, session, device, ip, severity, detail, place FROM events

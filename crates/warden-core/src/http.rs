@@ -23,24 +23,30 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// leave it).
 #[derive(Clone)]
 pub(crate) struct Clients {
-    proxied: reqwest::Client,
-    direct: reqwest::Client,
+    timeout: Duration,
+    // Each built on first use: building one loads the system's CA roots, and most homes
+    // need only one of the two.
+    proxied: std::sync::OnceLock<reqwest::Client>,
+    direct: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Clients {
     pub fn new(timeout: Duration) -> Self {
         Self {
-            proxied: builder(timeout).build().unwrap_or_default(),
-            direct: builder(timeout).no_proxy().build().unwrap_or_default(),
+            timeout,
+            proxied: std::sync::OnceLock::new(),
+            direct: std::sync::OnceLock::new(),
         }
     }
 
     /// The client for requests to `url`.
     pub fn for_url(&self, url: &url::Url) -> &reqwest::Client {
         if crate::account::is_loopback(url) {
-            &self.direct
+            self.direct
+                .get_or_init(|| builder(self.timeout).no_proxy().build().unwrap_or_default())
         } else {
-            &self.proxied
+            self.proxied
+                .get_or_init(|| builder(self.timeout).build().unwrap_or_default())
         }
     }
 }

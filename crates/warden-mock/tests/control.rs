@@ -216,26 +216,21 @@ async fn the_control_api_refuses_a_foreign_host_or_origin() {
     let reset = api.server.url().join("__mock/reset").expect("url");
     let port = snapshot.port().expect("a port");
     let (kept, _) = api.other_device(DEMO_LOGIN, FIREFOX, "198.51.100.1").await;
+    // The status of one request carrying `header: value`.
+    let status = |request: reqwest::RequestBuilder, header: &str, value: &str| {
+        let request = request.header(header, value);
+        async move { request.send().await.expect("answers").status() }
+    };
     for (header, value) in [
         ("host", format!("rebound.example:{port}")),
         ("host", format!("127.0.0.1.rebound.example:{port}")),
         ("origin", "http://attacker.example".to_owned()),
         ("origin", "null".to_owned()),
     ] {
-        let read = http
-            .get(snapshot.clone())
-            .header(header, &value)
-            .send()
-            .await
-            .expect("answers");
-        assert_eq!(read.status(), 403, "{header}: {value} must not read");
-        let wipe = http
-            .post(reset.clone())
-            .header(header, &value)
-            .send()
-            .await
-            .expect("answers");
-        assert_eq!(wipe.status(), 403, "{header}: {value} must not reset");
+        let read = status(http.get(snapshot.clone()), header, &value).await;
+        assert_eq!(read, 403, "{header}: {value} must not read");
+        let wipe = status(http.post(reset.clone()), header, &value).await;
+        assert_eq!(wipe, 403, "{header}: {value} must not reset");
     }
     assert_eq!(
         api.control().live_ids(DEMO_LOGIN).await.expect("ids"),
@@ -246,12 +241,7 @@ async fn the_control_api_refuses_a_foreign_host_or_origin() {
         ("host", format!("localhost:{port}")),
         ("origin", format!("http://127.0.0.1:{port}")),
     ] {
-        let read = http
-            .get(snapshot.clone())
-            .header(header, &value)
-            .send()
-            .await
-            .expect("answers");
-        assert_eq!(read.status(), 200, "{header}: {value} is this machine");
+        let read = status(http.get(snapshot.clone()), header, &value).await;
+        assert_eq!(read, 200, "{header}: {value} is this machine");
     }
 }

@@ -274,6 +274,12 @@ fn check_times(index: usize, session: &Session) -> Result<()> {
 /// second and later get an id of their own (so nothing keyed by id mixes them up), and
 /// only the first can be ours.
 fn unique_ids(sessions: &mut [Session]) {
+    // Every poll of every account comes through here, and servers almost never repeat an
+    // id: look first, without copying an id, and renumber only when one is repeated.
+    let mut ids = foldhash::HashSet::with_capacity_and_hasher(sessions.len(), Default::default());
+    if sessions.iter().all(|s| ids.insert(&s.id)) {
+        return;
+    }
     let mut seen: foldhash::HashMap<SessionId, u32> = foldhash::HashMap::default();
     for session in sessions.iter_mut() {
         let count = seen.entry(session.id.clone()).or_insert(0);
@@ -501,30 +507,24 @@ pub(crate) async fn revoke(
     if session.is_current || own_server_id(kind, token).as_deref() == Some(id.expose()) {
         return Err(Error::OwnSession.into());
     }
+    revoke_id(kind, ctx, token, id).await
+}
+
+/// Ends the session with this server id, unchecked: `revoke` first refuses our own, and
+/// signing in again ends the session we held before through this (its id is checked to be
+/// another than the new token's by the caller).
+pub(crate) async fn revoke_id(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    id: &Secret,
+) -> Result<(), CallError> {
     match kind {
         DialectKind::SecureAuth => secureauth::revoke(ctx, token, id).await,
         DialectKind::NodeAuth => node_auth::revoke(ctx, token, id).await,
         DialectKind::Hectoday => hectoday::revoke(ctx, token, id).await,
         DialectKind::Rtc => rtc::revoke(ctx, token, id).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::revoke(ctx, token, id).await,
-    }
-}
-
-/// Ends a session we held before `token`'s (after signing in again). The one refusal
-/// `revoke` makes, our own session, is what this is for: the id is checked to be another
-/// than `token`'s by the caller.
-pub(crate) async fn end_own(
-    kind: DialectKind,
-    ctx: &Ctx<'_>,
-    token: &Secret,
-    previous: &Secret,
-) -> Result<(), CallError> {
-    match kind {
-        DialectKind::SecureAuth => secureauth::revoke(ctx, token, previous).await,
-        DialectKind::NodeAuth => node_auth::revoke(ctx, token, previous).await,
-        DialectKind::Hectoday => hectoday::revoke(ctx, token, previous).await,
-        DialectKind::Rtc => rtc::revoke(ctx, token, previous).await,
-        DialectKind::NodeAuthAdmin => Ok(()),
     }
 }
 
