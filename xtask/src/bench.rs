@@ -15,10 +15,10 @@ use crate::{cargo_command, setup, target_dir};
 
 const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
-pub fn run(what: Option<&str>) -> anyhow::Result<()> {
+pub fn run(what: Option<&str>, rest: &[String]) -> anyhow::Result<()> {
     match what {
         Some("mock") => mock(),
-        Some("footprint") => crate::footprint::run(),
+        Some("footprint") => crate::footprint::run(rest),
         other => bail!("unknown benchmark {other:?}: try `cargo xtask bench mock|footprint`"),
     }
 }

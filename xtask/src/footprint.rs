@@ -3,10 +3,11 @@
 //! tree (the app and any WebKit processes) spends per hour idle in the tray, its memory
 //! after that, then with the window open.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use warden_tests::{Desktop, wait_until};
 
 use crate::demo::{Running, add_demo_account, start_mock};
@@ -90,7 +91,15 @@ fn measure(what: &str, root: u32) {
     );
 }
 
-pub fn run() -> anyhow::Result<()> {
+/// `--against DIR`: also measure the release binaries in DIR (`session-warden`, `warden`,
+/// `warden-mock` of another build, e.g. an older commit built with its own target dir), one
+/// after the other in the same run, so both figures see the same machine load.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let against = match args {
+        [] => None,
+        [flag, dir] if flag == "--against" => Some(PathBuf::from(dir)),
+        _ => bail!("usage: cargo xtask bench footprint [--against DIR_OF_RELEASE_BINARIES]"),
+    };
     // A private desktop, and xwininfo (the headless demo's set) to see the window appear.
     crate::setup::ensure(crate::setup::Purpose::HeadlessDemo)?;
     crate::run(cargo_command().args([
@@ -103,7 +112,17 @@ pub fn run() -> anyhow::Result<()> {
         "-p",
         "warden-cli",
     ]))?;
-    let release = |name: &str| target_dir().join("release").join(name);
+    println!("== this build ==");
+    measure_build(&target_dir().join("release"))?;
+    if let Some(dir) = against {
+        println!("== against {} ==", dir.display());
+        measure_build(&dir)?;
+    }
+    Ok(())
+}
+
+fn measure_build(binaries: &Path) -> anyhow::Result<()> {
+    let release = |name: &str| binaries.join(name);
     let desktop = Desktop::start()?;
     let home = desktop.subdir("warden-home")?;
     let (_mock, root) = start_mock(

@@ -6,7 +6,8 @@
 //!   end-to-end ones included (each starts its own private desktop).
 //! - `cargo xtask screenshots`: reruns the end-to-end test, saving its pictures in docs/.
 //! - `cargo xtask bench mock`: the mock server's throughput and memory, release build.
-//! - `cargo xtask bench footprint`: the app's memory in the tray and with its window open.
+//! - `cargo xtask bench footprint [--against DIR]`: the app's CPU per hour idle and its
+//!   memory in the tray and with its window open; with `--against`, another build's too.
 #![forbid(unsafe_code)]
 
 mod bench;
@@ -28,7 +29,10 @@ fn main() -> anyhow::Result<()> {
         "demo" => demo::run(),
         "test" => test(),
         "screenshots" => screenshots(),
-        "bench" => bench::run(args.get(1).map(String::as_str)),
+        "bench" => bench::run(
+            args.get(1).map(String::as_str),
+            args.get(2..).unwrap_or(&[]),
+        ),
         "help" | "--help" | "-h" => {
             println!(
                 "usage: cargo xtask <demo | test | setup | screenshots | bench mock|footprint>"

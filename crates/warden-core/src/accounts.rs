@@ -121,6 +121,11 @@ impl Accounts {
     }
 
     fn ctx<'a>(&'a self, account: &'a Account) -> Ctx<'a> {
+        self.ctx_with(account, None)
+    }
+
+    /// A call that hands the account's password to the server again (Matrix's sign-outs).
+    fn ctx_with<'a>(&'a self, account: &'a Account, password: Option<&'a Secret>) -> Ctx<'a> {
         Ctx {
             http: self.http.for_url(&account.base_url),
             base: &account.base_url,
@@ -128,7 +133,17 @@ impl Accounts {
             login: &account.login,
             label: &account.label,
             now: self.clock.now(),
+            password,
         }
+    }
+
+    /// The password a sign-out on this account asks for again, where its API asks
+    /// (`DialectKind::revoke_needs_password`), from the keyring.
+    async fn password_for_revoke(&self, account: &Account) -> Result<Option<Secret>> {
+        if !account.dialect.revoke_needs_password() {
+            return Ok(None);
+        }
+        self.stored_password(account).await.map(Some)
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -384,9 +399,37 @@ impl Accounts {
         Ok(session)
     }
 
-    /// Names a session ("Mum's iPad"); an empty name removes it.
+    /// Names a session ("Mum's iPad"); an empty name removes it. A name of ours, kept in
+    /// the ledger: see [`Accounts::rename`] for what the person's Rename does.
     pub fn set_label(&self, account: &Account, id: &SessionId, label: &str) -> Result<()> {
         self.ledger.set_label(&account.id, id, label)
+    }
+
+    /// Rename, as the person means it: where the server keeps session names (Matrix's
+    /// device names, shown by every client of the account), the name is changed there;
+    /// elsewhere it is a name of ours (`set_label`).
+    pub async fn rename(&self, account: &Account, id: &SessionId, name: &str) -> Result<()> {
+        if !account.dialect.renames_on_server() {
+            return self.set_label(account, id, name);
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "{} keeps a name for every device: type the new one",
+                account.dialect.title()
+            )));
+        }
+        let snapshot = self.snapshot(account).await?;
+        let session = snapshot
+            .get(id)
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        let server_id = &session.server_id;
+        self.call(account, |token| async move {
+            dialect::rename(account.dialect, &self.ctx(account), &token, server_id, name).await
+        })
+        .await?;
+        // A name of ours would hide the server's from now on.
+        self.set_label(account, id, "")
     }
 
     /// Ends one session, then lists again to check it is really gone.
@@ -403,8 +446,11 @@ impl Accounts {
     pub async fn revoke_session(&self, account: &Account, session: Session) -> Result<Session> {
         let id = &session.id;
         let target = &session;
+        let password = self.password_for_revoke(account).await?;
+        let password = password.as_ref();
         self.call(account, |token| async move {
-            dialect::revoke(account.dialect, &self.ctx(account), &token, target).await
+            let ctx = self.ctx_with(account, password);
+            dialect::revoke(account.dialect, &ctx, &token, target).await
         })
         .await
         .map_err(|e| match e {
@@ -429,8 +475,11 @@ impl Accounts {
             .cloned()
             .collect();
         let listed = &before.sessions;
+        let password = self.password_for_revoke(account).await?;
+        let password = password.as_ref();
         self.call(account, |token| async move {
-            dialect::revoke_others(account.dialect, &self.ctx(account), &token, listed).await
+            let ctx = self.ctx_with(account, password);
+            dialect::revoke_others(account.dialect, &ctx, &token, listed).await
         })
         .await?;
         let after = self.snapshot(account).await?;
@@ -766,7 +815,9 @@ impl Accounts {
         if dialect::own_server_id(kind, current).as_deref() == Some(old.as_str()) {
             return;
         }
-        match dialect::revoke_id(kind, &self.ctx(account), current, &Secret::new(old)).await {
+        let password = self.password_for_revoke(account).await.ok().flatten();
+        let ctx = self.ctx_with(account, password.as_ref());
+        match dialect::revoke_id(kind, &ctx, current, &Secret::new(old)).await {
             Ok(()) => tracing::info!(account = %account.id, "ended our previous session"),
             Err(e) => {
                 tracing::info!(account = %account.id, "our previous session was not ended: {e:?}")

@@ -151,15 +151,24 @@ impl Response {
         serde_json::from_slice(&self.body).map_err(unreadable)
     }
 
-    /// The server's own words for an error: `{"error": "..."}`, else the start of the body;
-    /// cleaned and capped (`server_text::clean_error`), as everything a server says.
+    /// The server's own words for an error: `{"error": "..."}` (most APIs, Matrix),
+    /// `{"message": "..."}` (Better Auth), `{"errors": [{"message": "..."}]}` (allauth), else
+    /// the start of the body; cleaned and capped (`server_text::clean_error`), as everything
+    /// a server says.
     pub fn error_message(&self) -> String {
-        #[derive(serde::Deserialize)]
-        struct ErrorBody {
-            error: String,
-        }
-        let said = match serde_json::from_slice::<ErrorBody>(&self.body) {
-            Ok(body) => crate::server_text::clean_error(&body.error),
+        let said = match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(body) => {
+                let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+                let words = body
+                    .get("error")
+                    .and_then(text)
+                    .or_else(|| body.get("message").and_then(text))
+                    .or_else(|| body.pointer("/errors/0/message").and_then(text));
+                match words {
+                    Some(words) => crate::server_text::clean_error(&words),
+                    None => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
+                }
+            }
             Err(_) => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
         };
         if said.is_empty() {
@@ -172,15 +181,36 @@ impl Response {
         }
     }
 
+    /// A machine-readable error code of the body: `code` (node-auth, Better Auth), `errcode`
+    /// (Matrix), `errors[0].code` (allauth).
+    pub fn error_code(&self) -> Option<String> {
+        let body = serde_json::from_slice::<serde_json::Value>(&self.body).ok()?;
+        ["/code", "/errcode", "/errors/0/code"]
+            .into_iter()
+            .find_map(|p| body.pointer(p)?.as_str().map(str::to_owned))
+    }
+
     /// The error for an answer the dialect did not expect; a 429 is a rate limit, with the
     /// server's `Retry-After` when it gives seconds.
     pub fn server_error(&self) -> Error {
         if self.status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = self
-                .headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
+            // `Retry-After`; Better Auth's `x-retry-after`; Matrix's `retry_after_ms` in the body.
+            let header = |name: &str| {
+                self.headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            let in_body = || {
+                serde_json::from_slice::<serde_json::Value>(&self.body)
+                    .ok()?
+                    .get("retry_after_ms")?
+                    .as_u64()
+                    .map(|ms| ms.div_ceil(1000))
+            };
+            let retry_after = header("retry-after")
+                .or_else(|| header("x-retry-after"))
+                .or_else(in_body)
                 .map(|s| s.min(MAX_RETRY_AFTER_SECS));
             return Error::RateLimited { retry_after };
         }
@@ -192,12 +222,27 @@ impl Response {
 
     /// The value of a cookie the response sets, if it sets it to something non-empty.
     pub fn cookie(&self, name: &str) -> Option<Secret> {
+        self.set_cookies()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| Secret::new(value))
+    }
+
+    /// The name and value of the first cookie set whose name ends with `end` (Better Auth's
+    /// names carry the app's prefix, and `__Secure-` on https).
+    pub fn cookie_ending(&self, end: &str) -> Option<(String, Secret)> {
+        self.set_cookies()
+            .find(|(n, _)| n.ends_with(end))
+            .map(|(name, value)| (name.to_owned(), Secret::new(value)))
+    }
+
+    /// Every cookie the response sets to something non-empty, as (name, value).
+    fn set_cookies(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers
             .get_all(SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .filter_map(|v| v.split(';').next()?.split_once('='))
-            .find(|(n, value)| n.trim() == name && !value.trim().is_empty())
-            .map(|(_, value)| Secret::new(value.trim()))
+            .map(|(n, value)| (n.trim(), value.trim()))
+            .filter(|(_, value)| !value.is_empty())
     }
 }

@@ -30,7 +30,7 @@ pub mod watch_lock;
 pub use account::{Account, AccountId, NewAccount};
 pub use accounts::Accounts;
 pub use clock::{Clock, SystemClock};
-pub use credential::{CredentialStore, KeyringStore, MemoryStore};
+pub use credential::{CredentialStore, KeyringStore, MemoryStore, SecretKind};
 pub use dialect::{DialectKind, SignInForm};
 pub use error::{Error, ErrorCode, Result};
 pub use event::{EndReason, Event, EventSink};

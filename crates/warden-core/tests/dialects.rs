@@ -108,6 +108,9 @@ async fn revoking_our_own_session_is_refused_before_anything_is_sent_on_every_ap
         (Dialect::NodeAuth, DEMO_LOGIN),
         (Dialect::Hectoday, DEMO_LOGIN),
         (Dialect::Rtc, DEMO_LOGIN),
+        (Dialect::BetterAuth, DEMO_LOGIN),
+        (Dialect::Matrix, "demo"),
+        (Dialect::Allauth, DEMO_LOGIN),
     ] {
         let prefix = dialect.prefix();
         let account = w.add(dialect, login).await.expect("added");
@@ -551,6 +554,9 @@ async fn auto_detection_names_each_api_and_says_when_none_answers() {
         (Dialect::NodeAuth, DialectKind::NodeAuth),
         (Dialect::Hectoday, DialectKind::Hectoday),
         (Dialect::Rtc, DialectKind::Rtc),
+        (Dialect::BetterAuth, DialectKind::BetterAuth),
+        (Dialect::Matrix, DialectKind::Matrix),
+        (Dialect::Allauth, DialectKind::Allauth),
     ] {
         let url = w.mock.api_url(dialect).to_string();
         assert_eq!(
@@ -644,4 +650,335 @@ async fn node_auth_admin_mode_watches_one_user_without_a_session_of_its_own() {
         1,
         "eve's untouched"
     );
+}
+
+// --- Better Auth ---------------------------------------------------------------------------
+
+/// The session the listing shows for a device, by its address.
+async fn listed_at(w: &World, account: &warden_core::Account, ip: &str) -> warden_core::Session {
+    w.accounts
+        .snapshot(account)
+        .await
+        .expect("lists")
+        .sessions
+        .into_iter()
+        .find(|s| s.ip.as_deref() == Some(ip))
+        .unwrap_or_else(|| panic!("no session from {ip}"))
+}
+
+#[tokio::test]
+async fn better_auth_lists_devices_without_keeping_their_tokens_and_revokes_by_a_fresh_lookup() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::BetterAuth, DEMO_LOGIN).await.expect("added");
+    let phone = w
+        .mock
+        .control()
+        .sign_in_via(
+            Dialect::BetterAuth,
+            DEMO_LOGIN,
+            IPHONE,
+            "198.51.100.20",
+            None,
+        )
+        .await
+        .expect("signs in");
+    w.device(Dialect::BetterAuth, FIREFOX, "198.51.100.21")
+        .await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 3);
+    assert_eq!(snapshot.sessions.iter().filter(|s| s.is_current).count(), 1);
+    let iphone = listed_at(&w, &account, "198.51.100.20").await;
+    assert_eq!(iphone.device.os.as_deref(), Some("iOS"));
+    assert_eq!(
+        iphone.server_id.expose(),
+        phone.id,
+        "the id, never the token"
+    );
+    let their_token = phone.credentials.access_token.expect("a token");
+    let raw = their_token.split('.').next().expect("raw");
+    assert!(!format!("{snapshot:?}").contains(raw));
+
+    let ended = w
+        .accounts
+        .revoke(&account, &iphone.id)
+        .await
+        .expect("revoked");
+    assert_eq!(ended.id, iphone.id);
+    assert!(!w.server_side_ids().await.contains(&phone.id));
+    let others = w
+        .accounts
+        .revoke_others(&account)
+        .await
+        .expect("others out");
+    assert_eq!(others.len(), 1);
+    assert_eq!(w.server_side_ids().await.len(), 1, "ours alone");
+    let err = w
+        .accounts
+        .revoke(&account, &iphone.id)
+        .await
+        .expect_err("gone already");
+    assert!(matches!(err, Error::SessionNotFound(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn better_auth_a_wrong_password_is_bad_credentials_and_a_totp_user_is_asked_once() {
+    let w = world(DEMO_TOTP_LOGIN).await;
+    let err = w
+        .accounts
+        .add(
+            NewAccount {
+                url: w.mock.api_url(Dialect::BetterAuth).to_string(),
+                dialect: DialectKind::BetterAuth,
+                login: DEMO_LOGIN.into(),
+                label: None,
+            },
+            Secret::new("wrong"),
+        )
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::BadCredentials { .. }), "{err:?}");
+    assert_eq!(err.code(), warden_core::ErrorCode::BadCredentials);
+    let account = w
+        .add(Dialect::BetterAuth, DEMO_TOTP_LOGIN)
+        .await
+        .expect("added with a code");
+    assert_eq!(w.asked(), 1);
+    assert!(
+        w.accounts
+            .snapshot(&account)
+            .await
+            .expect("lists")
+            .sessions
+            .iter()
+            .any(|s| s.is_current)
+    );
+}
+
+/// Better Auth refuses to list sessions once ours is older than `freshAge`: the engine signs
+/// in again and ends the session it held, so an hour of watching with a ten-minute
+/// freshness leaves exactly one session of ours on the server.
+#[tokio::test]
+async fn better_auth_an_hour_past_freshness_leaves_exactly_one_session_of_ours() {
+    let world = common::World::build().mock_clock().start().await;
+    let control = world.mock.control();
+    control
+        .set_better_auth_fresh_age("PT10M")
+        .await
+        .expect("set");
+    let account = world
+        .add(Dialect::BetterAuth, DEMO_LOGIN)
+        .await
+        .expect("added");
+    control
+        .sign_in_via(
+            Dialect::BetterAuth,
+            DEMO_LOGIN,
+            FIREFOX,
+            "198.51.100.9",
+            None,
+        )
+        .await
+        .expect("a device");
+    for _ in 0..12 {
+        control.advance_clock("PT5M").await.expect("time passes");
+        let snapshot = world.accounts.snapshot(&account).await.expect("lists");
+        assert_eq!(snapshot.sessions.iter().filter(|s| s.is_current).count(), 1);
+    }
+    assert_eq!(
+        world.server_side_ids().await.len(),
+        2,
+        "the device and one session of ours"
+    );
+    let requests = control.requests().await.expect("counts");
+    assert!(
+        requests
+            .get("POST /better-auth/sign-in/email")
+            .is_some_and(|n| *n >= 5),
+        "signed in again as freshness ran out: {requests:?}"
+    );
+}
+
+// --- Matrix ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn matrix_lists_devices_and_signs_one_out_with_the_password_asked_again() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::Matrix, "demo").await.expect("added");
+    let control = w.mock.control();
+    let phone = control
+        .sign_in_via(Dialect::Matrix, DEMO_LOGIN, IPHONE, "198.51.100.30", None)
+        .await
+        .expect("a device");
+    w.device(Dialect::Matrix, FIREFOX, "198.51.100.31").await;
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 3);
+    let ours = snapshot
+        .sessions
+        .iter()
+        .find(|s| s.is_current)
+        .expect("ours");
+    assert_eq!(ours.device.label, "Session Warden");
+    let target = listed_at(&w, &account, "198.51.100.30").await;
+    w.accounts
+        .revoke(&account, &target.id)
+        .await
+        .expect("signed out");
+    let requests = control.requests().await.expect("counts");
+    let deletes = requests
+        .iter()
+        .filter(|(route, _)| route.starts_with("DELETE /matrix/_matrix/client/v3/devices/"))
+        .map(|(_, n)| n)
+        .sum::<u64>();
+    assert_eq!(
+        deletes, 2,
+        "asked for the password, then answered: {requests:?}"
+    );
+    // The server no longer knows the device's token.
+    let token = phone.credentials.access_token.expect("a token");
+    let answer = reqwest::Client::new()
+        .get(format!(
+            "{}/_matrix/client/v3/devices",
+            w.mock.api_url(Dialect::Matrix)
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(answer.status(), 401);
+    let body: serde_json::Value = answer.json().await.expect("json");
+    assert_eq!(body["errcode"], "M_UNKNOWN_TOKEN");
+
+    let ended = w
+        .accounts
+        .revoke_others(&account)
+        .await
+        .expect("others out");
+    assert_eq!(ended.len(), 1);
+    assert_eq!(w.server_side_ids().await.len(), 1);
+}
+
+#[tokio::test]
+async fn matrix_a_password_changed_since_is_a_clear_error_at_sign_out() {
+    let store = Arc::new(warden_core::MemoryStore::default());
+    let world = common::World::build().store(store.clone()).start().await;
+    let account = world.add(Dialect::Matrix, "demo").await.expect("added");
+    world
+        .mock
+        .control()
+        .sign_in_via(Dialect::Matrix, DEMO_LOGIN, IPHONE, "198.51.100.32", None)
+        .await
+        .expect("a device");
+    use warden_core::CredentialStore;
+    store
+        .set(
+            &account.id,
+            warden_core::SecretKind::Password,
+            &Secret::new("old-password"),
+        )
+        .expect("set");
+    let target = world
+        .accounts
+        .snapshot(&account)
+        .await
+        .expect("lists")
+        .sessions
+        .into_iter()
+        .find(|s| !s.is_current)
+        .expect("the phone");
+    let err = world
+        .accounts
+        .revoke(&account, &target.id)
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::NeedsSignIn { .. }), "{err:?}");
+    assert!(err.to_string().contains("password again"), "{err}");
+    assert_eq!(world.server_side_ids().await.len(), 2, "nothing ended");
+}
+
+#[tokio::test]
+async fn matrix_rename_is_the_servers_name_and_a_delegated_server_says_where_to_sign_out() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::Matrix, "demo").await.expect("added");
+    w.device(Dialect::Matrix, IPHONE, "198.51.100.33").await;
+    let phone = listed_at(&w, &account, "198.51.100.33").await;
+    w.accounts
+        .rename(&account, &phone.id, "Kitchen iPad")
+        .await
+        .expect("renamed");
+    let renamed = listed_at(&w, &account, "198.51.100.33").await;
+    assert_eq!(renamed.device.label, "Kitchen iPad");
+    assert_eq!(renamed.label, None, "the server's name, not one of ours");
+
+    // Sign-in delegated to an account service: the device routes are not there.
+    let fault: warden_mock::FaultSpec = serde_json::from_value(serde_json::json!({
+        "route": "/matrix/_matrix/client/v3/devices/", "method": "DELETE", "status": 404,
+    }))
+    .expect("a fault");
+    w.mock.control().add_fault(&fault).await.expect("fault");
+    let err = w
+        .accounts
+        .revoke(&account, &phone.id)
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("account's web page"), "{err}");
+}
+
+// --- django-allauth ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn allauth_lists_by_integer_id_and_signs_all_others_out_in_one_request() {
+    let w = world(DEMO_LOGIN).await;
+    let account = w.add(Dialect::Allauth, DEMO_LOGIN).await.expect("added");
+    for ip in ["198.51.100.40", "198.51.100.41", "198.51.100.42"] {
+        w.device(Dialect::Allauth, FIREFOX, ip).await;
+    }
+    let snapshot = w.accounts.snapshot(&account).await.expect("lists");
+    assert_eq!(snapshot.sessions.len(), 4);
+    assert!(
+        snapshot
+            .sessions
+            .iter()
+            .all(|s| s.server_id.expose().parse::<u64>().is_ok())
+    );
+    let one = listed_at(&w, &account, "198.51.100.40").await;
+    w.accounts.revoke(&account, &one.id).await.expect("revoked");
+    let ended = w
+        .accounts
+        .revoke_others(&account)
+        .await
+        .expect("others out");
+    assert_eq!(ended.len(), 2);
+    assert_eq!(w.server_side_ids().await.len(), 1);
+    let requests = w.mock.control().requests().await.expect("counts");
+    assert_eq!(
+        requests.get("DELETE /allauth/_allauth/app/v1/auth/sessions"),
+        Some(&2),
+        "one for the one, one for all the others: {requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn allauth_410_means_our_session_is_gone_and_it_signs_in_again() {
+    let w = world(DEMO_TOTP_LOGIN).await;
+    let account = w
+        .add(Dialect::Allauth, DEMO_TOTP_LOGIN)
+        .await
+        .expect("added");
+    assert_eq!(w.asked(), 1, "the authenticator step");
+    let control = w.mock.control();
+    let ours = control.live_ids(DEMO_TOTP_LOGIN).await.expect("ids");
+    assert_eq!(ours.len(), 1);
+    control
+        .end_session(&ours[0])
+        .await
+        .expect("ended by the site");
+    let snapshot = w
+        .accounts
+        .snapshot(&account)
+        .await
+        .expect("signed in again");
+    assert_eq!(snapshot.sessions.len(), 1);
+    assert!(snapshot.sessions[0].is_current);
+    assert_eq!(w.asked(), 2, "a code again, asked of the person");
 }

@@ -37,6 +37,7 @@ pub fn routes() -> Router<MockState> {
         .route("/requests", get(requests))
         .route("/snapshot", get(snapshot).put(restore))
         .route("/reset", post(reset))
+        .route("/settings", axum::routing::put(settings))
 }
 
 fn error(status: StatusCode, message: String) -> Response {
@@ -67,6 +68,9 @@ struct NewSession {
     /// RTC: 30 days instead of 24 hours.
     #[serde(default)]
     remember_me: bool,
+    /// The name the device gives itself (Matrix).
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// `POST /__mock/sessions` → 201 `{"id","dialect","credentials"}`: a device signs in, as
@@ -83,6 +87,7 @@ async fn create_session(
         user_agent: new.user_agent,
         ip: new.ip.filter(|ip| !ip.is_empty()),
         location: new.location,
+        name: new.name,
     };
     let dialect = new.dialect.unwrap_or(Dialect::Hectoday);
     let (session, credentials) = dialect::sign_in(&state, &user, dialect, device, new.remember_me);
@@ -330,6 +335,31 @@ async fn advance_clock(
     }
     state.scenario.run_due(&state);
     clock_now(LoopbackOnly, State(state)).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Settings {
+    /// Better Auth's `freshAge`, as an ISO-8601 duration ("PT10M").
+    #[serde(default)]
+    better_auth_fresh_age: Option<String>,
+}
+
+/// `PUT /__mock/settings {"betterAuthFreshAge":"PT10M"}` → 204: a server setting, as an
+/// operator would configure it (back to the default on reset).
+async fn settings(
+    _: LoopbackOnly,
+    State(state): State<MockState>,
+    Json(body): Json<Settings>,
+) -> Response {
+    if let Some(age) = body.better_auth_fresh_age {
+        match parse_offset(&age) {
+            Ok(age) if age > chrono::Duration::zero() => state.set_fresh_age(age),
+            Ok(_) => return error(StatusCode::BAD_REQUEST, "freshAge must be positive".into()),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /__mock/clock` → 200 `{"now"}`, the mock's idea of the time (RFC 3339).

@@ -233,6 +233,17 @@ impl ControlClient {
             .await
     }
 
+    /// Sets Better Auth's `freshAge` (an ISO-8601 duration, "PT10M").
+    pub async fn set_better_auth_fresh_age(&self, age: &str) -> Result<(), reqwest::Error> {
+        self.http
+            .put(self.url("__mock/settings"))
+            .json(&serde_json::json!({ "betterAuthFreshAge": age }))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     /// Back to the demo user alone, no session, real time.
     pub async fn reset(&self) -> Result<(), reqwest::Error> {
         self.http

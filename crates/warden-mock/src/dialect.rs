@@ -1,4 +1,4 @@
-//! The four session APIs the mock plays, and what they share: signing a device in.
+//! The session APIs the mock plays, and what they share: signing a device in.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::MockState;
 use crate::store::{Device, Session, User};
-use crate::{hectoday, node_auth, rtc, secureauth};
+use crate::{allauth, better_auth, hectoday, matrix, node_auth, rtc, secureauth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Dialect {
@@ -20,14 +20,23 @@ pub enum Dialect {
     Hectoday,
     #[serde(rename = "rtc")]
     Rtc,
+    #[serde(rename = "better-auth")]
+    BetterAuth,
+    #[serde(rename = "matrix")]
+    Matrix,
+    #[serde(rename = "allauth")]
+    Allauth,
 }
 
 impl Dialect {
-    pub const ALL: [Dialect; 4] = [
+    pub const ALL: [Dialect; 7] = [
         Dialect::SecureAuth,
         Dialect::NodeAuth,
         Dialect::Hectoday,
         Dialect::Rtc,
+        Dialect::BetterAuth,
+        Dialect::Matrix,
+        Dialect::Allauth,
     ];
 
     /// The name used on the command line, in the control API and in scenarios.
@@ -37,6 +46,9 @@ impl Dialect {
             Dialect::NodeAuth => "node-auth",
             Dialect::Hectoday => "hectoday",
             Dialect::Rtc => "rtc",
+            Dialect::BetterAuth => "better-auth",
+            Dialect::Matrix => "matrix",
+            Dialect::Allauth => "allauth",
         }
     }
 
@@ -48,6 +60,9 @@ impl Dialect {
             Dialect::NodeAuth => "/node-auth",
             Dialect::Hectoday => "/hectoday",
             Dialect::Rtc => "/rtc",
+            Dialect::BetterAuth => "/better-auth",
+            Dialect::Matrix => "/matrix",
+            Dialect::Allauth => "/allauth",
         }
     }
 }
@@ -65,7 +80,10 @@ impl FromStr for Dialect {
         Dialect::ALL
             .into_iter()
             .find(|d| d.name() == s)
-            .ok_or_else(|| format!("unknown API {s:?}: secureauth, node-auth, hectoday or rtc"))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown API {s:?}: one of {}", names.join(", "))
+            })
     }
 }
 
@@ -76,7 +94,8 @@ pub struct Credentials {
     /// `name=value`, for the APIs that authenticate with a cookie.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookie: Option<String>,
-    /// node-auth, in bearer mode.
+    /// A bearer token (node-auth, Better Auth's bearer plugin, Matrix) or allauth's
+    /// `X-Session-Token`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +134,11 @@ pub fn sign_in_at(
         Dialect::SecureAuth => (None, None),
         Dialect::NodeAuth => (Some(now + node_auth::REFRESH_LIFETIME), None),
         Dialect::Rtc => (Some(now + rtc::lifetime(remember_me)), None),
+        // Better Auth rolls its 7 days forward with use; Matrix devices and allauth's
+        // sessions (on Django's defaults, two weeks of use) live until signed out.
+        Dialect::BetterAuth => (None, Some(better_auth::EXPIRES_IN)),
+        Dialect::Matrix => (None, None),
+        Dialect::Allauth => (None, Some(allauth::IDLE_TIMEOUT)),
     };
     let session = state
         .store
@@ -125,6 +149,26 @@ pub fn sign_in_at(
         Dialect::SecureAuth => secureauth::credentials(state, user, &session),
         Dialect::NodeAuth => node_auth::issue_tokens(state, user, &session),
         Dialect::Rtc => rtc::credentials(state, &session),
+        Dialect::BetterAuth => better_auth::credentials(state, &session),
+        Dialect::Matrix => matrix::credentials(state, &session),
+        Dialect::Allauth => allauth::credentials(state, &session),
     };
     (session, credentials)
+}
+
+/// A credential of `purpose` for a session, derived from the store's secret and the session
+/// id: the APIs whose tokens are not their session ids (Better Auth, Matrix, allauth) find
+/// the session by deriving each live one's and comparing, so nothing more is stored.
+pub fn derived_token(state: &MockState, purpose: &str, session_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!(
+        "{}:{purpose}:{session_id}",
+        state.store.jwt_secret()
+    ));
+    // 32 letters and digits, as Better Auth's own tokens are.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    digest
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
 }

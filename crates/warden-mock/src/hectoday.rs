@@ -88,6 +88,7 @@ async fn login(
         user_agent: user_agent(&headers),
         ip: addr.forwarded(),
         location: None,
+        name: None,
     };
     let (session, _) = dialect::sign_in(&state, &user, Dialect::Hectoday, device, false);
     let response = Json(json!({

@@ -1,9 +1,11 @@
-//! `warden-mock`: a local server that plays the four session APIs of wire-formats.md over one
+//! `warden-mock`: a local server that plays the session APIs of wire-formats.md over one
 //! store of users and sessions, so Session Warden runs, demos and tests offline. It shares no
 //! code with the client side on purpose: a misreading of the spec on one side shows up as a
 //! failing test. docs/mock.md documents the control API and the scenario format.
 #![forbid(unsafe_code)]
 
+mod allauth;
+mod better_auth;
 pub mod clock;
 mod control;
 mod control_client;
@@ -12,6 +14,7 @@ pub mod dialect;
 pub mod faults;
 mod hectoday;
 mod jwt;
+mod matrix;
 mod node_auth;
 mod peer;
 pub mod persist;
@@ -75,6 +78,8 @@ pub struct MockState {
     pub requests: Arc<requests::Requests>,
     rate_limit: Arc<RateLimit>,
     admin_secret: Arc<str>,
+    /// Better Auth's `freshAge`, in seconds (`set_fresh_age`).
+    fresh_age_secs: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl MockState {
@@ -92,6 +97,7 @@ impl MockState {
             requests: Arc::default(),
             rate_limit: Arc::default(),
             admin_secret: admin_secret.into(),
+            fresh_age_secs: Arc::new(better_auth::FRESH_AGE.num_seconds().into()),
         };
         state.seed_demo_users();
         state
@@ -128,7 +134,22 @@ impl MockState {
         self.faults.clear();
         self.requests.clear();
         self.rate_limit.clear();
+        self.set_fresh_age(better_auth::FRESH_AGE);
         self.scenario.restart(self);
+    }
+
+    /// How old a Better Auth session may be and still list sessions (`freshAge`; a day
+    /// unless set).
+    pub fn fresh_age(&self) -> chrono::Duration {
+        chrono::Duration::seconds(
+            self.fresh_age_secs
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    pub fn set_fresh_age(&self, age: chrono::Duration) {
+        self.fresh_age_secs
+            .store(age.num_seconds(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Plays `scenario` from now on.
@@ -145,6 +166,9 @@ pub fn router(state: MockState) -> Router {
             Dialect::NodeAuth => node_auth::routes(),
             Dialect::Hectoday => hectoday::routes(),
             Dialect::Rtc => rtc::routes(),
+            Dialect::BetterAuth => better_auth::routes(),
+            Dialect::Matrix => matrix::routes(),
+            Dialect::Allauth => allauth::routes(),
         };
         apis = apis.nest(dialect.prefix(), routes);
     }

@@ -175,6 +175,7 @@ fn device(headers: &HeaderMap, addr: &ClientAddr) -> Device {
         user_agent: user_agent(headers),
         ip: addr.express(),
         location: None,
+        name: None,
     }
 }
 
@@ -349,6 +350,7 @@ pub fn refresh_device(state: &MockState, session: &Session, now: DateTime<Utc>) 
         user_agent: session.user_agent.clone(),
         ip: session.ip.clone(),
         location: session.location.clone(),
+        name: None,
     };
     let rotated =
         state

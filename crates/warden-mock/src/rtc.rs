@@ -98,6 +98,7 @@ fn signed_in(
         user_agent: user_agent(headers),
         ip: addr.rtc(),
         location: None,
+        name: None,
     };
     let (session, _) = dialect::sign_in(state, user, Dialect::Rtc, device, remember_me);
     let body = json!({

@@ -652,6 +652,7 @@ fn sign_in(
         user_agent,
         ip,
         location,
+        name: None,
     };
     let (session, _) =
         dialect::sign_in_at(state, &user, device.dialect, seen, device.remember_me, at);

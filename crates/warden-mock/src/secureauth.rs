@@ -192,6 +192,7 @@ async fn verify_otp(
         user_agent: user_agent(&headers),
         ip: addr.express(),
         location: None,
+        name: None,
     };
     let (session, _) = dialect::sign_in(&state, &user, Dialect::SecureAuth, device, false);
     let token = token(&state, &user, &session.id);

@@ -74,6 +74,12 @@ pub struct Session {
     /// token differently from an unknown one.
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,
+    /// The name the device gave itself (Matrix's `display_name`; renamed there too).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// A number of its own, in creation order: allauth's integer ids.
+    #[serde(default)]
+    pub number: u64,
 }
 
 impl Session {
@@ -95,6 +101,8 @@ pub struct Device {
     pub user_agent: String,
     pub ip: Option<String>,
     pub location: Option<Location>,
+    /// The name it gives itself, where the API lets it (Matrix).
+    pub name: Option<String>,
 }
 
 /// A one-time code that SecureAuth "sent" by SMS: tests and demos read it here.
@@ -138,6 +146,9 @@ pub struct StoreData {
     /// Signs every JWT the mock issues; kept with the state so tokens survive a restart.
     #[serde(default)]
     pub jwt_secret: String,
+    /// The last session number given (`Session::number`).
+    #[serde(default)]
+    pub last_number: u64,
 }
 
 #[derive(Default)]
@@ -304,6 +315,8 @@ impl Store {
         device: Device,
         now: DateTime<Utc>,
     ) -> Session {
+        let mut inner = self.write();
+        inner.data.last_number += 1;
         let session = Session {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: user_id.to_owned(),
@@ -316,8 +329,10 @@ impl Store {
             expires_at: None,
             idle_timeout_secs: None,
             ended_at: None,
+            display_name: device.name,
+            number: inner.data.last_number,
         };
-        self.write().insert_session(session.clone());
+        inner.insert_session(session.clone());
         session
     }
 
@@ -346,6 +361,48 @@ impl Store {
         let session = inner.data.sessions.get_mut(id)?;
         session.last_active_at = now;
         Some(session.clone())
+    }
+
+    /// The device renamed itself (Matrix's `display_name`).
+    pub fn rename(&self, id: &str, name: &str) -> bool {
+        match self.write().data.sessions.get_mut(id) {
+            Some(s) => {
+                s.display_name = Some(name.to_owned());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Where a request just came from, recorded as the session's (allauth's activity
+    /// tracking rewrites both on every request).
+    pub fn seen(&self, id: &str, ip: Option<String>, user_agent: String) {
+        if let Some(s) = self.write().data.sessions.get_mut(id) {
+            if ip.is_some() {
+                s.ip = ip;
+            }
+            s.user_agent = user_agent;
+        }
+    }
+
+    /// The first live session for which `found` holds (the APIs whose credentials are not
+    /// the session id look them up so).
+    /// `found` runs with the store unlocked: it may read the store (a token is derived from
+    /// the store's secret).
+    pub fn find_live(
+        &self,
+        now: DateTime<Utc>,
+        found: impl Fn(&Session) -> bool,
+    ) -> Option<Session> {
+        let live: Vec<Session> = self
+            .read()
+            .data
+            .sessions
+            .values()
+            .filter(|s| s.is_live(now))
+            .cloned()
+            .collect();
+        live.into_iter().find(|s| found(s))
     }
 
     /// The device moved: its next request comes from `ip` (and `location`, when known).

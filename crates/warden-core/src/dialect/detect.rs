@@ -9,13 +9,28 @@ use super::DialectKind;
 use crate::error::{Error, Result};
 use crate::http;
 
-/// The anonymous request each API answers in its own way.
-const PROBES: [(DialectKind, &str); 4] = [
+/// The anonymous request each API answers in its own way, relative to the URL given.
+const PROBES: [(DialectKind, &str); 7] = [
     (DialectKind::NodeAuth, "auth/sessions"),
     (DialectKind::SecureAuth, "api/auth/sessions"),
     (DialectKind::Rtc, "api/sessions"),
     (DialectKind::Hectoday, "me/sessions"),
+    // Relative to the auth routes (`better_auth::auth_base`), not the URL given.
+    (DialectKind::BetterAuth, "get-session"),
+    (DialectKind::Matrix, "_matrix/client/v3/devices"),
+    (DialectKind::Allauth, "_allauth/app/v1/auth/session"),
 ];
+
+fn probe_url(kind: DialectKind, base: &Url, path: &str) -> Option<Url> {
+    match kind {
+        DialectKind::BetterAuth => super::better_auth::auth_base(base).join(path).ok(),
+        _ => base.join(path).ok(),
+    }
+}
+
+fn body(response: &http::Response) -> serde_json::Value {
+    serde_json::from_slice(&response.body).unwrap_or_default()
+}
 
 fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
     let said = response.error_message();
@@ -28,23 +43,42 @@ fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
             response.status == StatusCode::UNAUTHORIZED
                 && response.headers.contains_key("x-ratelimit-limit")
         }
+        // Better Auth, Matrix and allauth answer 401 on their own paths too, but in their
+        // own shapes: those are told apart below, and these two are the plain 401s.
         DialectKind::Rtc | DialectKind::Hectoday => {
             response.status == StatusCode::UNAUTHORIZED
                 && !response.headers.contains_key("x-ratelimit-limit")
+                && body(response).get("errcode").is_none()
+                && body(response).get("status").is_none()
+        }
+        // Nobody signed in: `null`, with 200.
+        DialectKind::BetterAuth => {
+            response.status == StatusCode::OK && response.body.trim_ascii() == b"null"
+        }
+        DialectKind::Matrix => {
+            response.status == StatusCode::UNAUTHORIZED
+                && body(response).get("errcode").and_then(|c| c.as_str()) == Some("M_MISSING_TOKEN")
+        }
+        // The envelope, with the ways to sign in.
+        DialectKind::Allauth => {
+            let body = body(response);
+            response.status == StatusCode::UNAUTHORIZED
+                && body.get("status").and_then(|s| s.as_u64()) == Some(401)
+                && body.pointer("/data/flows").is_some()
         }
         // Chosen by the person, never guessed: it needs the operator's secret.
         DialectKind::NodeAuthAdmin => false,
     }
 }
 
-/// Probes `base` (all four at once) and names the API it speaks.
+/// Probes `base` (every API at once) and names the API it speaks.
 pub async fn detect(http: &reqwest::Client, base: &Url) -> Result<DialectKind> {
     let probes = PROBES.map(|(kind, path)| async move {
-        let url = base.join(path).ok()?;
+        let url = probe_url(kind, base, path)?;
         let response = http::send(http.get(url)).await;
         Some((kind, response))
     });
-    let answers = futures_join(probes).await;
+    let answers = futures_util::future::join_all(probes).await;
     let mut unreachable = None;
     for (kind, response) in answers.into_iter().flatten() {
         match response {
@@ -61,10 +95,4 @@ pub async fn detect(http: &reqwest::Client, base: &Url) -> Result<DialectKind> {
             PROBES.map(|(d, _)| d.as_str()).join(", ")
         ))
     }))
-}
-
-async fn futures_join<F: std::future::Future>(futures: [F; 4]) -> [F::Output; 4] {
-    let [a, b, c, d] = futures;
-    let (a, b, c, d) = tokio::join!(a, b, c, d);
-    [a, b, c, d]
 }

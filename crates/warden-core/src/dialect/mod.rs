@@ -2,8 +2,11 @@
 //! converts them into the domain model at the boundary; its status codes map to `Error`s
 //! per API, never by a guess shared between APIs.
 
+pub mod allauth;
+pub mod better_auth;
 mod detect;
 pub mod hectoday;
+pub mod matrix;
 pub mod node_auth;
 pub mod node_auth_admin;
 pub mod rtc;
@@ -39,15 +42,24 @@ pub enum DialectKind {
     /// operator's admin secret.
     #[serde(rename = "node-auth-admin")]
     NodeAuthAdmin,
+    #[serde(rename = "better-auth")]
+    BetterAuth,
+    #[serde(rename = "matrix")]
+    Matrix,
+    #[serde(rename = "allauth")]
+    Allauth,
 }
 
 impl DialectKind {
-    pub const ALL: [DialectKind; 5] = [
+    pub const ALL: [DialectKind; 8] = [
         DialectKind::SecureAuth,
         DialectKind::NodeAuth,
         DialectKind::Hectoday,
         DialectKind::Rtc,
         DialectKind::NodeAuthAdmin,
+        DialectKind::BetterAuth,
+        DialectKind::Matrix,
+        DialectKind::Allauth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,7 +69,63 @@ impl DialectKind {
             DialectKind::Hectoday => "hectoday",
             DialectKind::Rtc => "rtc",
             DialectKind::NodeAuthAdmin => "node-auth-admin",
+            DialectKind::BetterAuth => "better-auth",
+            DialectKind::Matrix => "matrix",
+            DialectKind::Allauth => "allauth",
         }
+    }
+
+    /// The API's name as people know it.
+    pub fn title(self) -> &'static str {
+        match self {
+            DialectKind::SecureAuth => "SecureAuth",
+            DialectKind::NodeAuth => "node-auth",
+            DialectKind::Hectoday => "hectoday",
+            DialectKind::Rtc => "RTC Collector",
+            DialectKind::NodeAuthAdmin => "node-auth (admin API)",
+            DialectKind::BetterAuth => "Better Auth",
+            DialectKind::Matrix => "Matrix",
+            DialectKind::Allauth => "django-allauth",
+        }
+    }
+
+    /// Whether signing a session out asks the server for the account's password again
+    /// (Matrix's User-Interactive Auth): the caller hands it over from the keyring.
+    pub fn revoke_needs_password(self) -> bool {
+        self == DialectKind::Matrix
+    }
+
+    /// Whether the server keeps session names, so Rename renames it there for every client
+    /// (Matrix's device `display_name`) instead of a note of ours.
+    pub fn renames_on_server(self) -> bool {
+        self == DialectKind::Matrix
+    }
+
+    /// What the person must know before confirming a sign-out, where it costs more than
+    /// the session.
+    pub fn revoke_warning(self) -> Option<&'static str> {
+        match self {
+            DialectKind::Matrix => Some(
+                "Signing a Matrix device out also destroys its end-to-end encryption keys: \
+                 unless they are backed up, it loses access to its encrypted message history.",
+            ),
+            _ => None,
+        }
+    }
+
+    /// How fine the API's "last active" is, where coarser than a poll: Better Auth moves
+    /// `updatedAt` at most once a day.
+    pub fn activity_granularity(self) -> Option<chrono::TimeDelta> {
+        match self {
+            DialectKind::BetterAuth => Some(better_auth::ACTIVITY_GRANULARITY),
+            _ => None,
+        }
+    }
+
+    /// Whether a session's address and agent are where it was last seen (allauth rewrites
+    /// them on every request) rather than where it signed in.
+    pub fn address_is_last_seen(self) -> bool {
+        matches!(self, DialectKind::Allauth | DialectKind::Matrix)
     }
 
     /// Whether Session Warden can sign in again by itself when its session ends: SecureAuth
@@ -152,6 +220,24 @@ impl DialectKind {
                 None,
                 "The server no longer accepts the admin secret.",
             ),
+            DialectKind::BetterAuth => (
+                "Email",
+                password("Password"),
+                Some("an authenticator code, where two-factor sign-in is on"),
+                again_with_password,
+            ),
+            DialectKind::Matrix => (
+                "Matrix user (@name:server or name)",
+                password("Password"),
+                None,
+                "The homeserver no longer accepts the saved password.",
+            ),
+            DialectKind::Allauth => (
+                "Email or username",
+                password("Password"),
+                Some("an authenticator code or a recovery code, where two-factor sign-in is on"),
+                again_with_password,
+            ),
         };
         SignInForm {
             login_label: login.to_owned(),
@@ -214,6 +300,9 @@ pub fn parse_listing(
         }
         DialectKind::Hectoday => hectoday::parse_list(account, body, None),
         DialectKind::Rtc => rtc::parse_list(account, body, None),
+        DialectKind::BetterAuth => better_auth::parse_anonymous(account, body),
+        DialectKind::Matrix => matrix::parse_anonymous(account, body),
+        DialectKind::Allauth => allauth::parse_anonymous(account, body),
     }?;
     admitted(sessions)
 }
@@ -333,6 +422,9 @@ pub(crate) fn own_server_id(kind: DialectKind, token: &Secret) -> Option<String>
         DialectKind::NodeAuth => node_auth::sid_of(token),
         DialectKind::Hectoday => Some(token.expose().to_owned()),
         DialectKind::NodeAuthAdmin => None,
+        DialectKind::BetterAuth => better_auth::session_id_of(token),
+        DialectKind::Matrix => matrix::device_id_of(token),
+        DialectKind::Allauth => allauth::session_id_of(token),
     }
 }
 
@@ -381,6 +473,9 @@ pub(crate) struct Ctx<'a> {
     /// The engine's clock at the call (servers' times are judged against it, never the
     /// wall clock).
     pub now: chrono::DateTime<chrono::Utc>,
+    /// The account's password, where a call needs it again (Matrix's sign-outs); `None`
+    /// everywhere else.
+    pub password: Option<&'a Secret>,
 }
 
 impl Ctx<'_> {
@@ -456,6 +551,9 @@ pub(crate) async fn login(
         DialectKind::Hectoday => hectoday::login(ctx, login, password).await,
         DialectKind::Rtc => rtc::login(ctx, login, password, prompt).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::login(ctx, login, password).await,
+        DialectKind::BetterAuth => better_auth::login(ctx, login, password, prompt).await,
+        DialectKind::Matrix => matrix::login(ctx, login, password).await,
+        DialectKind::Allauth => allauth::login(ctx, login, password, prompt).await,
     }
 }
 
@@ -477,6 +575,9 @@ pub(crate) async fn logout(kind: DialectKind, ctx: &Ctx<'_>, token: &Secret) -> 
         DialectKind::Rtc => rtc::logout(ctx, token).await,
         // Nothing of ours to end: the admin API opens no session.
         DialectKind::NodeAuthAdmin => Ok(()),
+        DialectKind::BetterAuth => better_auth::logout(ctx, token).await,
+        DialectKind::Matrix => matrix::logout(ctx, token).await,
+        DialectKind::Allauth => allauth::logout(ctx, token).await,
     }
 }
 
@@ -491,6 +592,9 @@ pub(crate) async fn list(
         DialectKind::Hectoday => hectoday::list(ctx, token).await,
         DialectKind::Rtc => rtc::list(ctx, token).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::list(ctx, token, ctx.login).await,
+        DialectKind::BetterAuth => better_auth::list(ctx, token).await,
+        DialectKind::Matrix => matrix::list(ctx, token).await,
+        DialectKind::Allauth => allauth::list(ctx, token).await,
     }?;
     Ok(admitted(sessions)?)
 }
@@ -525,6 +629,25 @@ pub(crate) async fn revoke_id(
         DialectKind::Hectoday => hectoday::revoke(ctx, token, id).await,
         DialectKind::Rtc => rtc::revoke(ctx, token, id).await,
         DialectKind::NodeAuthAdmin => node_auth_admin::revoke(ctx, token, id).await,
+        DialectKind::BetterAuth => better_auth::revoke(ctx, token, id).await,
+        DialectKind::Matrix => matrix::revoke(ctx, token, id).await,
+        DialectKind::Allauth => allauth::revoke(ctx, token, id).await,
+    }
+}
+
+/// Names the session on the server, where the API keeps names (`renames_on_server`).
+pub(crate) async fn rename(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+    id: &Secret,
+    name: &str,
+) -> Result<(), CallError> {
+    match kind {
+        DialectKind::Matrix => matrix::rename(ctx, token, id, name).await,
+        other => {
+            Err(Error::InvalidInput(format!("{} keeps no session names", other.title())).into())
+        }
     }
 }
 
@@ -539,6 +662,9 @@ pub(crate) async fn revoke_others(
     match kind {
         DialectKind::SecureAuth => secureauth::revoke_others(ctx, token).await,
         DialectKind::Hectoday => hectoday::revoke_others(ctx, token).await,
+        DialectKind::BetterAuth => better_auth::revoke_others(ctx, token).await,
+        DialectKind::Matrix => matrix::revoke_others(ctx, token, listed).await,
+        DialectKind::Allauth => allauth::revoke_others(ctx, token, listed).await,
         // node-auth has no such endpoint; RTC's logout-all would end ours too.
         DialectKind::NodeAuth | DialectKind::Rtc | DialectKind::NodeAuthAdmin => {
             for session in listed.iter().filter(|s| !s.is_current) {
@@ -620,6 +746,7 @@ mod tests {
             login: "me",
             label: "me",
             now: chrono::Utc::now(),
+            password: None,
         };
         let url = ctx
             .endpoint_with_id("api/sessions/", &Secret::new("a b.c/d?e#f%g"))

@@ -192,6 +192,9 @@ pub fn kind_of(dialect: Dialect) -> DialectKind {
         Dialect::NodeAuth => DialectKind::NodeAuth,
         Dialect::Hectoday => DialectKind::Hectoday,
         Dialect::Rtc => DialectKind::Rtc,
+        Dialect::BetterAuth => DialectKind::BetterAuth,
+        Dialect::Matrix => DialectKind::Matrix,
+        Dialect::Allauth => DialectKind::Allauth,
     }
 }
 
