@@ -146,6 +146,37 @@ impl Desktop {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// [`Desktop::run`], typing `stdin` (`secret-tool store` reads the secret so).
+    pub fn run_with_stdin(
+        &self,
+        program: &str,
+        args: &[&str],
+        stdin: &str,
+    ) -> anyhow::Result<String> {
+        use std::io::Write;
+        let mut child = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run {program}"))?;
+        child
+            .stdin
+            .take()
+            .context("no stdin")?
+            .write_all(stdin.as_bytes())?;
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            bail!(
+                "{program} {args:?} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     fn wait_for_bus_name(&self, name: &str) -> anyhow::Result<()> {
         let arg = format!("string:{name}");
         wait_until(&format!("{name} on the session bus"), START_TIMEOUT, || {

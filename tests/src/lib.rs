@@ -4,10 +4,12 @@
 //! when no display is available.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod desktop;
 pub mod driver;
 pub mod hostile;
 pub mod mock;
+pub mod real;
 pub mod tray;
 pub mod ui;
 pub mod wait;

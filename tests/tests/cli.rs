@@ -2,58 +2,31 @@
 //! D-Bus, and `warden-mock` over HTTP.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
+use warden_tests::cli::{Warden, Watching};
+use warden_tests::files_containing;
 use warden_tests::mock::{FIREFOX_LINUX, Mock};
-use warden_tests::{Desktop, files_containing, workspace_binary};
 
+/// `warden` on a private desktop, with the mock.
 struct Cli {
-    desktop: Desktop,
-    home: PathBuf,
-    binary: PathBuf,
+    warden: Warden,
     mock: Mock,
+}
+
+impl std::ops::Deref for Cli {
+    type Target = Warden;
+    fn deref(&self) -> &Warden {
+        &self.warden
+    }
 }
 
 impl Cli {
     async fn start() -> anyhow::Result<Cli> {
-        let desktop = Desktop::start()?;
-        let home = desktop.subdir("warden-home")?;
         Ok(Cli {
-            binary: workspace_binary("WARDEN_CLI", "warden")?,
+            warden: Warden::start()?,
             mock: Mock::start().await?,
-            desktop,
-            home,
         })
-    }
-
-    fn run(&self, args: &[&str], stdin: &str) -> anyhow::Result<Output> {
-        let mut child = self
-            .desktop
-            .command(&self.binary)
-            .args(args)
-            .env("WARDEN_HOME", &self.home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        child
-            .stdin
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdin"))?
-            .write_all(stdin.as_bytes())?;
-        Ok(child.wait_with_output()?)
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
-        let out = self.run(args, "")?;
-        anyhow::ensure!(
-            out.status.success(),
-            "warden {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(String::from_utf8(out.stdout)?)
     }
 
     fn add(&self, password: &str) -> anyhow::Result<Output> {
@@ -110,36 +83,6 @@ impl Cli {
         )?;
         anyhow::ensure!(added.status.success(), "{}", stderr(&added));
         Ok(())
-    }
-
-    /// Everything the keyring holds for Session Warden, as `secret-tool` lists it.
-    fn keyring_entries(&self) -> String {
-        self.desktop
-            .run(
-                "secret-tool",
-                &["search", "--all", "service", "session-warden"],
-            )
-            .unwrap_or_default()
-    }
-
-    fn keyring(&self, account: &str, kind: &str) -> Option<String> {
-        self.desktop
-            .run(
-                "secret-tool",
-                &[
-                    "lookup",
-                    "service",
-                    "session-warden",
-                    "username",
-                    &format!("{account}/{kind}"),
-                ],
-            )
-            .ok()
-            .filter(|s| !s.is_empty())
-    }
-
-    fn sessions(&self) -> anyhow::Result<Vec<serde_json::Value>> {
-        Ok(serde_json::from_str(&self.ok(&["sessions", "--json"])?)?)
     }
 }
 
@@ -996,72 +939,6 @@ async fn one_account_down_never_hides_the_others_and_loopback_skips_proxies() ->
 }
 
 // --- One home, many processes -------------------------------------------------------------
-
-/// A `warden watch --json` of `cli`'s home, with its stdout and stderr as lines.
-struct Watching {
-    child: std::process::Child,
-    out: std::sync::mpsc::Receiver<String>,
-    err: std::sync::mpsc::Receiver<String>,
-}
-
-impl Watching {
-    /// `warden watch --json --interval 1`, and `more` arguments.
-    fn start(cli: &Cli, more: &[&str]) -> anyhow::Result<Watching> {
-        use std::io::{BufRead, BufReader};
-        let mut child = cli
-            .desktop
-            .command(&cli.binary)
-            .args(["watch", "--json", "--interval", "1"])
-            .args(more)
-            .env("WARDEN_HOME", &cli.home)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let lines = |stream: Box<dyn std::io::Read + Send>| {
-            let (tx, rx) = std::sync::mpsc::channel::<String>();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-            rx
-        };
-        let out = lines(Box::new(
-            child
-                .stdout
-                .take()
-                .ok_or_else(|| anyhow::anyhow!("no stdout"))?,
-        ));
-        let err = lines(Box::new(
-            child
-                .stderr
-                .take()
-                .ok_or_else(|| anyhow::anyhow!("no stderr"))?,
-        ));
-        Ok(Watching { child, out, err })
-    }
-
-    /// The next line (of `out` or `err`) holding every needle, within 20 s.
-    fn next(lines: &std::sync::mpsc::Receiver<String>, needles: &[&str]) -> anyhow::Result<String> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = lines
-                .recv_timeout(left)
-                .map_err(|_| anyhow::anyhow!("no line with {needles:?} within 20 s"))?;
-            if needles.iter().all(|n| line.contains(n)) {
-                return Ok(line);
-            }
-        }
-    }
-}
-
-impl Drop for Watching {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The history's entries of `kind` about `ip`.
 fn history_of(cli: &Cli, kind: &str, ip: &str) -> anyhow::Result<Vec<serde_json::Value>> {

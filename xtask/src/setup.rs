@@ -78,10 +78,15 @@ pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
     if purpose == Purpose::Test && !has("npm") {
         packages.extend(["nodejs", "npm"]);
     }
+    // The real Synapse and django-allauth run in a virtualenv of their own.
+    if purpose == Purpose::Test {
+        packages.push("python3-venv");
+    }
     install_packages(&packages)?;
     if purpose == Purpose::Test {
         install_tauri_driver()?;
         install_typescript()?;
+        install_real_servers()?;
     }
     if purpose != Purpose::Bench {
         crate::geoip::ensure()?;
@@ -143,20 +148,61 @@ fn has(program: &str) -> bool {
 }
 
 /// TypeScript for `tsc --noEmit` over the window's script, exactly as `typecheck/
-/// package-lock.json` pins it (`npm ci`), again whenever the lock file changes.
+/// package-lock.json` pins it.
 fn install_typescript() -> anyhow::Result<()> {
-    let dir = crate::workspace_root().join("typecheck");
+    npm_ci(&crate::workspace_root().join("typecheck"), "TypeScript")
+}
+
+/// `npm ci` in `dir`, exactly as its `package-lock.json` pins it, again whenever the lock
+/// file changes.
+fn npm_ci(dir: &std::path::Path, what: &str) -> anyhow::Result<()> {
     let lock = std::fs::read(dir.join("package-lock.json"))?;
     let stamp = dir.join("node_modules").join(".installed-lock");
-    let tsc = dir.join("node_modules").join(".bin").join("tsc");
-    if tsc.exists() && std::fs::read(&stamp).is_ok_and(|s| s == lock) {
+    if std::fs::read(&stamp).is_ok_and(|s| s == lock) {
         return Ok(());
     }
-    println!("xtask: installing TypeScript (typecheck/package-lock.json)");
+    println!(
+        "xtask: installing {what} ({}/package-lock.json)",
+        dir.display()
+    );
     crate::run(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir),
+            .arg(dir),
+    )?;
+    std::fs::write(&stamp, lock)?;
+    Ok(())
+}
+
+/// The real servers the tests run for the APIs published on registries: the Better Auth
+/// app's packages from npm, and Synapse and django-allauth from PyPI into a virtualenv of
+/// their own, exactly as `tests/servers/python/requirements.lock` pins every package (again
+/// whenever the lock changes).
+fn install_real_servers() -> anyhow::Result<()> {
+    let servers = crate::workspace_root().join("tests").join("servers");
+    npm_ci(&servers.join("better-auth"), "Better Auth")?;
+    let python = servers.join("python");
+    let lock = std::fs::read(python.join("requirements.lock"))?;
+    let venv = python.join(".venv");
+    let stamp = venv.join(".installed-lock");
+    if std::fs::read(&stamp).is_ok_and(|s| s == lock) {
+        return Ok(());
+    }
+    println!(
+        "xtask: installing Synapse and django-allauth (tests/servers/python/requirements.lock)"
+    );
+    let _ = std::fs::remove_dir_all(&venv);
+    crate::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    crate::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-r",
+            ])
+            .arg(python.join("requirements.lock")),
     )?;
     std::fs::write(&stamp, lock)?;
     Ok(())

@@ -132,6 +132,13 @@ fn origin_refused(headers: &HeaderMap) -> Option<Response> {
         return None;
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok())?;
+    if headers.get_all(header::ORIGIN).iter().count() > 1 {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "Invalid origin",
+            "INVALID_ORIGIN",
+        ));
+    }
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         None | Some("null") => Some(error(
             StatusCode::FORBIDDEN,

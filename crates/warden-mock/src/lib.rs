@@ -25,7 +25,7 @@ mod rtc;
 pub mod scenario;
 mod secureauth;
 pub mod store;
-mod totp;
+pub mod totp;
 
 use std::future::Future;
 use std::net::SocketAddr;

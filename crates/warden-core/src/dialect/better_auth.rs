@@ -114,13 +114,13 @@ impl Held {
         signed.split_once('.').map_or(signed, |(raw, _)| raw)
     }
 
-    fn authorize(&self, request: RequestBuilder, ctx: &Ctx<'_>) -> RequestBuilder {
+    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
         match &self.via {
             Via::Bearer => request.bearer_auth(self.signed.expose()),
-            // A request with a cookie must name the app's origin, or Better Auth refuses it
-            // (403 MISSING_OR_NULL_ORIGIN): we send the one of the URL the person gave.
-            Via::Cookie(name) => http::with_cookie(request, name, &self.signed)
-                .header(reqwest::header::ORIGIN, origin(ctx.base)),
+            // A POST with a cookie must name the app's origin, or Better Auth refuses it
+            // (403 MISSING_OR_NULL_ORIGIN): `post` sends it, once (two Origin headers are
+            // an invalid origin too).
+            Via::Cookie(name) => http::with_cookie(request, name, &self.signed),
         }
     }
 }
@@ -200,8 +200,7 @@ pub(crate) async fn login(
     };
     let held = credential_of(&signed_in)?;
     // Which listed session is ours: get-session names its id.
-    let response =
-        http::send(held.authorize(ctx.http.get(endpoint(ctx, "get-session")?), ctx)).await?;
+    let response = http::send(held.authorize(ctx.http.get(endpoint(ctx, "get-session")?))).await?;
     let session_id = match response.status {
         StatusCode::OK => response
             .json::<Option<CurrentSession>>()?
@@ -265,7 +264,7 @@ fn credential_of(response: &http::Response) -> Result<Held> {
 
 pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
     let held = Held::from_secret(token)?;
-    let response = http::send(held.authorize(post(ctx, "sign-out")?, ctx)).await?;
+    let response = http::send(held.authorize(post(ctx, "sign-out")?)).await?;
     match response.status {
         s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
         _ => Err(response.server_error()),
@@ -277,7 +276,7 @@ pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
 /// a new sign-in answers (the caller then ends the old one, so ours never pile up).
 async fn fetch(ctx: &Ctx<'_>, held: &Held) -> Result<http::Response, CallError> {
     let url = endpoint(ctx, "list-sessions")?;
-    let response = http::send(held.authorize(ctx.http.get(url), ctx)).await?;
+    let response = http::send(held.authorize(ctx.http.get(url))).await?;
     match response.status {
         StatusCode::OK => Ok(response),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
@@ -313,11 +312,7 @@ pub(crate) async fn revoke(
         .and_then(|w| w.token)
         .ok_or_else(|| Error::SessionNotFound("on the server".into()))?;
     let body = serde_json::json!({ "token": their_token.expose() });
-    let response = http::send(
-        held.authorize(post(ctx, "revoke-session")?, ctx)
-            .json(&body),
-    )
-    .await?;
+    let response = http::send(held.authorize(post(ctx, "revoke-session")?).json(&body)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
@@ -327,7 +322,7 @@ pub(crate) async fn revoke(
 
 pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let held = Held::from_secret(token)?;
-    let response = http::send(held.authorize(post(ctx, "revoke-other-sessions")?, ctx)).await?;
+    let response = http::send(held.authorize(post(ctx, "revoke-other-sessions")?)).await?;
     match response.status {
         StatusCode::OK => Ok(()),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),

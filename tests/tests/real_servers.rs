@@ -1,0 +1,470 @@
+//! `warden` against the real servers of the APIs published on package registries: an app
+//! on `better-auth` (npm), a Synapse homeserver and a django-allauth site (PyPI), each
+//! started here from what `cargo xtask setup` installed (tests/src/real).
+
+use std::process::Output;
+use std::time::Duration;
+
+use warden_tests::cli::{Warden, Watching};
+use warden_tests::real::{allauth::Allauth, better_auth::BetterAuth, synapse::Synapse};
+use warden_tests::{files_containing, wait_until};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const WINDOWS_EDGE: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+const EMAIL: &str = "alice@example.com";
+const PASSWORD: &str = "correct-horse-battery";
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `warden accounts add`, labelled by the login, typing `typed` (the password, then any
+/// code, a line each).
+fn add(
+    warden: &Warden,
+    url: &str,
+    dialect: &str,
+    login: &str,
+    typed: &str,
+) -> anyhow::Result<Output> {
+    warden.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            url,
+            "--dialect",
+            dialect,
+            "--login",
+            login,
+            "--label",
+            login,
+            "--password-stdin",
+        ],
+        typed,
+    )
+}
+
+fn added(out: Output) -> anyhow::Result<()> {
+    anyhow::ensure!(out.status.success(), "not added: {}", stderr(&out));
+    Ok(())
+}
+
+/// The listed session from `ip`.
+fn at(sessions: &[serde_json::Value], ip: &str) -> anyhow::Result<serde_json::Value> {
+    sessions
+        .iter()
+        .find(|s| s["ip"] == ip)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("nothing from {ip} in {sessions:#?}"))
+}
+
+/// The sessions once every one of `ips` is listed (Synapse writes addresses in batches).
+fn sessions_with(warden: &Warden, ips: &[&str]) -> anyhow::Result<Vec<serde_json::Value>> {
+    wait_until("every device listed", Duration::from_secs(30), || {
+        let sessions = warden.sessions().ok()?;
+        ips.iter()
+            .all(|ip| sessions.iter().any(|s| s["ip"] == *ip))
+            .then_some(sessions)
+    })
+}
+
+fn id(session: &serde_json::Value) -> String {
+    session["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A new sign-in is reported by `watch --json` within its interval (and a few polls), and the
+/// history keeps it.
+fn a_new_sign_in_is_watched_and_kept(
+    warden: &Warden,
+    sign_in: impl FnOnce() -> anyhow::Result<()>,
+    ip: &str,
+) -> anyhow::Result<()> {
+    let watching = Watching::start(warden, &[])?;
+    Watching::next(&watching.out, &["\"listed\""])?;
+    sign_in()?;
+    Watching::next_within(
+        &watching.out,
+        &["sessionAppeared", ip],
+        Duration::from_secs(30),
+    )?;
+    drop(watching);
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(&warden.ok(&["history", "--export", "json"])?)?;
+    anyhow::ensure!(
+        history
+            .iter()
+            .any(|e| e["kind"] == "appeared" && e["ip"] == ip),
+        "the history lacks the sign-in from {ip}: {history:#?}"
+    );
+    anyhow::ensure!(
+        history
+            .iter()
+            .any(|e| e["kind"] == "ended" && e["detail"] == "revoked here"),
+        "the history lacks the revocations: {history:#?}"
+    );
+    Ok(())
+}
+
+// --- Better Auth ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn better_auth_real_server_from_sign_in_to_sign_out_without_a_token_leaking()
+-> anyhow::Result<()> {
+    let server = BetterAuth::start(None).await?;
+    let warden = Warden::start()?;
+    server.create_user(EMAIL, PASSWORD, false).await?;
+    let url = server.url.clone();
+
+    let wrong = add(&warden, &url, "better-auth", EMAIL, "not-it\n")?;
+    assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+    let out = add(&warden, &url, "auto", EMAIL, &format!("{PASSWORD}\n"))?;
+    added(out)?;
+
+    let phone = server
+        .sign_in_device(EMAIL, PASSWORD, IPHONE, "198.51.100.10")
+        .await?;
+    let laptop = server
+        .sign_in_device(EMAIL, PASSWORD, FIREFOX, "198.51.100.11")
+        .await?;
+    server
+        .sign_in_device(EMAIL, PASSWORD, WINDOWS_EDGE, "198.51.100.12")
+        .await?;
+    let sessions = sessions_with(
+        &warden,
+        &["198.51.100.10", "198.51.100.11", "198.51.100.12"],
+    )?;
+    assert_eq!(sessions.len(), 4, "{sessions:#?}");
+    assert_eq!(
+        sessions.iter().filter(|s| s["isCurrent"] == true).count(),
+        1
+    );
+    let iphone = at(&sessions, "198.51.100.10")?;
+    assert_eq!(iphone["device"]["kind"], "mobile", "{iphone}");
+    assert_eq!(iphone["device"]["os"], "iOS", "{iphone}");
+    let edge = at(&sessions, "198.51.100.12")?;
+    assert_eq!(edge["device"]["os"], "Windows", "{edge}");
+
+    warden.ok(&["revoke", &id(&iphone)])?;
+    assert!(
+        !server.knows(&phone).await?,
+        "the phone's token still works"
+    );
+    assert!(server.knows(&laptop).await?, "only the one named ends");
+    warden.ok(&["revoke", "--others"])?;
+    assert!(!server.knows(&laptop).await?);
+    a_new_sign_in_is_watched_and_kept(
+        &warden,
+        || {
+            let handle = tokio::runtime::Handle::current();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    handle.block_on(server.sign_in_device(
+                        EMAIL,
+                        PASSWORD,
+                        FIREFOX,
+                        "198.51.100.13",
+                    ))
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("signing in panicked"))?
+            })?;
+            Ok(())
+        },
+        "198.51.100.13",
+    )?;
+
+    // Every session's live token is in the server's answers: none may be anywhere of ours.
+    let traced = warden.run_with(&["sessions", "--json"], "", &[("WARDEN_LOG", "trace")])?;
+    let exported = warden.ok(&["history", "--export", "json"])?;
+    let csv = warden.ok(&["history", "--export", "csv"])?;
+    for session in server.sessions().await? {
+        let token = session["token"].as_str().unwrap_or_default();
+        assert!(token.len() >= 16, "{session}");
+        assert!(
+            files_containing(&warden.home, token.as_bytes()).is_empty(),
+            "a session token is in a file of the home"
+        );
+        for text in [
+            String::from_utf8_lossy(&traced.stdout).into_owned(),
+            stderr(&traced),
+            exported.clone(),
+            csv.clone(),
+        ] {
+            assert!(
+                !text.contains(token),
+                "a session token reached the output or a log line"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn better_auth_real_server_two_factor_and_short_freshness_leave_one_session_of_ours()
+-> anyhow::Result<()> {
+    // Freshness forced down to 2 s: a listing past it means signing in again.
+    let server = BetterAuth::start(Some(2)).await?;
+    let warden = Warden::start()?;
+    let secret = server
+        .create_user(EMAIL, PASSWORD, true)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no TOTP secret"))?;
+    let wrong_code = add(
+        &warden,
+        &server.url,
+        "better-auth",
+        EMAIL,
+        &format!("{PASSWORD}\n000000\n"),
+    )?;
+    assert_eq!(wrong_code.status.code(), Some(3), "{}", stderr(&wrong_code));
+    let code = warden_mock::totp::code_at(&secret, chrono::Utc::now()).unwrap_or_default();
+    added(add(
+        &warden,
+        &server.url,
+        "better-auth",
+        EMAIL,
+        &format!("{PASSWORD}\n{code}\n"),
+    )?)?;
+    let bob = "bob@example.com";
+    server.create_user(bob, PASSWORD, false).await?;
+    added(add(
+        &warden,
+        &server.url,
+        "better-auth",
+        bob,
+        &format!("{PASSWORD}\n"),
+    )?)?;
+
+    // Ten seconds of watching every second: bob's session goes stale four times over.
+    let watching = Watching::start(&warden, &[])?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    // The two-factor account cannot sign in again alone, and says so.
+    Watching::next(&watching.err, &["code"])?;
+    drop(watching);
+    let ours = server
+        .sessions()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s["userAgent"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("SessionWarden/"))
+        })
+        .count();
+    assert_eq!(ours, 2, "one session of ours per account, never a pile");
+    Ok(())
+}
+
+// --- Matrix (Synapse) --------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matrix_real_synapse_devices_signed_out_with_the_password_asked_again() -> anyhow::Result<()>
+{
+    let server = Synapse::start().await?;
+    let warden = Warden::start()?;
+    server.register("alice", PASSWORD).await?;
+    let wrong = add(&warden, &server.url, "matrix", "alice", "not-it\n")?;
+    assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+    added(add(
+        &warden,
+        &server.url,
+        "auto",
+        "@alice:localhost",
+        &format!("{PASSWORD}\n"),
+    )?)?;
+
+    let phone = server
+        .sign_in_device("alice", PASSWORD, "Element iOS", "198.51.100.20")
+        .await?;
+    let laptop = server
+        .sign_in_device("alice", PASSWORD, "Element Desktop: Linux", "198.51.100.21")
+        .await?;
+    server
+        .sign_in_device("alice", PASSWORD, "Element Android", "198.51.100.22")
+        .await?;
+    let sessions = sessions_with(
+        &warden,
+        &["198.51.100.20", "198.51.100.21", "198.51.100.22"],
+    )?;
+    assert_eq!(sessions.len(), 4, "{sessions:#?}");
+    let ours = sessions
+        .iter()
+        .find(|s| s["isCurrent"] == true)
+        .ok_or_else(|| anyhow::anyhow!("ours"))?;
+    assert_eq!(ours["device"]["label"], "Session Warden");
+    assert_eq!(at(&sessions, "198.51.100.21")?["device"]["os"], "Linux");
+    assert_eq!(
+        at(&sessions, "198.51.100.22")?["device"]["label"],
+        "Element Android"
+    );
+
+    warden.ok(&["revoke", &id(&at(&sessions, "198.51.100.20")?)])?;
+    assert_eq!(
+        server.refusal(&phone).await?.as_deref(),
+        Some("M_UNKNOWN_TOKEN")
+    );
+    assert_eq!(
+        server.refusal(&laptop).await?,
+        None,
+        "only the one named ends"
+    );
+
+    // The password changed elsewhere: signing a device out is refused, and says why.
+    let keyring_password = warden
+        .keyring(&account_id(&warden)?, "password")
+        .ok_or_else(|| anyhow::anyhow!("no password in the keyring"))?;
+    assert_eq!(keyring_password, PASSWORD);
+    warden.desktop.run_with_stdin(
+        "secret-tool",
+        &[
+            "store",
+            "--label",
+            "test",
+            "service",
+            "session-warden",
+            "username",
+            &format!("{}/password", account_id(&warden)?),
+        ],
+        "an-old-password",
+    )?;
+    let refused = warden.run(&["revoke", &id(&at(&sessions, "198.51.100.21")?)], "")?;
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("password again"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(server.refusal(&laptop).await?, None, "nothing ended");
+    warden.desktop.run_with_stdin(
+        "secret-tool",
+        &[
+            "store",
+            "--label",
+            "test",
+            "service",
+            "session-warden",
+            "username",
+            &format!("{}/password", account_id(&warden)?),
+        ],
+        PASSWORD,
+    )?;
+
+    warden.ok(&["revoke", "--others"])?;
+    assert_eq!(
+        server.refusal(&laptop).await?.as_deref(),
+        Some("M_UNKNOWN_TOKEN")
+    );
+    a_new_sign_in_is_watched_and_kept(
+        &warden,
+        || {
+            let handle = tokio::runtime::Handle::current();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    handle.block_on(server.sign_in_device(
+                        "alice",
+                        PASSWORD,
+                        "Element Web",
+                        "198.51.100.23",
+                    ))
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("signing in panicked"))?
+            })?;
+            Ok(())
+        },
+        "198.51.100.23",
+    )
+}
+
+fn account_id(warden: &Warden) -> anyhow::Result<String> {
+    let accounts: Vec<serde_json::Value> =
+        serde_json::from_str(&warden.ok(&["accounts", "list", "--json"])?)?;
+    accounts
+        .first()
+        .and_then(|a| a["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no account"))
+}
+
+// --- django-allauth --------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allauth_real_site_sessions_listed_and_ended_through_the_app_client() -> anyhow::Result<()>
+{
+    let server = Allauth::start().await?;
+    let warden = Warden::start()?;
+    server.create_user(EMAIL, PASSWORD, None)?;
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let carol = "carol@example.com";
+    server.create_user(carol, PASSWORD, Some(secret))?;
+
+    let wrong = add(&warden, &server.url, "allauth", EMAIL, "not-it\n")?;
+    assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+    added(add(
+        &warden,
+        &server.url,
+        "auto",
+        EMAIL,
+        &format!("{PASSWORD}\n"),
+    )?)?;
+    let code = warden_mock::totp::code_at(secret, chrono::Utc::now()).unwrap_or_default();
+    added(add(
+        &warden,
+        &server.url,
+        "allauth",
+        carol,
+        &format!("{PASSWORD}\n{code}\n"),
+    )?)?;
+
+    let phone = server
+        .sign_in_device(EMAIL, PASSWORD, IPHONE, "198.51.100.30")
+        .await?;
+    let laptop = server
+        .sign_in_device(EMAIL, PASSWORD, FIREFOX, "198.51.100.31")
+        .await?;
+    server
+        .sign_in_device(EMAIL, PASSWORD, WINDOWS_EDGE, "198.51.100.32")
+        .await?;
+    let sessions = sessions_with(
+        &warden,
+        &["198.51.100.30", "198.51.100.31", "198.51.100.32"],
+    )?;
+    let iphone = at(&sessions, "198.51.100.30")?;
+    assert_eq!(iphone["device"]["os"], "iOS", "{iphone}");
+    assert_eq!(
+        at(&sessions, "198.51.100.31")?["device"]["browser"],
+        "Firefox"
+    );
+
+    warden.ok(&["revoke", &id(&iphone)])?;
+    assert_eq!(
+        server.status_of(&phone).await?,
+        410,
+        "the site no longer knows it"
+    );
+    assert_eq!(server.status_of(&laptop).await?, 200);
+    warden.ok(&["revoke", "--others", "--account", EMAIL])?;
+    assert_eq!(server.status_of(&laptop).await?, 410);
+    a_new_sign_in_is_watched_and_kept(
+        &warden,
+        || {
+            let handle = tokio::runtime::Handle::current();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    handle.block_on(server.sign_in_device(
+                        EMAIL,
+                        PASSWORD,
+                        FIREFOX,
+                        "198.51.100.33",
+                    ))
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("signing in panicked"))?
+            })?;
+            Ok(())
+        },
+        "198.51.100.33",
+    )
+}
