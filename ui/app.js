@@ -13,6 +13,7 @@
 /** @typedef {import("./bindings").UiError} UiError */
 /** @typedef {import("./bindings").Question} Question */
 /** @typedef {import("./bindings").SignInForm} SignInForm */
+/** @typedef {import("./bindings").DialectChoice} DialectChoice */
 
 const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
@@ -372,6 +373,10 @@ async function busy(key, work) {
 }
 
 async function revoke(accountId, session) {
+  // Where signing out costs more than the session (a Matrix device's encryption keys),
+  // the person reads what before it happens.
+  const warning = state.accounts.get(accountId)?.revokeWarning;
+  if (warning && !(await confirmAction(`Sign out ${session.device.label}?`, warning, "Sign out"))) return;
   const done = await busy(`revoke:${session.id}`, () =>
     invoke("revoke_session", { account: accountId, session: session.id }));
   // The engine listed again and the session is gone; the row goes with the account's next
@@ -388,7 +393,7 @@ async function signOutOthers() {
   const others = (view.snapshot?.sessions ?? []).filter((s) => !s.isCurrent);
   const yes = await confirmAction(
     "Sign out all other devices?",
-    `${others.length} device${others.length === 1 ? "" : "s"} on ${view.account.label} will be signed out. Only Session Warden stays signed in.`,
+    `${others.length} device${others.length === 1 ? "" : "s"} on ${view.account.label} will be signed out. Only Session Warden stays signed in.${view.revokeWarning ? ` ${view.revokeWarning}` : ""}`,
     "Sign out all others");
   if (!yes) return;
   const count = await busy("others", () => invoke("sign_out_others", { account: view.account.id }));
@@ -412,7 +417,10 @@ async function rename(accountId, session) {
   const c = rowCells.get(row);
   if (!c || c.editing) return;
   c.editing = true;
-  const input = el("input", { type: "text", class: "rename-input", value: session.label ?? "", "aria-label": `Name for ${session.device.label}` });
+  // Matrix keeps device names on the server: Rename edits that name, for every client.
+  const onServer = state.accounts.get(accountId)?.renamesOnServer ?? false;
+  const current = onServer ? session.device.label : (session.label ?? "");
+  const input = el("input", { type: "text", class: "rename-input", value: current, "aria-label": `Name for ${session.device.label}` });
   c.label.hidden = false;
   c.label.replaceChildren(input);
   input.focus();
@@ -422,8 +430,8 @@ async function rename(accountId, session) {
     const label = input.value.trim();
     c.label.replaceChildren();
     if (save) {
+      // The new name arrives with the account's next view, which core sends at once.
       await busy(`label:${session.id}`, () => invoke("set_label", { account: accountId, session: session.id, label }));
-      session.label = label || null;
     }
     render();
     c.rename.focus();
@@ -481,6 +489,13 @@ async function signInAgain(event) {
 
 // The fields each API asks for come from core (`sign_in_form`), never decided here.
 let formAsked = 0;
+/** The add form's API list: every API core speaks, in core's words. */
+async function fillDialects() {
+  /** @type {DialectChoice[]} */
+  const choices = await invoke("dialects");
+  $select("add-dialect").replaceChildren(...choices.map((c) => el("option", { value: c.kind }, c.title)));
+}
+
 async function dialectChanged() {
   const dialect = $select("add-dialect").value;
   showTransportWarning();
@@ -775,6 +790,7 @@ async function start() {
   $button("export-json").addEventListener("click", () => exportHistory("json"));
   $form("settings-form").addEventListener("submit", saveSettings);
   $input("set-quiet").addEventListener("change", quietChanged);
+  await fillDialects();
   dialectChanged();
   await listen("warden://account-changed", (event) => {
     upsert(event.payload);

@@ -5,7 +5,7 @@ export type AccountId = string;
 
 export type SessionId = string;
 
-export type DialectKind = "secureauth" | "node-auth" | "hectoday" | "rtc" | "node-auth-admin";
+export type DialectKind = "secureauth" | "node-auth" | "hectoday" | "rtc" | "node-auth-admin" | "better-auth" | "matrix" | "allauth";
 
 export type SignInForm = { 
 /**
@@ -180,6 +180,20 @@ caveat: string | null,
  */
 signIn: SignInForm, 
 /**
+ * What the person must read before a sign-out is confirmed, where signing out costs
+ * more than the session (Matrix: the device's encryption keys).
+ */
+revokeWarning: string | null, 
+/**
+ * Whether Rename names the session on the server, for every client (Matrix), rather
+ * than a name of ours.
+ */
+renamesOnServer: boolean, 
+/**
+ * How fine "last active" is, in seconds, where coarser than a poll (Better Auth: a day).
+ */
+activityGranularitySecs: number | null, 
+/**
  * When Session Warden's own sign-in ends, where known (SecureAuth: 7 days after the
  * code; it then needs a new one).
  */
@@ -219,6 +233,8 @@ export type Settings = { app: AppSettings, rules: Thresholds,
 about: About, };
 
 export type UiError = { code: ErrorCode, message: string, };
+
+export type DialectChoice = { kind: DialectKind, title: string, };
 
 export type Question = { account: string, question: string, 
 /**

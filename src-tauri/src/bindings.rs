@@ -37,6 +37,7 @@ pub fn render() -> String {
         crate::settings::About::decl(&cfg),
         crate::settings::Settings::decl(&cfg),
         crate::commands::UiError::decl(&cfg),
+        crate::commands::DialectChoice::decl(&cfg),
         crate::prompt::Question::decl(&cfg),
         crate::window::Focus::decl(&cfg),
     ];

@@ -66,6 +66,25 @@ pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<String> {
     dialect.caveat()
 }
 
+/// Every API core speaks, for the add form's list.
+#[tauri::command]
+pub(crate) fn dialects() -> Vec<DialectChoice> {
+    DialectKind::ALL
+        .into_iter()
+        .map(|kind| DialectChoice {
+            kind,
+            title: kind.title().to_owned(),
+        })
+        .collect()
+}
+
+/// One choice of the add form's API list, named as people know it.
+#[derive(serde::Serialize, ts_rs::TS)]
+pub(crate) struct DialectChoice {
+    kind: DialectKind,
+    title: String,
+}
+
 /// What signing in to an account of `dialect` asks: the add form's fields come from core.
 #[tauri::command]
 pub(crate) fn sign_in_form(dialect: DialectKind) -> warden_core::SignInForm {
@@ -179,8 +198,9 @@ pub(crate) async fn trust_session(
     Ok(actions::trust(&app, &account, &session).await?)
 }
 
+/// Rename: a name of ours, or the server's own where it keeps one (Matrix).
 #[tauri::command]
-pub(crate) fn set_label(
+pub(crate) async fn set_label(
     app: AppHandle,
     state: State<'_, AppState>,
     account: AccountId,
@@ -188,7 +208,10 @@ pub(crate) fn set_label(
     label: String,
 ) -> Answer<()> {
     let account = state.accounts.get(&account)?;
-    state.accounts.set_label(&account, &session, label.trim())?;
+    state
+        .accounts
+        .rename(&account, &session, label.trim())
+        .await?;
     actions::poll_now(&app, account);
     Ok(())
 }

@@ -131,6 +131,7 @@ pub fn run() {
             commands::dialect_caveat,
             commands::transport_warning,
             commands::sign_in_form,
+            commands::dialects,
             commands::add_account,
             commands::submit_code,
             commands::cancel_code,

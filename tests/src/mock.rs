@@ -36,6 +36,20 @@ impl Mock {
         Ok(self.control.sign_in_device(login, user_agent, ip).await?)
     }
 
+    /// A device signs in to `login`'s account through `dialect`: its id and credentials.
+    pub async fn sign_in_via(
+        &self,
+        dialect: warden_mock::Dialect,
+        login: &str,
+        user_agent: &str,
+        ip: &str,
+    ) -> anyhow::Result<warden_mock::SignedInDevice> {
+        Ok(self
+            .control
+            .sign_in_via(dialect, login, user_agent, ip, None)
+            .await?)
+    }
+
     pub async fn live_ids_of(&self, login: &str) -> anyhow::Result<Vec<String>> {
         Ok(self.control.live_ids(login).await?)
     }

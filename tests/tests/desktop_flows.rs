@@ -17,7 +17,7 @@ use warden_tests::ui::{
     wait_for_text, window_screenshot,
 };
 use warden_tests::wait::wait_until_async;
-use warden_tests::{Desktop, workspace_binary};
+use warden_tests::{Desktop, files_containing, workspace_binary};
 
 fn start_driver(desktop: &Desktop, home: &Path) -> anyhow::Result<Driver> {
     Driver::start(
@@ -602,6 +602,86 @@ async fn password_apis(desktop: &Desktop) -> anyhow::Result<()> {
         3,
         "one password per account in the keyring:\n{}",
         stored.replace(DEMO_PASSWORD, "<password>")
+    );
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn better_auth_matrix_and_allauth_accounts_are_added_from_the_window() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, widely_used_apis(&desktop)).await
+}
+
+async fn widely_used_apis(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mock = Mock::start().await?;
+    let home = desktop.subdir("warden-home")?;
+    // A Better Auth device whose live token every listing hands out.
+    let device = mock
+        .sign_in_via(
+            Dialect::BetterAuth,
+            DEMO_LOGIN,
+            "curl/8.5.0",
+            "198.51.100.77",
+        )
+        .await?;
+    let token = device.credentials.access_token.unwrap_or_default();
+    let raw = token.split('.').next().unwrap_or_default().to_owned();
+    anyhow::ensure!(raw.len() >= 16, "a token to look for");
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+    for (dialect, detected, login, label) in [
+        (
+            Dialect::BetterAuth,
+            "Detected: Better Auth",
+            DEMO_LOGIN,
+            "Shop (Better Auth)",
+        ),
+        (Dialect::Matrix, "Detected: Matrix", "demo", "Chat (Matrix)"),
+        (
+            Dialect::Allauth,
+            "Detected: django-allauth",
+            DEMO_LOGIN,
+            "Forum (allauth)",
+        ),
+    ] {
+        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
+            click(&client, "#show-add").await?;
+        }
+        fill(&client, "add-url", &mock.url(dialect)).await?;
+        client.find(Locator::Id("add-login")).await?.click().await?;
+        wait_for_text(&client, "#add-detected", detected).await?;
+        fill(&client, "add-login", login).await?;
+        fill(&client, "add-password", DEMO_PASSWORD).await?;
+        fill(&client, "add-label", label).await?;
+        click(&client, "#add-submit").await?;
+        wait_for_text(&client, "#account-title", label).await?;
+        client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css("#session-rows .badge.current:not([hidden])"))
+            .await?;
+    }
+    // What the window is told over IPC never holds another session's token.
+    let answers = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const { invoke } = window.__TAURI__.core; \
+             Promise.all([invoke('accounts'), invoke('history', {})]) \
+               .then((all) => done(JSON.stringify(all)), (e) => done(String(e)));",
+            vec![],
+        )
+        .await?;
+    let answers = answers.as_str().unwrap_or_default();
+    assert!(
+        answers.contains("198.51.100.77"),
+        "the device is listed: {answers}"
+    );
+    assert!(!answers.contains(&raw), "a session token crossed IPC");
+    assert!(
+        files_containing(&home, raw.as_bytes()).is_empty(),
+        "a session token is in a file of the home"
     );
     client.close().await?;
     Ok(())

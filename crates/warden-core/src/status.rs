@@ -47,6 +47,15 @@ pub struct AccountView {
     pub caveat: Option<String>,
     /// What signing in to it asks (for "Sign in again"), as core says.
     pub sign_in: SignInForm,
+    /// What the person must read before a sign-out is confirmed, where signing out costs
+    /// more than the session (Matrix: the device's encryption keys).
+    pub revoke_warning: Option<String>,
+    /// Whether Rename names the session on the server, for every client (Matrix), rather
+    /// than a name of ours.
+    pub renames_on_server: bool,
+    /// How fine "last active" is, in seconds, where coarser than a poll (Better Auth: a day).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub activity_granularity_secs: Option<i64>,
     /// When Session Warden's own sign-in ends, where known (SecureAuth: 7 days after the
     /// code; it then needs a new one).
     pub signed_in_until: Option<DateTime<Utc>>,
@@ -240,6 +249,12 @@ impl Views {
                 .or_else(|| account.dialect.caveat()),
             signed_in_until: entry.and_then(|e| e.signed_in_until),
             sign_in: account.dialect.sign_in_form(),
+            revoke_warning: account.dialect.revoke_warning().map(str::to_owned),
+            renames_on_server: account.dialect.renames_on_server(),
+            activity_granularity_secs: account
+                .dialect
+                .activity_granularity()
+                .map(|g| g.num_seconds()),
             revision: entry.map_or(0, |e| e.revision),
             account,
         }
