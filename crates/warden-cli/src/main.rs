@@ -545,6 +545,9 @@ async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()
             ))
             .into());
         };
+        if !confirmed(account, "sign out every other device")? {
+            return Ok(());
+        }
         let ended = accounts.revoke_others(account).await?;
         println!(
             "signed out {} other session(s) of {}; checked gone",
@@ -556,6 +559,9 @@ async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()
     let wanted = args.session_id.unwrap_or_default();
     // The id alone names the session: find the account whose list holds it.
     let (account, session) = find_session(accounts, &wanted, args.account.as_deref()).await?;
+    if !confirmed(&account, &format!("sign out {}", session.device.label))? {
+        return Ok(());
+    }
     let revoked = accounts.revoke_session(&account, session).await?;
     println!(
         "revoked {} ({}) on {}; checked gone",
@@ -567,6 +573,27 @@ async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()
         println!("note: {note}");
     }
     Ok(())
+}
+
+/// Where signing out costs more than the session (a Matrix device's encryption keys), the
+/// person reads what before it happens: asked on a terminal; said on stderr when a script
+/// runs it (which asked for it by running it).
+fn confirmed(account: &Account, what: &str) -> anyhow::Result<bool> {
+    let Some(warning) = account.dialect.revoke_warning() else {
+        return Ok(true);
+    };
+    eprintln!("warden: {warning}");
+    if !std::io::stdin().is_terminal() {
+        return Ok(true);
+    }
+    eprint!("{what} on {}? [y/N] ", account.label);
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    let yes = matches!(answer.trim(), "y" | "Y" | "yes");
+    if !yes {
+        eprintln!("warden: nothing was signed out");
+    }
+    Ok(yes)
 }
 
 /// `accounts login`: the stored password (or a new one piped in), and a prompt for any code;

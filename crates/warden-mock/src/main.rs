@@ -110,6 +110,8 @@ async fn main() -> anyhow::Result<()> {
             Dialect::SecureAuth => {
                 format!("phone {DEMO_PHONE}, code from http://{addr}/__mock/outbox")
             }
+            // Matrix signs in with the user name.
+            Dialect::Matrix => format!("demo / {DEMO_PASSWORD}"),
             _ => format!("{DEMO_LOGIN} / {DEMO_PASSWORD}"),
         };
         println!(
