@@ -42,14 +42,14 @@ impl Notifications {
         self.policy.paused_until(self.now())
     }
 
-    /// What `event` (on the account named `label`) tells the person, as the policy decides:
-    /// at once, after a burst of sign-ins has had `COALESCE` to gather, or nothing.
-    pub fn event(&self, event: &Event, label: &str) {
+    /// What `event` (on `account`) tells the person, as the policy decides: at once, after a
+    /// burst of sign-ins has had `COALESCE` to gather, or nothing.
+    pub fn event(&self, event: &Event, account: &warden_core::Account) {
         let settings = self.app.state::<AppState>().settings.get().alerts();
         let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
         match self
             .policy
-            .on_event(event, label, &settings, self.now(), hour)
+            .on_event(event, account, &settings, self.now(), hour)
         {
             Told::Nothing => {}
             Told::Now(alert) => self.show(alert),

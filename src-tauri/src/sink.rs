@@ -30,7 +30,7 @@ impl AppSink {
             return; // removed while the poll was in flight
         };
         if let Some(notifications) = self.app.try_state::<Notifications>() {
-            notifications.event(event, &account.label);
+            notifications.event(event, &account);
         }
     }
 }

@@ -32,6 +32,12 @@ pub enum TrayItem {
     SignOutOthers {
         account: AccountId,
     },
+    /// The window, on the session: where signing it out costs more than the session (a
+    /// Matrix device's encryption keys), the window says so before it happens.
+    Review {
+        account: AccountId,
+        session: Option<SessionId>,
+    },
 }
 
 impl TrayItem {
@@ -43,6 +49,14 @@ impl TrayItem {
             TrayItem::Resume => "resume".into(),
             TrayItem::Revoke { account, session } => format!("revoke/{account}/{session}"),
             TrayItem::SignOutOthers { account } => format!("others/{account}"),
+            TrayItem::Review {
+                account,
+                session: Some(session),
+            } => format!("review/{account}/{session}"),
+            TrayItem::Review {
+                account,
+                session: None,
+            } => format!("review/{account}"),
         }
     }
 
@@ -59,6 +73,14 @@ impl TrayItem {
             },
             ["others", account] => TrayItem::SignOutOthers {
                 account: AccountId::from_stored((*account).to_owned()),
+            },
+            ["review", account, session] => TrayItem::Review {
+                account: AccountId::from_stored((*account).to_owned()),
+                session: Some(SessionId::from_str(session).ok()?),
+            },
+            ["review", account] => TrayItem::Review {
+                account: AccountId::from_stored((*account).to_owned()),
+                session: None,
             },
             _ => return None,
         })
@@ -117,6 +139,12 @@ fn clicked(app: &AppHandle, item: TrayItem) {
     match item {
         TrayItem::Open => {
             if let Err(e) = window::open(app, None) {
+                tracing::error!("cannot open the window: {e}");
+            }
+        }
+        TrayItem::Review { account, session } => {
+            let focus = window::Focus { account, session };
+            if let Err(e) = window::open(app, Some(&focus)) {
                 tracing::error!("cannot open the window: {e}");
             }
         }
@@ -222,28 +250,46 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
             if session.is_current {
                 sub.push(Entry::Item(format!("{line} (this app)"), None));
             } else {
-                sub.push(Entry::Sub(
-                    line,
-                    vec![Entry::Item(
-                        "Revoke".into(),
-                        Some(TrayItem::Revoke {
+                let (text, item) = if view.revoke_warning.is_some() {
+                    (
+                        "Revoke…",
+                        TrayItem::Review {
+                            account: account.id.clone(),
+                            session: Some(session.id.clone()),
+                        },
+                    )
+                } else {
+                    (
+                        "Revoke",
+                        TrayItem::Revoke {
                             account: account.id.clone(),
                             session: session.id.clone(),
-                        }),
-                    )],
-                ));
+                        },
+                    )
+                };
+                sub.push(Entry::Sub(line, vec![Entry::Item(text.into(), Some(item))]));
             }
         }
         if sessions.is_empty() {
             sub.push(Entry::Item("No sessions listed yet".into(), None));
         }
         sub.push(Entry::Separator);
-        sub.push(Entry::Item(
-            "Sign out all other devices".into(),
-            Some(TrayItem::SignOutOthers {
-                account: account.id.clone(),
-            }),
-        ));
+        sub.push(if view.revoke_warning.is_some() {
+            Entry::Item(
+                "Sign out all other devices…".into(),
+                Some(TrayItem::Review {
+                    account: account.id.clone(),
+                    session: None,
+                }),
+            )
+        } else {
+            Entry::Item(
+                "Sign out all other devices".into(),
+                Some(TrayItem::SignOutOthers {
+                    account: account.id.clone(),
+                }),
+            )
+        });
         menu.push(Entry::Sub(account.label.clone(), sub));
     }
     menu.push(Entry::Separator);

@@ -86,7 +86,10 @@ pub async fn run(
         if tell.notify {
             let now = accounts.clock().now();
             let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
-            match policy.on_event(&event, &label(&event), &settings, now, hour) {
+            let Some(account) = list.iter().find(|a| &a.id == event.account()) else {
+                continue;
+            };
+            match policy.on_event(&event, account, &settings, now, hour) {
                 Told::Nothing => {}
                 Told::Now(alert) => show(alert),
                 Told::AfterBurst => {

@@ -109,6 +109,9 @@ struct Pending {
     device: String,
     notice: Notice,
     severity: Option<Severity>,
+    /// Revoke straight from the notification, unless signing out costs more than the
+    /// session (a Matrix device's encryption keys): then the window, which says so first.
+    revoke_offered: bool,
 }
 
 /// The policy's memory: sign-ins waiting to be told together, the pause, the outages told.
@@ -151,7 +154,7 @@ impl AlertPolicy {
     pub fn on_event(
         &self,
         event: &Event,
-        label: &str,
+        account: &crate::Account,
         settings: &AlertSettings,
         now: DateTime<Utc>,
         hour: u8,
@@ -160,6 +163,7 @@ impl AlertPolicy {
         match event {
             Event::SessionAppeared { session, findings }
             | Event::Suspicious { session, findings } => {
+                let label = account.label.as_str();
                 let Some(notice) = Notice::for_event_with(event, label, settings.every_sign_in)
                 else {
                     return Told::Nothing;
@@ -176,6 +180,7 @@ impl AlertPolicy {
                     device: session.device.label.clone(),
                     notice,
                     severity,
+                    revoke_offered: account.dialect.revoke_warning().is_none(),
                 });
                 if pending.len() == 1 {
                     Told::AfterBurst
@@ -183,7 +188,7 @@ impl AlertPolicy {
                     Told::Nothing
                 }
             }
-            _ => match self.outages.notice(event, label, now) {
+            _ => match self.outages.notice(event, &account.label, now) {
                 Some(notice) if may_interrupt(Some(Severity::Warning), settings, paused, hour) => {
                     Told::Now(Alert {
                         summary: notice.summary,
@@ -216,7 +221,11 @@ impl AlertPolicy {
                 severity: one.severity,
                 account: one.account.clone(),
                 session: Some((one.session.clone(), one.device.clone())),
-                actions: vec![AlertAction::Open, AlertAction::Revoke, AlertAction::Trust],
+                actions: if one.revoke_offered {
+                    vec![AlertAction::Open, AlertAction::Revoke, AlertAction::Trust]
+                } else {
+                    vec![AlertAction::Open, AlertAction::Trust]
+                },
             }),
             many => {
                 let severity = many.iter().filter_map(|p| p.severity).max();
@@ -253,6 +262,57 @@ impl AlertPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new sign-in on an account of `dialect`: the alert the policy gives for it.
+    fn alert_on(dialect: crate::DialectKind) -> Option<Alert> {
+        let account = crate::Account {
+            id: crate::AccountId::from_stored("a".into()),
+            label: "Chat".into(),
+            base_url: "https://example.com/".parse().expect("a URL"),
+            dialect,
+            login: "me".into(),
+            added_at: Utc::now(),
+        };
+        let server_id = crate::Secret::new("PHONE");
+        let session = crate::Session {
+            id: SessionId::derive(&account.id, &server_id),
+            account: account.id.clone(),
+            server_id,
+            device: crate::Device::from_label("Element on Android").into(),
+            user_agent: None,
+            ip: Some("198.51.100.1".into()),
+            location: None,
+            coordinates: None,
+            operator: None,
+            label: None,
+            created_at: None,
+            last_active_at: None,
+            expires_at: None,
+            is_current: false,
+            ours_earlier: false,
+        };
+        let event = Event::SessionAppeared {
+            session,
+            findings: Vec::new(),
+        };
+        let policy = AlertPolicy::default();
+        let settings = AlertSettings {
+            every_sign_in: true,
+            ..AlertSettings::default()
+        };
+        let told = policy.on_event(&event, &account, &settings, Utc::now(), 12);
+        assert!(matches!(told, Told::AfterBurst), "{dialect}");
+        policy.take_burst()
+    }
+
+    #[test]
+    fn a_sign_in_offers_revoke_unless_signing_out_costs_more_than_the_session() {
+        let hectoday = alert_on(crate::DialectKind::Hectoday).expect("an alert");
+        assert!(hectoday.actions.contains(&AlertAction::Revoke));
+        // A Matrix device's encryption keys go with it: the window says so first.
+        let matrix = alert_on(crate::DialectKind::Matrix).expect("an alert");
+        assert_eq!(matrix.actions, vec![AlertAction::Open, AlertAction::Trust]);
+    }
 
     #[test]
     fn pause_quiet_hours_and_the_switch_hold_back_all_but_alerts() {
