@@ -74,16 +74,16 @@ fn id(session: &serde_json::Value) -> String {
     session["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// A new sign-in is reported by `watch --json` within its interval (and a few polls), and the
-/// history keeps it.
-fn a_new_sign_in_is_watched_and_kept(
+/// A new sign-in (`sign_in`, run once `watch --json` has listed) is reported by the watch
+/// within its interval (and a few polls), and the history keeps it with the revocations.
+fn a_new_sign_in_is_watched_and_kept<T>(
     warden: &Warden,
-    sign_in: impl FnOnce() -> anyhow::Result<()>,
+    sign_in: impl std::future::Future<Output = anyhow::Result<T>>,
     ip: &str,
 ) -> anyhow::Result<()> {
     let watching = Watching::start(warden, &[])?;
     Watching::next(&watching.out, &["\"listed\""])?;
-    sign_in()?;
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(sign_in))?;
     Watching::next_within(
         &watching.out,
         &["sessionAppeared", ip],
@@ -156,22 +156,7 @@ async fn better_auth_real_server_from_sign_in_to_sign_out_without_a_token_leakin
     assert!(!server.knows(&laptop).await?);
     a_new_sign_in_is_watched_and_kept(
         &warden,
-        || {
-            let handle = tokio::runtime::Handle::current();
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    handle.block_on(server.sign_in_device(
-                        EMAIL,
-                        PASSWORD,
-                        FIREFOX,
-                        "198.51.100.13",
-                    ))
-                })
-                .join()
-                .map_err(|_| anyhow::anyhow!("signing in panicked"))?
-            })?;
-            Ok(())
-        },
+        server.sign_in_device(EMAIL, PASSWORD, FIREFOX, "198.51.100.13"),
         "198.51.100.13",
     )?;
 
@@ -358,22 +343,7 @@ async fn matrix_real_synapse_devices_signed_out_with_the_password_asked_again() 
     );
     a_new_sign_in_is_watched_and_kept(
         &warden,
-        || {
-            let handle = tokio::runtime::Handle::current();
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    handle.block_on(server.sign_in_device(
-                        "alice",
-                        PASSWORD,
-                        "Element Web",
-                        "198.51.100.23",
-                    ))
-                })
-                .join()
-                .map_err(|_| anyhow::anyhow!("signing in panicked"))?
-            })?;
-            Ok(())
-        },
+        server.sign_in_device("alice", PASSWORD, "Element Web", "198.51.100.23"),
         "198.51.100.23",
     )
 }
@@ -449,22 +419,7 @@ async fn allauth_real_site_sessions_listed_and_ended_through_the_app_client() ->
     assert_eq!(server.status_of(&laptop).await?, 410);
     a_new_sign_in_is_watched_and_kept(
         &warden,
-        || {
-            let handle = tokio::runtime::Handle::current();
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    handle.block_on(server.sign_in_device(
-                        EMAIL,
-                        PASSWORD,
-                        FIREFOX,
-                        "198.51.100.33",
-                    ))
-                })
-                .join()
-                .map_err(|_| anyhow::anyhow!("signing in panicked"))?
-            })?;
-            Ok(())
-        },
+        server.sign_in_device(EMAIL, PASSWORD, FIREFOX, "198.51.100.33"),
         "198.51.100.33",
     )
 }

@@ -50,10 +50,7 @@ struct Held {
 
 impl Held {
     fn from_secret(token: &Secret) -> Result<Held> {
-        let (session_id, token) = token
-            .expose()
-            .split_once('\n')
-            .ok_or_else(|| Error::Protocol("the stored allauth credential is damaged".into()))?;
+        let (session_id, token) = super::split_held(token, "allauth")?;
         Ok(Held {
             session_id: session_id.to_owned(),
             token: Secret::new(token),
@@ -61,7 +58,7 @@ impl Held {
     }
 
     fn into_secret(self) -> Secret {
-        Secret::new(format!("{}\n{}", self.session_id, self.token.expose()))
+        super::join_held(&self.session_id, self.token.expose())
     }
 }
 

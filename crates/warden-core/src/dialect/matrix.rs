@@ -54,10 +54,7 @@ struct Held {
 
 impl Held {
     fn from_secret(token: &Secret) -> Result<Held> {
-        let (device_id, access) = token
-            .expose()
-            .split_once('\n')
-            .ok_or_else(|| Error::Protocol("the stored Matrix credential is damaged".into()))?;
+        let (device_id, access) = super::split_held(token, "Matrix")?;
         Ok(Held {
             device_id: device_id.to_owned(),
             access: Secret::new(access),
@@ -65,7 +62,7 @@ impl Held {
     }
 
     fn into_secret(self) -> Secret {
-        Secret::new(format!("{}\n{}", self.device_id, self.access.expose()))
+        super::join_held(&self.device_id, self.access.expose())
     }
 
     fn authorize(&self, request: RequestBuilder) -> RequestBuilder {

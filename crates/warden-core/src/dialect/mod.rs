@@ -428,6 +428,19 @@ pub(crate) fn own_server_id(kind: DialectKind, token: &Secret) -> Option<String>
     }
 }
 
+/// Two values kept as one secret in the keyring, a line each (node-auth's two tokens; our
+/// device or session id and its token on Matrix and allauth).
+pub(crate) fn split_held<'a>(token: &'a Secret, api: &str) -> Result<(&'a str, &'a str)> {
+    token
+        .expose()
+        .split_once('\n')
+        .ok_or_else(|| Error::Protocol(format!("the stored {api} credential is damaged")))
+}
+
+pub(crate) fn join_held(first: &str, second: &str) -> Secret {
+    Secret::new(format!("{first}\n{second}"))
+}
+
 /// A JWT's payload, unverified.
 fn jwt_claims(jwt: &str) -> Option<serde_json::Value> {
     use base64::Engine;

@@ -68,10 +68,7 @@ struct Pair {
 
 impl Pair {
     fn from_secret(token: &Secret) -> Result<Pair> {
-        let (access, refresh) = token
-            .expose()
-            .split_once('\n')
-            .ok_or_else(|| Error::Protocol("the stored node-auth tokens are damaged".into()))?;
+        let (access, refresh) = super::split_held(token, "node-auth")?;
         Ok(Pair {
             access: Secret::new(access),
             refresh: Secret::new(refresh),
@@ -79,11 +76,7 @@ impl Pair {
     }
 
     fn into_secret(self) -> Secret {
-        Secret::new(format!(
-            "{}\n{}",
-            self.access.expose(),
-            self.refresh.expose()
-        ))
+        super::join_held(self.access.expose(), self.refresh.expose())
     }
 
     fn from_answer(tokens: Tokens) -> Result<Pair> {
