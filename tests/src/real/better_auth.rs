@@ -15,6 +15,13 @@ pub struct BetterAuth {
     http: reqwest::Client,
 }
 
+/// A user the test created.
+pub struct User {
+    pub id: String,
+    /// The authenticator's secret, where two-factor sign-in is on.
+    pub totp_secret: Option<String>,
+}
+
 /// A device signed in through the real routes: the cookie it holds.
 pub struct Device {
     pub cookie: String,
@@ -69,13 +76,13 @@ impl BetterAuth {
         })
     }
 
-    /// A user; with `totp`, two-factor sign-in on, and its authenticator secret returned.
+    /// A user; with `totp`, two-factor sign-in on.
     pub async fn create_user(
         &self,
         email: &str,
         password: &str,
         totp: bool,
-    ) -> anyhow::Result<Option<String>> {
+    ) -> anyhow::Result<User> {
         let created: serde_json::Value = self
             .http
             .post(format!("{}test/users", self.url))
@@ -85,13 +92,31 @@ impl BetterAuth {
             .error_for_status()?
             .json()
             .await?;
-        let secret = created["totpURI"].as_str().and_then(|uri| {
+        let totp_secret = created["totpURI"].as_str().and_then(|uri| {
             let url = url::Url::parse(uri).ok()?;
             url.query_pairs()
                 .find(|(k, _)| k == "secret")
                 .map(|(_, v)| v.into_owned())
         });
-        Ok(secret)
+        Ok(User {
+            id: created["id"].as_str().unwrap_or_default().to_owned(),
+            totp_secret,
+        })
+    }
+
+    /// How many sessions of `user` Session Warden holds on the server now (by their agent).
+    pub async fn sessions_of_ours(&self, user: &User) -> anyhow::Result<usize> {
+        Ok(self
+            .sessions()
+            .await?
+            .iter()
+            .filter(|s| s["userId"] == user.id.as_str())
+            .filter(|s| {
+                s["userAgent"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("SessionWarden/"))
+            })
+            .count())
     }
 
     /// A device signs in through `sign-in/email`, with its own agent and address.

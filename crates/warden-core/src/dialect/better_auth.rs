@@ -281,7 +281,14 @@ async fn fetch(ctx: &Ctx<'_>, held: &Held) -> Result<http::Response, CallError> 
         StatusCode::OK => Ok(response),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         StatusCode::FORBIDDEN if response.error_code().as_deref() == Some("SESSION_NOT_FRESH") => {
+            // Signed out first, with its own credential (freshness does not gate signing
+            // out), then signed in anew: at no moment are two sessions of ours alive, so a
+            // process stopped in between leaves none behind.
             tracing::debug!(account = %ctx.account, "Better Auth: our session is no longer fresh");
+            let signed_out = http::send(held.authorize(post(ctx, "sign-out")?)).await;
+            if let Err(e) = signed_out {
+                tracing::info!(account = %ctx.account, "could not sign the stale session out: {e}");
+            }
             Err(CallError::Expired)
         }
         _ => Err(response.server_error().into()),
