@@ -14,6 +14,8 @@
 /** @typedef {import("./bindings").Question} Question */
 /** @typedef {import("./bindings").SignInForm} SignInForm */
 /** @typedef {import("./bindings").DialectChoice} DialectChoice */
+/** @typedef {import("./bindings").IdlePolicy} IdlePolicy */
+/** @typedef {import("./bindings").IdlePlan} IdlePlan */
 
 const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
@@ -143,7 +145,8 @@ function renderSidebar() {
     }),
   );
   /** @type {[HTMLButtonElement, string][]} */
-  const views = [[$button("show-history"), "history"], [$button("show-settings"), "settings"]];
+  const views = [[$button("show-history"), "history"], [$button("show-settings"), "settings"], [$button("show-overview"), "overview"]];
+  $button("show-overview").hidden = state.order.length < 2;
   for (const [button, view] of views) {
     button.setAttribute("aria-current", String(state.view === view));
   }
@@ -222,13 +225,18 @@ function fillRow(row, accountId, session) {
     ? "Session Warden's own session"
     : [session.device.browser, session.device.os, session.device.kind === "unknown" ? null : session.device.kind]
       .filter(Boolean).join(" · "));
-  setText(c.ip, session.ip ?? "—", session.ip ?? "");
+  // Some APIs rewrite a session's address with every request: it is where it was last seen.
+  setText(c.ip, session.ip ?? "—",
+    session.ip && view?.addressIsLastSeen ? `${session.ip}: where it was last seen, not where it signed in` : session.ip ?? "");
   // Where it is and whose network: "Berlin, DE · Deutsche Telekom AG"; the AS on hover.
   const operator = session.operator;
   setText(c.place, [session.location, operator?.name].filter(Boolean).join(" · ") || "—",
     operator ? `${operator.name}${operator.asn ? ` (AS${operator.asn})` : ""}${operator.hosting ? ", a hosting provider" : ""}` : "");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));
-  setText(c.active, relative(session.lastActiveAt), exact(session.lastActiveAt));
+  // Better Auth moves "last active" once a day at most: said on hover, never finer.
+  const granularity = view?.activityGranularitySecs;
+  setText(c.active, relative(session.lastActiveAt),
+    granularity && session.lastActiveAt ? `${exact(session.lastActiveAt)} (this API tells activity to the day)` : exact(session.lastActiveAt));
   setText(c.expires, relative(session.expiresAt, true), exact(session.expiresAt));
   if (c.button) {
     const who = `${name}${session.ip ? ` at ${session.ip}` : ""}`;
@@ -250,6 +258,7 @@ function renderSessions() {
   $("sessions-view").hidden = state.view !== "sessions" || !view;
   if (!view || state.view !== "sessions") return;
   $("account-title").textContent = view.account.label;
+  loadIdle(view.account.id);
   const until = view.signedInUntil
     ? ` · signed in until ${new Date(view.signedInUntil).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}`
     : "";
@@ -299,6 +308,7 @@ function renderSessions() {
 function render() {
   renderSidebar();
   renderSessions();
+  renderOverview();
   $("add-view").hidden = state.view !== "add";
   $("history-view").hidden = state.view !== "history";
   $("settings-view").hidden = state.view !== "settings";
@@ -441,6 +451,216 @@ async function rename(accountId, session) {
     if (e.key === "Escape") finish(false);
   });
   input.addEventListener("blur", () => finish(true));
+}
+
+// --- Every account on one screen ---------------------------------------------------------
+
+/** Selected rows of the overview, by "account/session". */
+const overviewSelected = new Set();
+
+/** Every live session of every account, newest activity first, as the filters say. */
+function overviewRows() {
+  const account = $select("overview-account").value;
+  const suspiciousOnly = $input("overview-suspicious").checked;
+  /** @type {{ view: AccountView, session: Session }[]} */
+  const rows = [];
+  for (const id of state.order) {
+    const view = state.accounts.get(id);
+    if (!view || (account && account !== id)) continue;
+    for (const session of view.snapshot?.sessions ?? []) {
+      if (suspiciousOnly && !view.suspicious?.[session.id]) continue;
+      rows.push({ view, session });
+    }
+  }
+  const at = (/** @type {Session} */ s) => (s.lastActiveAt ? Date.parse(s.lastActiveAt) : -Infinity);
+  rows.sort((a, b) => at(b.session) - at(a.session));
+  return rows;
+}
+
+/** Overview rows by "account/session", made once and updated in place: a view arriving
+ * every few seconds must not replace the checkbox under the pointer. */
+const overviewRowsByKey = new Map();
+
+function overviewRow(key) {
+  let entry = overviewRowsByKey.get(key);
+  if (entry) return entry;
+  const box = el("input", {
+    type: "checkbox",
+    onchange: () => {
+      if (box.checked) overviewSelected.add(key);
+      else overviewSelected.delete(key);
+      renderOverviewSelection();
+    },
+  });
+  const cells = {
+    box,
+    account: el("td", {}),
+    device: el("td", { class: "c-device" }),
+    place: el("td", { class: "c-place" }),
+    active: el("td", { class: "c-time" }),
+    flags: el("td", { class: "flags" }),
+  };
+  const row = el("tr", { dataset: { key } },
+    el("td", { class: "c-select" }, box), cells.account, cells.device, cells.place, cells.active, cells.flags);
+  entry = { row, cells };
+  overviewRowsByKey.set(key, entry);
+  return entry;
+}
+
+function renderOverview() {
+  $("overview-view").hidden = state.view !== "overview";
+  if (state.view !== "overview") return;
+  const filter = $select("overview-account");
+  const labels = state.order.map((id) => `${id}\u0000${state.accounts.get(id)?.account.label ?? id}`).join("\n");
+  if (filter.dataset.accounts !== labels) {
+    const chosen = filter.value;
+    filter.dataset.accounts = labels;
+    filter.replaceChildren(el("option", { value: "" }, "All accounts"),
+      ...state.order.map((id) => el("option", { value: id }, state.accounts.get(id)?.account.label ?? id)));
+    filter.value = chosen;
+  }
+  const rows = overviewRows();
+  const shown = new Set(rows.map(({ view, session }) => `${view.account.id}/${session.id}`));
+  for (const key of [...overviewSelected]) if (!shown.has(key)) overviewSelected.delete(key);
+  for (const key of [...overviewRowsByKey.keys()]) if (!shown.has(key)) overviewRowsByKey.delete(key);
+  const ordered = rows.map(({ view, session }) => {
+    const key = `${view.account.id}/${session.id}`;
+    const { row, cells } = overviewRow(key);
+    const findings = view.suspicious?.[session.id] ?? null;
+    row.classList.toggle("suspicious", Boolean(findings));
+    row.dataset.device = session.device.label;
+    cells.box.checked = overviewSelected.has(key);
+    // Session Warden's own session is listed, never signed out from here.
+    cells.box.disabled = session.isCurrent;
+    cells.box.setAttribute("aria-label", `Select ${session.device.label} on ${view.account.label}`);
+    setText(cells.account, view.account.label);
+    setText(cells.device, session.device.label);
+    setText(cells.place, [session.location, session.ip].filter(Boolean).join(" · ") || "—");
+    setText(cells.active, relative(session.lastActiveAt), exact(session.lastActiveAt));
+    setText(cells.flags, [session.isCurrent ? "this app" : null, findings ? findings.map((f) => f.reason).join("; ") : null]
+      .filter(Boolean).join(" · "));
+    cells.flags.classList.toggle("suspicious", Boolean(findings));
+    return row;
+  });
+  const body = $("overview-rows");
+  const same = ordered.length === body.children.length && ordered.every((row, i) => body.children[i] === row);
+  if (!same) body.replaceChildren(...ordered);
+  const accounts = new Set(rows.map((r) => r.view.account.id)).size;
+  $("overview-summary").textContent =
+    `${rows.length} session${rows.length === 1 ? "" : "s"} on ${accounts} account${accounts === 1 ? "" : "s"}, newest activity first`;
+  renderOverviewSelection();
+}
+
+function renderOverviewSelection() {
+  const n = overviewSelected.size;
+  const button = $button("overview-sign-out");
+  button.disabled = n === 0;
+  button.textContent = n === 0 ? "Sign out selected" : `Sign out ${n} selected`;
+}
+
+function selectAllShown() {
+  const all = $input("overview-all").checked;
+  for (const { view, session } of overviewRows()) {
+    if (session.isCurrent) continue;
+    const key = `${view.account.id}/${session.id}`;
+    if (all) overviewSelected.add(key);
+    else overviewSelected.delete(key);
+  }
+  renderOverview();
+}
+
+async function signOutSelected() {
+  const chosen = overviewRows().filter(({ view, session }) => overviewSelected.has(`${view.account.id}/${session.id}`));
+  if (chosen.length === 0) return;
+  const names = chosen.map(({ view, session }) => `${session.device.label}${session.ip ? ` (${session.ip})` : ""} on ${view.account.label}`);
+  const warnings = [...new Set(chosen.map(({ view }) => view.revokeWarning).filter(Boolean))];
+  const yes = await confirmAction(
+    `Sign out ${chosen.length} session${chosen.length === 1 ? "" : "s"}?`,
+    `These will be signed out: ${names.join("; ")}.${warnings.length ? ` ${warnings.join(" ")}` : ""}`,
+    "Sign out");
+  if (!yes) return;
+  $("overview-error").hidden = true;
+  /** @type {string[]} */
+  const failed = [];
+  let ended = 0;
+  await busy("overview", async () => {
+    for (const { view, session } of chosen) {
+      try {
+        await invoke("revoke_session", { account: view.account.id, session: session.id });
+        overviewSelected.delete(`${view.account.id}/${session.id}`);
+        ended += 1;
+      } catch (error) {
+        failed.push(`${session.device.label} on ${view.account.label}: ${/** @type {UiError} */ (error)?.message ?? error}`);
+      }
+    }
+    return true;
+  });
+  // Each row leaves with its account's next view, which core sends.
+  note($("overview-note"), `Signed out ${ended} session${ended === 1 ? "" : "s"}; each checked gone.`);
+  if (failed.length) showError($("overview-error"), `Not signed out: ${failed.join("; ")}`);
+  renderOverview();
+}
+
+// --- The idle policy ------------------------------------------------------------------------
+
+/** The policy the form describes; null for off. @returns {IdlePolicy | null} */
+function idleFormPolicy() {
+  const after = $select("idle-after").value;
+  return after ? { after: /** @type {IdlePolicy["after"]} */ (after), includeTrusted: $input("idle-trusted").checked } : null;
+}
+
+let idleShownFor = /** @type {string | null} */ (null);
+
+/** Loads the account's policy into the form, once per account shown. */
+async function loadIdle(accountId) {
+  if (idleShownFor === accountId) return;
+  idleShownFor = accountId;
+  /** @type {IdlePolicy | null} */
+  const policy = await invoke("idle_policy", { account: accountId });
+  $select("idle-after").value = policy?.after ?? "";
+  $input("idle-trusted").checked = policy?.includeTrusted ?? false;
+  $("idle-state").textContent = policy ? `after ${$select("idle-after").selectedOptions[0].textContent}` : "off";
+  $("idle-preview").replaceChildren();
+}
+
+/** What the chosen policy would sign out now: seen before it is turned on. */
+async function previewIdle() {
+  const policy = idleFormPolicy();
+  const out = $("idle-preview");
+  if (!policy || !state.selected) { out.replaceChildren(); return; }
+  try {
+    /** @type {IdlePlan} */
+    const plan = await invoke("idle_preview", { account: state.selected, policy });
+    const list = (/** @type {string} */ title, /** @type {Session[]} */ sessions) => sessions.length
+      ? [el("p", {}, title), el("ul", {}, ...sessions.map((s) => el("li", {}, `${s.device.label}${s.ip ? ` (${s.ip})` : ""}, last active ${relative(s.lastActiveAt)}`)))]
+      : [];
+    out.replaceChildren(
+      el("p", { class: "strong" }, plan.ending.length
+        ? `It would sign out ${plan.ending.length} session${plan.ending.length === 1 ? "" : "s"} now:`
+        : "It would sign out nothing now."),
+      ...(plan.ending.length ? [el("ul", { id: "idle-ending" }, ...plan.ending.map((s) => el("li", {}, `${s.device.label}${s.ip ? ` (${s.ip})` : ""}, last active ${relative(s.lastActiveAt)}`)))] : []),
+      ...list("Spared, trusted (It's me):", plan.sparedTrusted),
+      ...list("Left alone, no last activity known:", plan.unknownActivity),
+      ...(plan.note ? [el("p", { class: "muted" }, plan.note)] : []));
+  } catch (error) {
+    showError($("sessions-error"), error);
+  }
+}
+
+/** @param {SubmitEvent} event */
+async function saveIdle(event) {
+  event.preventDefault();
+  if (!state.selected) return;
+  const policy = idleFormPolicy();
+  const saved = await busy("idle", async () => {
+    await invoke("set_idle_policy", { account: state.selected, policy });
+    return true;
+  });
+  if (!saved) return;
+  $("idle-state").textContent = policy ? `after ${$select("idle-after").selectedOptions[0].textContent}` : "off";
+  note($("sessions-note"), policy
+    ? `Idle policy on: sessions not used for over ${$select("idle-after").selectedOptions[0].textContent} are signed out at the next check.`
+    : "Idle policy off.");
 }
 
 async function removeAccount() {
@@ -782,6 +1002,14 @@ async function start() {
   $button("code-cancel").addEventListener("click", cancelCode);
   $dialog("code-dialog").addEventListener("cancel", () => invoke("cancel_code"));
   $button("show-history").addEventListener("click", () => { show("history"); loadHistory(); });
+  $button("show-overview").addEventListener("click", () => show("overview"));
+  $select("overview-account").addEventListener("change", renderOverview);
+  $input("overview-suspicious").addEventListener("change", renderOverview);
+  $input("overview-all").addEventListener("change", selectAllShown);
+  $button("overview-sign-out").addEventListener("click", signOutSelected);
+  $select("idle-after").addEventListener("change", previewIdle);
+  $input("idle-trusted").addEventListener("change", previewIdle);
+  $form("idle-form").addEventListener("submit", saveIdle);
   $button("show-settings").addEventListener("click", () => { show("settings"); loadSettings(); });
   $select("history-account").addEventListener("change", loadHistory);
   $select("history-kind").addEventListener("change", renderHistory);
@@ -807,7 +1035,9 @@ async function start() {
   } catch (error) {
     showError($("add-error"), error);
   }
+  // With more than one account, the first screen answers "where am I signed in, anywhere?".
   if (state.order.length === 0) showAdd();
+  else if (state.order.length > 1) show("overview");
   else select(state.order[0]);
   focusOn(focusFromUrl());
   // Relative times age while the window is open.

@@ -190,6 +190,11 @@ revokeWarning: string | null,
  */
 renamesOnServer: boolean, 
 /**
+ * Whether a session's address is where it was last seen rather than where it signed
+ * in (allauth and Matrix rewrite it with every request).
+ */
+addressIsLastSeen: boolean, 
+/**
  * How fine "last active" is, in seconds, where coarser than a poll (Better Auth: a day).
  */
 activityGranularitySecs: number | null, 
@@ -202,6 +207,32 @@ signedInUntil: string | null,
  * When this view was made, in changes (see `Views`): of two, the window keeps the newer.
  */
 revision: number, };
+
+export type IdleAfter = "1w" | "1m" | "3m" | "6m" | "1y";
+
+export type IdlePolicy = { after: IdleAfter, 
+/**
+ * Trusted ("It's me") devices too; by default they are spared.
+ */
+includeTrusted: boolean, };
+
+export type IdlePlan = { 
+/**
+ * Not used for longer than the policy allows: signed out when it runs.
+ */
+ending: Array<Session>, 
+/**
+ * Idle as long, but trusted ("It's me"), and the policy spares trusted devices.
+ */
+sparedTrusted: Array<Session>, 
+/**
+ * The API gives no last activity for these: the policy cannot tell, and does not guess.
+ */
+unknownActivity: Array<Session>, 
+/**
+ * What the person should know of this API's activity times (Better Auth: to the day).
+ */
+note: string | null, };
 
 export type QuietHours = { from: number, to: number, };
 

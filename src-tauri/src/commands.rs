@@ -183,6 +183,42 @@ pub(crate) async fn revoke_session(
     Ok(actions::revoke(&app, &account, &session).await?)
 }
 
+/// The account's idle policy, if one is on.
+#[tauri::command]
+pub(crate) fn idle_policy(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Answer<Option<warden_core::IdlePolicy>> {
+    let account = state.accounts.get(&account)?;
+    Ok(state.accounts.idle_policy(&account)?)
+}
+
+/// What `policy` would sign out now: the window shows it before the policy is turned on.
+#[tauri::command]
+pub(crate) async fn idle_preview(
+    state: State<'_, AppState>,
+    account: AccountId,
+    policy: warden_core::IdlePolicy,
+) -> Answer<warden_core::IdlePlan> {
+    let account = state.accounts.get(&account)?;
+    Ok(state.accounts.idle_preview(&account, policy).await?)
+}
+
+/// Turns the account's idle policy on, changes it, or (null) turns it off; the watcher
+/// applies it from its next poll, which is asked for now.
+#[tauri::command]
+pub(crate) fn set_idle_policy(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    account: AccountId,
+    policy: Option<warden_core::IdlePolicy>,
+) -> Answer<()> {
+    let account = state.accounts.get(&account)?;
+    state.accounts.set_idle_policy(&account, policy)?;
+    actions::poll_now(&app, account);
+    Ok(())
+}
+
 /// Signs out every other device; returns how many were ended.
 #[tauri::command]
 pub(crate) async fn sign_out_others(app: AppHandle, account: AccountId) -> Answer<usize> {

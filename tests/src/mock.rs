@@ -50,6 +50,11 @@ impl Mock {
             .await?)
     }
 
+    /// Another user of the service.
+    pub async fn create_user(&self, login: &str, password: &str) -> anyhow::Result<()> {
+        Ok(self.control.create_user(login, password).await?)
+    }
+
     pub async fn live_ids_of(&self, login: &str) -> anyhow::Result<Vec<String>> {
         Ok(self.control.live_ids(login).await?)
     }

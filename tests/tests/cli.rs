@@ -1160,3 +1160,51 @@ async fn a_full_disk_is_a_storage_error_and_exit_1() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_takes_several_ids_and_the_idle_policy_is_previewed_before_it_is_on()
+-> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    let a = cli
+        .mock
+        .sign_in_device(FIREFOX_LINUX, "203.0.113.31")
+        .await?;
+    let b = cli
+        .mock
+        .sign_in_device("curl/8.5.0", "203.0.113.32")
+        .await?;
+    let keep = cli
+        .mock
+        .sign_in_device("curl/8.5.0", "203.0.113.33")
+        .await?;
+    let sessions = cli.sessions()?;
+    let id_at = |ip: &str| {
+        sessions
+            .iter()
+            .find(|s| s["ip"] == ip)
+            .and_then(|s| s["id"].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("nothing from {ip}"))
+    };
+    let said = cli.ok(&["revoke", &id_at("203.0.113.31")?, &id_at("203.0.113.32")?])?;
+    assert_eq!(said.matches("checked gone").count(), 2, "{said}");
+    let live = cli.mock.live_ids().await?;
+    assert!(!live.contains(&a) && !live.contains(&b) && live.contains(&keep));
+
+    // A script must say --yes; what it would end is shown either way.
+    let asked = cli.run(&["policy", "demo", "--idle", "1w"], "")?;
+    assert_eq!(asked.status.code(), Some(2), "{}", stderr(&asked));
+    assert!(String::from_utf8_lossy(&asked.stdout).contains("it would sign out nothing now"));
+    assert!(stderr(&asked).contains("--yes"), "{}", stderr(&asked));
+    assert!(cli.ok(&["policy", "demo"])?.contains(": off"));
+    cli.ok(&["policy", "demo", "--idle", "1m", "--yes"])?;
+    let shown = cli.ok(&["policy", "demo"])?;
+    assert!(
+        shown.contains("is: sign out sessions not used for over a month"),
+        "{shown}"
+    );
+    cli.ok(&["policy", "demo", "--idle", "off"])?;
+    assert!(cli.ok(&["policy", "demo"])?.contains(": off"));
+    Ok(())
+}

@@ -688,6 +688,143 @@ async fn widely_used_apis(desktop: &Desktop) -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_account_on_one_screen_filtered_and_two_sessions_signed_out_together()
+-> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, overview(&desktop)).await
+}
+
+async fn overview(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mock = Mock::start().await?;
+    let ann = "ann@example.com";
+    mock.create_user(ann, DEMO_PASSWORD).await?;
+    let firefox = mock
+        .sign_in_device_as(DEMO_LOGIN, FIREFOX_LINUX, "203.0.113.10")
+        .await?;
+    let chrome = mock
+        .sign_in_device_as(DEMO_LOGIN, CHROME_WINDOWS, "203.0.113.11")
+        .await?;
+    let iphone = mock
+        .sign_in_via(Dialect::Rtc, ann, SAFARI_IPHONE, "203.0.113.20")
+        .await?
+        .id;
+    let home = desktop.subdir("warden-home")?;
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+    // Three accounts on two APIs.
+    for (dialect, login, label) in [
+        (Dialect::Hectoday, DEMO_LOGIN, "Home (hectoday)"),
+        (Dialect::Rtc, ann, "Ann (RTC)"),
+        (Dialect::Hectoday, DEMO_TOTP_LOGIN, "Lab (hectoday)"),
+    ] {
+        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
+            click(&client, "#show-add").await?;
+        }
+        add_account(
+            &client,
+            &mock.url(dialect),
+            login,
+            Some(DEMO_PASSWORD),
+            label,
+        )
+        .await?;
+        wait_for_text(&client, "#account-title", label).await?;
+    }
+    click(&client, "#show-overview").await?;
+    // Every session of every account, ours included (not selectable): 3 devices, 3 ours.
+    let rows = |n: usize| {
+        let client = client.clone();
+        async move {
+            wait_until_async("the overview's rows", UI_TIMEOUT, || async {
+                let rows = client
+                    .find_all(Locator::Css("#overview-rows tr"))
+                    .await
+                    .ok()?;
+                (rows.len() == n).then_some(())
+            })
+            .await
+        }
+    };
+    rows(6).await?;
+    let row_box = |ip: &str| {
+        Locator::XPath(Box::leak(
+            format!("//tbody[@id='overview-rows']/tr[td[contains(., '{ip}')]]//input")
+                .into_boxed_str(),
+        ))
+    };
+    // Filtered by account, then by "suspicious" (nothing here is).
+    client
+        .find(Locator::Id("overview-account"))
+        .await?
+        .select_by_label("Ann (RTC)")
+        .await?;
+    rows(2).await?;
+    client
+        .find(Locator::Id("overview-account"))
+        .await?
+        .select_by_label("All accounts")
+        .await?;
+    rows(6).await?;
+    click(&client, "#overview-suspicious").await?;
+    rows(0).await?;
+    click(&client, "#overview-suspicious").await?;
+    rows(6).await?;
+    // Two sessions of two accounts on two APIs, signed out together.
+    client.find(row_box("203.0.113.10")).await?.click().await?;
+    client.find(row_box("203.0.113.20")).await?.click().await?;
+    wait_for_text(&client, "#overview-sign-out", "Sign out 2 selected").await?;
+    warden_tests::screenshot!(&window_screenshot(&client).await?, "overview.png")?;
+    click(&client, "#overview-sign-out").await?;
+    let asked = client
+        .find(Locator::Id("confirm-text"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        asked.contains("203.0.113.10")
+            && asked.contains("203.0.113.20")
+            && asked.contains("Ann (RTC)"),
+        "the confirmation names what will end: {asked}"
+    );
+    click(&client, "#confirm-yes").await?;
+    wait_until_async("both gone on the server", UI_TIMEOUT, || async {
+        let demo = mock.live_ids_of(DEMO_LOGIN).await.ok()?;
+        let anns = mock.live_ids_of(ann).await.ok()?;
+        (!demo.contains(&firefox) && !anns.contains(&iphone)).then_some(())
+    })
+    .await?;
+    assert!(
+        mock.live_ids_of(DEMO_LOGIN).await?.contains(&chrome),
+        "only the chosen end"
+    );
+    rows(4).await?;
+
+    // The idle policy, set in the window: what it would end is shown before it is saved.
+    client
+        .find(Locator::Css("#account-list button[data-account-id]"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Css("#idle-policy summary"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Id("idle-after"))
+        .await?
+        .select_by_label("1 week")
+        .await?;
+    wait_for_text(&client, "#idle-preview", "It would sign out nothing now").await?;
+    click(&client, "#idle-save").await?;
+    wait_for_text(&client, "#sessions-note", "Idle policy on").await?;
+    wait_for_text(&client, "#idle-state", "after 1 week").await?;
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_and_a_failing_server_are_explained_and_lose_nothing() -> anyhow::Result<()> {
     let desktop = Desktop::start()?;
     run_logged(&desktop, failures(&desktop)).await

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use warden_core::watch_lock::WatchLock;
 use warden_core::{
     Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, GeoIp, Home,
-    KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
+    IdlePolicy, KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
 };
 
 #[derive(Parser)]
@@ -43,9 +43,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// End a session (checked gone by listing again), all others with --others, or all
+    /// End sessions (each checked gone by listing again), all others with --others, or all
     /// others on every account with --panic.
     Revoke(RevokeArgs),
+    /// The idle policy of an account: sessions not used for a while are signed out on their
+    /// own. Without --idle, shows it and what it would sign out now.
+    Policy {
+        /// Account id or label.
+        account: String,
+        /// Sign out sessions not used for over 1w, 1m, 3m, 6m or 1y; "off" turns it off.
+        #[arg(long)]
+        idle: Option<String>,
+        /// Trusted ("It's me") devices too (by default they are spared).
+        #[arg(long, requires = "idle")]
+        include_trusted: bool,
+        /// Turn it on without asking (a script's way; on a terminal it asks).
+        #[arg(long, short)]
+        yes: bool,
+    },
     /// Watch every account and print each event as it happens (Ctrl-C stops).
     Watch {
         /// One JSON object per line instead of words.
@@ -109,8 +124,9 @@ enum AccountsCommand {
         /// The service's base URL, e.g. http://127.0.0.1:8787/hectoday
         #[arg(long)]
         url: String,
-        /// Which session API the service speaks: secureauth, node-auth, hectoday, rtc, or
-        /// auto to find out by asking the server.
+        /// Which session API the service speaks: secureauth, node-auth, node-auth-admin,
+        /// hectoday, rtc, better-auth, matrix, allauth, or auto to find out by asking the
+        /// server.
         #[arg(long, value_parser = parse_dialect, default_value = "auto")]
         dialect: DialectChoice,
         /// The email or username you sign in with (SecureAuth: the phone number).
@@ -157,12 +173,12 @@ enum AccountsCommand {
 
 #[derive(Args)]
 struct RevokeArgs {
-    /// The session's id, as `warden sessions` shows it.
+    /// The sessions' ids, as `warden sessions` shows them (one or several).
     #[arg(
         required_unless_present_any = ["others", "panic"],
         conflicts_with_all = ["others", "panic"]
     )]
-    session_id: Option<String>,
+    session_ids: Vec<String>,
     /// Sign out every session but Session Warden's own.
     #[arg(long, conflicts_with = "panic")]
     others: bool,
@@ -341,6 +357,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             fail_for(failed)?;
         }
         Command::Revoke(args) => revoke(&accounts, args).await?,
+        Command::Policy {
+            account,
+            idle,
+            include_trusted,
+            yes,
+        } => policy(&accounts, &account, idle.as_deref(), include_trusted, yes).await?,
         Command::Accounts(AccountsCommand::Test { account }) => {
             test_accounts(&accounts, account.as_deref()).await?;
         }
@@ -556,9 +578,26 @@ async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()
         );
         return Ok(());
     }
-    let wanted = args.session_id.unwrap_or_default();
+    // Each id is tried, whatever befell the one before; the first failure is the answer.
+    let mut first_error = None;
+    for wanted in &args.session_ids {
+        if let Err(e) = revoke_one(accounts, wanted, args.account.as_deref()).await {
+            if args.session_ids.len() > 1 {
+                eprintln!("warden: {wanted}: {e:#}");
+            }
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+async fn revoke_one(
+    accounts: &Arc<Accounts>,
+    wanted: &str,
+    which: Option<&str>,
+) -> anyhow::Result<()> {
     // The id alone names the session: find the account whose list holds it.
-    let (account, session) = find_session(accounts, &wanted, args.account.as_deref()).await?;
+    let (account, session) = find_session(accounts, wanted, which).await?;
     if !confirmed(&account, &format!("sign out {}", session.device.label))? {
         return Ok(());
     }
@@ -572,6 +611,75 @@ async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()
     if let Some(note) = accounts.after_revoke(&account, &revoked) {
         println!("note: {note}");
     }
+    Ok(())
+}
+
+/// `warden policy`: shows the idle policy and what it would sign out now; with `--idle`,
+/// shows what the new one would sign out, then turns it on (asked on a terminal).
+async fn policy(
+    accounts: &Arc<Accounts>,
+    account: &str,
+    idle: Option<&str>,
+    include_trusted: bool,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let account = accounts.find(account)?;
+    let wanted = match idle {
+        None => None,
+        Some("off") => {
+            accounts.set_idle_policy(&account, None)?;
+            println!("idle policy of {}: off", account.label);
+            return Ok(());
+        }
+        Some(after) => Some(IdlePolicy {
+            after: after.parse()?,
+            include_trusted,
+        }),
+    };
+    let Some(policy) = wanted.or(accounts.idle_policy(&account)?) else {
+        println!(
+            "idle policy of {}: off (turn it on with --idle 1w|1m|3m|6m|1y)",
+            account.label
+        );
+        return Ok(());
+    };
+    let plan = accounts.idle_preview(&account, policy).await?;
+    let on = if wanted.is_some() { "would be" } else { "is" };
+    println!(
+        "idle policy of {} {on}: sign out sessions not used for over {}{}",
+        account.label,
+        policy.after.words(),
+        if policy.include_trusted {
+            ", trusted devices too"
+        } else {
+            " (trusted devices spared)"
+        }
+    );
+    output::idle_plan(&plan);
+    if wanted.is_none() {
+        return Ok(());
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::InvalidInput(
+                "not turned on: add --yes to turn it on from a script".into(),
+            )
+            .into());
+        }
+        eprint!("turn it on? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("warden: the idle policy was not changed");
+            return Ok(());
+        }
+    }
+    accounts.set_idle_policy(&account, Some(policy))?;
+    println!(
+        "idle policy of {}: on; whatever watches the account (the app, `warden watch`) signs \
+         these out at its next poll",
+        account.label
+    );
     Ok(())
 }
 

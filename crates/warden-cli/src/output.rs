@@ -241,6 +241,46 @@ pub fn relative(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
+/// What an idle policy signs out now, and what it leaves alone and why.
+pub fn idle_plan(plan: &warden_core::IdlePlan) {
+    let line = |s: &warden_core::Session| {
+        let active = s.last_active_at.map_or_else(
+            || "no last activity".to_owned(),
+            |t| format!("last active {}", t.format("%Y-%m-%d")),
+        );
+        // Cleaned where they entered the engine (`server_text`).
+        format!(
+            "  {}  {}  {active}  {}",
+            s.device.label,
+            s.ip.as_deref().unwrap_or("-"),
+            s.id
+        )
+    };
+    if plan.ending.is_empty() {
+        println!("it would sign out nothing now");
+    } else {
+        println!("it would sign out now:");
+        for session in &plan.ending {
+            println!("{}", line(session));
+        }
+    }
+    if !plan.spared_trusted.is_empty() {
+        println!("spared, trusted (\"It's me\"):");
+        for session in &plan.spared_trusted {
+            println!("{}", line(session));
+        }
+    }
+    if !plan.unknown_activity.is_empty() {
+        println!("left alone, no last activity known:");
+        for session in &plan.unknown_activity {
+            println!("{}", line(session));
+        }
+    }
+    if let Some(note) = &plan.note {
+        println!("note: {note}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,6 +223,15 @@ fn describe(event: &Event, account: &str) -> Option<String> {
             at.format("%Y-%m-%d %H:%M"),
             warden_core::error::sign_in_hint(account)
         ),
+        Event::IdleSignedOut { after, ended, .. } => format!(
+            "{now} {account}: {}: {}",
+            warden_core::idle::summary(ended.len(), *after).to_lowercase(),
+            ended
+                .iter()
+                .map(|s| s.device.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Event::Listed { .. } => return None,
     };
     Some(line)

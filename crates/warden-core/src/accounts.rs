@@ -15,6 +15,7 @@ use crate::geoip::GeoIp;
 use crate::history::{HistoryEntry, SeenSession};
 use crate::home::Home;
 use crate::http;
+use crate::idle::{IdlePlan, IdlePolicy};
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
 use crate::rules::{Detector, Thresholds, device_identity};
@@ -490,6 +491,75 @@ impl Accounts {
             return Err(Error::RevokeNotEffective(first.id.to_string()));
         }
         Ok(others)
+    }
+
+    /// The account's idle policy, if one is on (the ledger's: every process sees the same).
+    pub fn idle_policy(&self, account: &Account) -> Result<Option<IdlePolicy>> {
+        blocking_io(|| self.ledger.idle_policy(&account.id))
+    }
+
+    /// Turns the account's idle policy on, changes it, or (`None`) turns it off.
+    pub fn set_idle_policy(&self, account: &Account, policy: Option<IdlePolicy>) -> Result<()> {
+        blocking_io(|| self.ledger.set_idle_policy(&account.id, policy))
+    }
+
+    /// What `policy` would sign out now, from a listing made now: what the person sees
+    /// before turning it on.
+    pub async fn idle_preview(&self, account: &Account, policy: IdlePolicy) -> Result<IdlePlan> {
+        let snapshot = self.snapshot(account).await?;
+        Ok(self.idle_plan(account, policy, &snapshot))
+    }
+
+    /// What `policy` signs out of `snapshot`'s sessions at the engine's time.
+    pub fn idle_plan(
+        &self,
+        account: &Account,
+        policy: IdlePolicy,
+        snapshot: &Snapshot,
+    ) -> IdlePlan {
+        crate::idle::plan(
+            policy,
+            account.dialect,
+            &snapshot.sessions,
+            |s| self.detector.trusts(&account.id, s),
+            self.clock.now(),
+        )
+    }
+
+    /// Ends `sessions` (the idle policy's), lists once to check, and records each one gone
+    /// as `how`. Returns those ended; one that failed or survived is logged and left for the
+    /// next run.
+    pub async fn end_sessions(
+        &self,
+        account: &Account,
+        sessions: Vec<Session>,
+        how: crate::event::EndReason,
+    ) -> Result<Vec<Session>> {
+        let password = self.password_for_revoke(account).await?;
+        let password = password.as_ref();
+        for session in &sessions {
+            let result = self
+                .call(account, |token| async move {
+                    let ctx = self.ctx_with(account, password);
+                    dialect::revoke(account.dialect, &ctx, &token, session).await
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(account = %account.id, "could not end an idle session: {e}");
+            }
+        }
+        let after = self.snapshot(account).await?;
+        let ended: Vec<Session> = sessions
+            .into_iter()
+            .filter(|s| after.get(&s.id).is_none())
+            .collect();
+        for session in &ended {
+            self.record(&Event::SessionEnded {
+                session: session.clone(),
+                how,
+            });
+        }
+        Ok(ended)
     }
 
     /// When Session Warden's own session on the account ends (SecureAuth: 7 days after the

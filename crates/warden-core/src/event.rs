@@ -19,6 +19,9 @@ pub enum EndReason {
     RevokedElsewhere,
     /// Gone, and the server gives no expiry to tell which of the two.
     Vanished,
+    /// Signed out by the account's idle policy (not used for longer than it allows), and
+    /// checked gone.
+    IdlePolicy,
 }
 
 impl EndReason {
@@ -29,6 +32,7 @@ impl EndReason {
             EndReason::Expired => "expired",
             EndReason::RevokedElsewhere => "revoked elsewhere",
             EndReason::Vanished => "vanished",
+            EndReason::IdlePolicy => "ended by the idle policy",
         }
     }
 }
@@ -41,6 +45,7 @@ impl EndReason {
             EndReason::Expired,
             EndReason::RevokedElsewhere,
             EndReason::Vanished,
+            EndReason::IdlePolicy,
         ]
         .into_iter()
         .find(|r| r.words() == words)
@@ -97,6 +102,14 @@ pub enum Event {
         account: AccountId,
         at: DateTime<Utc>,
     },
+    /// The idle policy signed these sessions out in one run (each also ended, recorded as
+    /// `EndReason::IdlePolicy`): told in one notification.
+    #[serde(rename_all = "camelCase")]
+    IdleSignedOut {
+        account: AccountId,
+        after: crate::idle::IdleAfter,
+        ended: Vec<Session>,
+    },
 }
 
 impl Event {
@@ -108,7 +121,8 @@ impl Event {
             Event::Listed { snapshot } => &snapshot.account,
             Event::Stale { account, .. }
             | Event::Recovered { account }
-            | Event::SignInEnding { account, .. } => account,
+            | Event::SignInEnding { account, .. }
+            | Event::IdleSignedOut { account, .. } => account,
         }
     }
 }

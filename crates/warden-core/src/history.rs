@@ -230,7 +230,8 @@ impl Ledger {
             Event::SignInEnding { at, .. } => {
                 (HistoryKind::SignInEnding, None, None, ending_detail(*at))
             }
-            Event::Listed { .. } => return Ok(()),
+            // Each session it ended is recorded as ended, "ended by the idle policy".
+            Event::Listed { .. } | Event::IdleSignedOut { .. } => return Ok(()),
         };
         self.conn().execute(
             "INSERT INTO events (at, account, kind, session, device, ip, severity, detail, place)

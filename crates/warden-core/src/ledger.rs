@@ -80,6 +80,15 @@ const MIGRATIONS: &[M<'static>] = &[
             PRIMARY KEY (account, session)
         ) STRICT;",
     ),
+    // Each account's idle policy (`idle::IdlePolicy`), where one is on: every process on
+    // the home reads the same one.
+    M::up(
+        "CREATE TABLE idle_policies (
+            account          TEXT PRIMARY KEY,
+            after            TEXT NOT NULL,
+            include_trusted  INTEGER NOT NULL
+        ) STRICT;",
+    ),
 ];
 
 pub struct Ledger {
@@ -201,6 +210,7 @@ impl Ledger {
         let n = self
             .conn()
             .execute("DELETE FROM accounts WHERE id = ?1", [id.as_str()])?;
+        self.set_idle_policy(id, None)?;
         Ok(n > 0)
     }
 
@@ -215,6 +225,53 @@ impl Ledger {
     }
 
     /// Notes that Session Warden signed in with this session (by our id, never the server's).
+    /// The account's idle policy, if one is on.
+    pub fn idle_policy(&self, account: &AccountId) -> Result<Option<crate::idle::IdlePolicy>> {
+        let row: Option<(String, bool)> = self
+            .conn()
+            .query_row(
+                "SELECT after, include_trusted FROM idle_policies WHERE account = ?1",
+                params![account.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            // A value this version does not know (written by a newer one) is no policy.
+            Some((after, include_trusted)) => {
+                after.parse().ok().map(|after| crate::idle::IdlePolicy {
+                    after,
+                    include_trusted,
+                })
+            }
+            None => None,
+        })
+    }
+
+    /// Turns the account's idle policy on (or changes it), or off with `None`.
+    pub fn set_idle_policy(
+        &self,
+        account: &AccountId,
+        policy: Option<crate::idle::IdlePolicy>,
+    ) -> Result<()> {
+        let conn = self.conn();
+        match policy {
+            Some(policy) => conn.execute(
+                "INSERT INTO idle_policies (account, after, include_trusted) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account) DO UPDATE SET after = ?2, include_trusted = ?3",
+                params![
+                    account.as_str(),
+                    policy.after.as_str(),
+                    policy.include_trusted
+                ],
+            )?,
+            None => conn.execute(
+                "DELETE FROM idle_policies WHERE account = ?1",
+                params![account.as_str()],
+            )?,
+        };
+        Ok(())
+    }
+
     pub fn add_own_session(
         &self,
         account: &AccountId,

@@ -124,6 +124,20 @@ impl Outages {
                     }
                 })
             }
+            Event::IdleSignedOut { after, ended, .. } => Some(Notice {
+                summary: crate::idle::summary(ended.len(), *after),
+                body: format!(
+                    "On {label}: {}.",
+                    ended
+                        .iter()
+                        .map(|s| match &s.ip {
+                            Some(ip) => format!("{} ({ip})", s.device.label),
+                            None => s.device.label.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
             Event::SignInEnding { at, .. } => Some(Notice {
                 summary: format!("{label} will need a new code"),
                 body: format!(

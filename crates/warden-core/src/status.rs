@@ -53,6 +53,9 @@ pub struct AccountView {
     /// Whether Rename names the session on the server, for every client (Matrix), rather
     /// than a name of ours.
     pub renames_on_server: bool,
+    /// Whether a session's address is where it was last seen rather than where it signed
+    /// in (allauth and Matrix rewrite it with every request).
+    pub address_is_last_seen: bool,
     /// How fine "last active" is, in seconds, where coarser than a poll (Better Auth: a day).
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub activity_granularity_secs: Option<i64>,
@@ -182,8 +185,9 @@ impl Views {
                 self.flag(&session.account, &session.id, findings);
             }
             Event::SessionEnded { session, .. } => self.unflag(&session.account, &session.id),
-            // Told by the alert policy; the account's view shows the end all along.
-            Event::SignInEnding { .. } => {}
+            // Told by the alert policy; the account's view shows the end all along, and the
+            // sessions the idle policy ended leave with the next listing.
+            Event::SignInEnding { .. } | Event::IdleSignedOut { .. } => {}
         }
     }
 
@@ -251,6 +255,7 @@ impl Views {
             sign_in: account.dialect.sign_in_form(),
             revoke_warning: account.dialect.revoke_warning().map(str::to_owned),
             renames_on_server: account.dialect.renames_on_server(),
+            address_is_last_seen: account.dialect.address_is_last_seen(),
             activity_granularity_secs: account
                 .dialect
                 .activity_granularity()

@@ -222,6 +222,9 @@ pub struct Poller {
     failures: u32,
     /// The end of our sign-in told of (`Event::SignInEnding`), if one was.
     told_ending: Option<DateTime<Utc>>,
+    /// Whether this poller applies the account's idle policy: the watching process's does;
+    /// a one-off look (`look_once`, the CLI's `sessions`) only looks.
+    applies_policies: bool,
 }
 
 /// How long before our sign-in ends the person is told it needs them.
@@ -255,6 +258,7 @@ impl Poller {
             stale_since: None,
             failures: 0,
             told_ending: None,
+            applies_policies: true,
         }
     }
 
@@ -291,7 +295,46 @@ impl Poller {
         self.first = false;
         self.previous = Some(snapshot);
         self.tell_if_sign_in_ends(sink).await;
+        if self.applies_policies {
+            self.apply_idle_policy(sink).await;
+        }
         Ok(())
+    }
+
+    /// Signs out what the account's idle policy says, if one is on: each session checked
+    /// gone and recorded "ended by the idle policy", and the run told once. The next
+    /// listing reports them ended (recorded once, as the policy's).
+    async fn apply_idle_policy(&mut self, sink: &dyn EventSink) {
+        let policy = match self.accounts.idle_policy(&self.account) {
+            Ok(Some(policy)) => policy,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(account = %self.account.id, "cannot read the idle policy: {e}");
+                return;
+            }
+        };
+        let Some(snapshot) = self.previous.as_ref() else {
+            return;
+        };
+        let plan = self.accounts.idle_plan(&self.account, policy, snapshot);
+        if plan.ending.is_empty() {
+            return;
+        }
+        match self
+            .accounts
+            .end_sessions(&self.account, plan.ending, EndReason::IdlePolicy)
+            .await
+        {
+            Ok(ended) if !ended.is_empty() => sink.emit(Event::IdleSignedOut {
+                account: self.account.id.clone(),
+                after: policy.after,
+                ended,
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(account = %self.account.id, "the idle policy could not run: {e}")
+            }
+        }
     }
 
     /// A day before our own sign-in ends where only the person can renew it (SecureAuth's
@@ -377,6 +420,7 @@ pub async fn look_once(accounts: &Arc<Accounts>, account: &Account) -> Result<Sn
         fn emit(&self, _: Event) {}
     }
     let mut poller = Poller::new(Arc::clone(accounts), account.clone());
+    poller.applies_policies = false;
     poller.look(&Nobody).await?;
     poller
         .previous

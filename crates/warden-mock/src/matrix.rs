@@ -210,8 +210,10 @@ fn device_json(s: &Session, user: &str) -> Value {
     json!({
         "device_id": device_id(s),
         "display_name": name,
-        "last_seen_ts": s.last_active_at.timestamp_millis(),
-        "last_seen_ip": s.ip,
+        // A device that made no request since signing in has not been seen: Synapse
+        // lists it with nulls (the one `register_new_matrix_user` signs in, say).
+        "last_seen_ts": (s.last_active_at > s.created_at).then(|| s.last_active_at.timestamp_millis()),
+        "last_seen_ip": if s.last_active_at > s.created_at { s.ip.as_deref() } else { None },
         "user_id": user,
     })
 }

@@ -260,6 +260,14 @@ impl Detector {
             .insert(&stored_identity(device));
     }
 
+    /// Whether the session's device is one the person trusted ("It's me").
+    pub fn trusts(&self, account: &AccountId, session: &Session) -> bool {
+        self.state()
+            .accounts
+            .get(account)
+            .is_some_and(|watch| watch.profile.trusts(session))
+    }
+
     pub fn forget(&self, account: &AccountId) {
         self.state().accounts.remove(account);
     }
