@@ -82,17 +82,31 @@ async fn world_with(login: &str, wrong_codes: bool) -> World {
 
 impl World {
     async fn device(&self, dialect: Dialect, agent: &str, ip: &str) -> String {
-        self.mock
+        let id = self
+            .mock
             .control()
             .sign_in_via(dialect, DEMO_LOGIN, agent, ip, None)
             .await
             .expect("the device signs in")
-            .id
+            .id;
+        if dialect == Dialect::Matrix {
+            used(&self.mock.control(), &id).await;
+        }
+        id
     }
 
     fn asked(&self) -> usize {
         self.person.asked.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// A Matrix device lists its address and activity once it made a request after signing in
+/// (Synapse records them from authenticated requests only).
+async fn used(control: &ControlClient, id: &str) {
+    control
+        .record_activity(id, None)
+        .await
+        .expect("the device is used");
 }
 
 // --- Every API ---------------------------------------------------------------------------
@@ -809,6 +823,7 @@ async fn matrix_lists_devices_and_signs_one_out_with_the_password_asked_again() 
         .sign_in_via(Dialect::Matrix, DEMO_LOGIN, IPHONE, "198.51.100.30", None)
         .await
         .expect("a device");
+    used(&control, &phone.id).await;
     w.device(Dialect::Matrix, FIREFOX, "198.51.100.31").await;
     let snapshot = w.accounts.snapshot(&account).await.expect("lists");
     assert_eq!(snapshot.sessions.len(), 3);

@@ -10,7 +10,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{CallError, Ctx};
+use super::{CallError, Ctx, Held};
 use crate::account::AccountId;
 use crate::device::AgentNames;
 use crate::error::{Error, Result};
@@ -42,24 +42,8 @@ struct WireSession {
     is_current: bool,
 }
 
-/// What we hold, kept as one secret: our session's id and its token, one per line.
-struct Held {
-    session_id: String,
-    token: Secret,
-}
-
-impl Held {
-    fn from_secret(token: &Secret) -> Result<Held> {
-        let (session_id, token) = super::split_held(token, "allauth")?;
-        Ok(Held {
-            session_id: session_id.to_owned(),
-            token: Secret::new(token),
-        })
-    }
-
-    fn into_secret(self) -> Secret {
-        super::join_held(&self.session_id, self.token.expose())
-    }
+fn read_held(token: &Secret) -> Result<Held> {
+    Held::from_secret(token, "allauth")
 }
 
 fn authorize(request: RequestBuilder, token: &Secret) -> RequestBuilder {
@@ -68,9 +52,9 @@ fn authorize(request: RequestBuilder, token: &Secret) -> RequestBuilder {
 
 /// Our session's id, which `token` names.
 pub(crate) fn session_id_of(token: &Secret) -> Option<String> {
-    Held::from_secret(token)
+    read_held(token)
         .ok()
-        .map(|h| h.session_id)
+        .map(|h| h.id)
         .filter(|id| !id.is_empty())
 }
 
@@ -162,7 +146,11 @@ pub(crate) async fn login(
             .unwrap_or_default(),
         _ => return Err(response.server_error()),
     };
-    Ok(Held { session_id, token }.into_secret())
+    Ok(Held {
+        id: session_id,
+        token,
+    }
+    .into_secret())
 }
 
 /// The authenticator step of a sign-in (allauth's `mfa_authenticate` flow): a TOTP code,
@@ -215,7 +203,7 @@ fn pending_explained(ctx: &Ctx<'_>, flow: Option<&str>) -> Error {
 }
 
 pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     let request = authorize(ctx.http.delete(endpoint(ctx, "auth/session")?), &held.token);
     let response = http::send(request).await?;
     match response.status {
@@ -230,14 +218,14 @@ fn gone(response: &http::Response) -> bool {
 }
 
 pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     let request = authorize(ctx.http.get(endpoint(ctx, "auth/sessions")?), &held.token);
     let response = http::send(request).await?;
     match response.status {
         StatusCode::OK => Ok(parse_list(
             ctx.account,
             &response.body,
-            Some(held.session_id.as_str()).filter(|id| !id.is_empty()),
+            Some(held.id.as_str()).filter(|id| !id.is_empty()),
         )?),
         _ if gone(&response) => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
@@ -273,7 +261,7 @@ pub(crate) async fn revoke(
     token: &Secret,
     server_id: &Secret,
 ) -> Result<(), CallError> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     delete(ctx, &held, &[server_id.expose()]).await
 }
 
@@ -283,10 +271,10 @@ pub(crate) async fn revoke_others(
     token: &Secret,
     listed: &[Session],
 ) -> Result<(), CallError> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     let others: Vec<&str> = listed
         .iter()
-        .filter(|s| !s.is_current && s.server_id.expose() != held.session_id)
+        .filter(|s| !s.is_current && s.server_id.expose() != held.id)
         .map(|s| s.server_id.expose())
         .collect();
     if others.is_empty() {

@@ -8,7 +8,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{CallError, Ctx};
+use super::{CallError, Ctx, Held};
 use crate::account::AccountId;
 use crate::device::AgentNames;
 use crate::error::{Error, Result};
@@ -46,33 +46,17 @@ struct LoggedIn {
     device_id: String,
 }
 
-/// What we hold, kept as one secret: our device id and its access token, one per line.
-struct Held {
-    device_id: String,
-    access: Secret,
+fn read_held(token: &Secret) -> Result<Held> {
+    Held::from_secret(token, "Matrix")
 }
 
-impl Held {
-    fn from_secret(token: &Secret) -> Result<Held> {
-        let (device_id, access) = super::split_held(token, "Matrix")?;
-        Ok(Held {
-            device_id: device_id.to_owned(),
-            access: Secret::new(access),
-        })
-    }
-
-    fn into_secret(self) -> Secret {
-        super::join_held(&self.device_id, self.access.expose())
-    }
-
-    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
-        request.bearer_auth(self.access.expose())
-    }
+fn bearer_of(held: &Held, request: RequestBuilder) -> RequestBuilder {
+    request.bearer_auth(held.token.expose())
 }
 
 /// Our device's id, which `token` names.
 pub(crate) fn device_id_of(token: &Secret) -> Option<String> {
-    Held::from_secret(token).ok().map(|h| h.device_id)
+    read_held(token).ok().map(|h| h.id)
 }
 
 fn endpoint(ctx: &Ctx<'_>, path: &str) -> Result<url::Url> {
@@ -110,8 +94,8 @@ pub(crate) async fn login(ctx: &Ctx<'_>, user: &str, password: &Secret) -> Resul
         StatusCode::OK => {
             let logged_in: LoggedIn = response.json()?;
             Ok(Held {
-                device_id: logged_in.device_id,
-                access: Secret::new(logged_in.access_token),
+                id: logged_in.device_id,
+                token: Secret::new(logged_in.access_token),
             }
             .into_secret())
         }
@@ -154,12 +138,10 @@ async fn refuse_without_password_login(ctx: &Ctx<'_>) -> Result<()> {
 }
 
 pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
-    let held = Held::from_secret(token)?;
-    let response = http::send(
-        held.authorize(ctx.http.post(endpoint(ctx, "logout")?))
-            .json(&json!({})),
-    )
-    .await?;
+    let held = read_held(token)?;
+    let response =
+        http::send(bearer_of(&held, ctx.http.post(endpoint(ctx, "logout")?)).json(&json!({})))
+            .await?;
     match response.status {
         s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
         _ => Err(response.server_error()),
@@ -167,14 +149,10 @@ pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
 }
 
 pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
-    let held = Held::from_secret(token)?;
-    let response = http::send(held.authorize(ctx.http.get(endpoint(ctx, "devices")?))).await?;
+    let held = read_held(token)?;
+    let response = http::send(bearer_of(&held, ctx.http.get(endpoint(ctx, "devices")?))).await?;
     match response.status {
-        StatusCode::OK => Ok(parse_list(
-            ctx.account,
-            &response.body,
-            Some(&held.device_id),
-        )?),
+        StatusCode::OK => Ok(parse_list(ctx.account, &response.body, Some(&held.id))?),
         StatusCode::UNAUTHORIZED => Err(CallError::Expired),
         _ => Err(response.server_error().into()),
     }
@@ -185,7 +163,7 @@ pub(crate) async fn revoke(
     token: &Secret,
     device_id: &Secret,
 ) -> Result<(), CallError> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     let url = ctx.endpoint_with_id(&format!("{API}devices/"), device_id)?;
     with_password(ctx, &held, |auth| {
         ctx.http
@@ -201,10 +179,10 @@ pub(crate) async fn revoke_others(
     token: &Secret,
     listed: &[Session],
 ) -> Result<(), CallError> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     let others: Vec<&str> = listed
         .iter()
-        .filter(|s| !s.is_current && s.server_id.expose() != held.device_id)
+        .filter(|s| !s.is_current && s.server_id.expose() != held.id)
         .map(|s| s.server_id.expose())
         .collect();
     if others.is_empty() {
@@ -226,11 +204,9 @@ pub(crate) async fn rename(
     device_id: &Secret,
     name: &str,
 ) -> Result<(), CallError> {
-    let held = Held::from_secret(token)?;
+    let held = read_held(token)?;
     let url = ctx.endpoint_with_id(&format!("{API}devices/"), device_id)?;
-    let request = held
-        .authorize(ctx.http.put(url))
-        .json(&json!({ "display_name": name }));
+    let request = bearer_of(&held, ctx.http.put(url)).json(&json!({ "display_name": name }));
     let response = http::send(request).await?;
     match response.status {
         StatusCode::OK => Ok(()),
@@ -255,7 +231,7 @@ async fn with_password(
     held: &Held,
     request: impl Fn(Option<Value>) -> RequestBuilder,
 ) -> Result<(), CallError> {
-    let first = http::send(held.authorize(request(None))).await?;
+    let first = http::send(bearer_of(held, request(None))).await?;
     let challenge = match first.status {
         StatusCode::OK => return Ok(()),
         StatusCode::UNAUTHORIZED if !token_is_dead(&first) => first,
@@ -293,7 +269,7 @@ async fn with_password(
         "password": password.expose(),
         "session": body.get("session").cloned().unwrap_or(Value::Null),
     });
-    let second = http::send(held.authorize(request(Some(auth)))).await?;
+    let second = http::send(bearer_of(held, request(Some(auth)))).await?;
     match second.status {
         StatusCode::OK => Ok(()),
         StatusCode::UNAUTHORIZED if token_is_dead(&second) => Err(CallError::Expired),
@@ -459,8 +435,8 @@ mod tests {
     #[test]
     fn the_held_credential_names_our_device() {
         let held = Held {
-            device_id: "ABCDEFGHIJ".into(),
-            access: Secret::new("syt_x"),
+            id: "ABCDEFGHIJ".into(),
+            token: Secret::new("syt_x"),
         }
         .into_secret();
         assert_eq!(device_id_of(&held).as_deref(), Some("ABCDEFGHIJ"));

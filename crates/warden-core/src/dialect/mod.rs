@@ -428,6 +428,27 @@ pub(crate) fn own_server_id(kind: DialectKind, token: &Secret) -> Option<String>
     }
 }
 
+/// What we hold on the APIs whose token does not name our session (Matrix, allauth): our
+/// session's (or device's) id and its token, kept as one secret.
+pub(crate) struct Held {
+    pub id: String,
+    pub token: Secret,
+}
+
+impl Held {
+    pub fn from_secret(token: &Secret, api: &str) -> Result<Held> {
+        let (id, token) = split_held(token, api)?;
+        Ok(Held {
+            id: id.to_owned(),
+            token: Secret::new(token),
+        })
+    }
+
+    pub fn into_secret(self) -> Secret {
+        join_held(&self.id, self.token.expose())
+    }
+}
+
 /// Two values kept as one secret in the keyring, a line each (node-auth's two tokens; our
 /// device or session id and its token on Matrix and allauth).
 pub(crate) fn split_held<'a>(token: &'a Secret, api: &str) -> Result<(&'a str, &'a str)> {
