@@ -242,7 +242,12 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     fill(&client, "code-input", &code).await?;
     click(&client, "#code-submit").await?;
     shown(&client, "#account-list button[data-health='ok']").await?;
-    wait_for_text(&client, "#sessions-note", "Signed in again").await?;
+    if let Err(e) = wait_for_text(&client, "#sessions-note", "Signed in again").await {
+        // What the window said instead, so a failure seen only in CI explains itself.
+        let error = client.find(Locator::Id("sessions-error")).await?;
+        let said = error.attr("textContent").await?.unwrap_or_default();
+        anyhow::bail!("{e}; the window's error line holds {said:?}");
+    }
     notifications.wait_for(&["Phone (SecureAuth) is watched again"], UI_TIMEOUT)?;
     // SecureAuth signs in for 7 days from the code: the account says until when.
     wait_for_text(&client, "#account-meta", "signed in until").await?;

@@ -180,11 +180,7 @@ pub(crate) async fn revoke_others(
     listed: &[Session],
 ) -> Result<(), CallError> {
     let held = read_held(token)?;
-    let others: Vec<&str> = listed
-        .iter()
-        .filter(|s| !s.is_current && s.server_id.expose() != held.id)
-        .map(|s| s.server_id.expose())
-        .collect();
+    let others = held.others(listed);
     if others.is_empty() {
         return Ok(());
     }

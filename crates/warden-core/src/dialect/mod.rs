@@ -447,6 +447,16 @@ impl Held {
     pub fn into_secret(self) -> Secret {
         join_held(&self.id, self.token.expose())
     }
+
+    /// The server ids of every listed session but ours: what "sign out all others" sends,
+    /// in one request, on the APIs that take a list.
+    pub fn others<'a>(&self, listed: &'a [Session]) -> Vec<&'a str> {
+        listed
+            .iter()
+            .filter(|s| !s.is_current && s.server_id.expose() != self.id)
+            .map(|s| s.server_id.expose())
+            .collect()
+    }
 }
 
 /// Two values kept as one secret in the keyring, a line each (node-auth's two tokens; our
