@@ -412,7 +412,15 @@ mod tests {
             TrayItem::Resume,
             TrayItem::Revoke {
                 account: account.clone(),
-                session,
+                session: session.clone(),
+            },
+            TrayItem::Review {
+                account: account.clone(),
+                session: Some(session),
+            },
+            TrayItem::Review {
+                account: account.clone(),
+                session: None,
             },
             TrayItem::SignOutOthers { account },
         ] {
