@@ -1,0 +1,195 @@
+//! What `warden` takes on its command line: the clap definitions, in a library so that its
+//! manual page and shell completions are generated from the very same definitions.
+
+use clap::{Args, Parser, Subcommand};
+use warden_core::{DialectKind, Error};
+
+#[derive(Parser)]
+#[command(
+    name = "warden",
+    version,
+    about = "Watch and end the login sessions of your accounts"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Add and list the accounts Session Warden watches.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// List every live session of your accounts.
+    Sessions {
+        /// One account, by id or label (default: all).
+        #[arg(long)]
+        account: Option<String>,
+        /// Every session ever seen, ended ones included, from the history.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// End sessions (each checked gone by listing again), all others with --others, or all
+    /// others on every account with --panic.
+    Revoke(RevokeArgs),
+    /// The idle policy of an account: sessions not used for a while are signed out on their
+    /// own. Without --idle, shows it and what it would sign out now.
+    Policy {
+        /// Account id or label.
+        account: String,
+        /// Sign out sessions not used for over 1w, 1m, 3m, 6m or 1y; "off" turns it off.
+        #[arg(long)]
+        idle: Option<String>,
+        /// Trusted ("It's me") devices too (by default they are spared).
+        #[arg(long, requires = "idle")]
+        include_trusted: bool,
+        /// Turn it on without asking (a script's way; on a terminal it asks).
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Watch every account and print each event as it happens (Ctrl-C stops).
+    Watch {
+        /// One JSON object per line instead of words.
+        #[arg(long)]
+        json: bool,
+        /// Also show desktop notifications.
+        #[arg(long)]
+        notify: bool,
+        /// Notify of every new sign-in, a known device's from a known network too (by
+        /// default those are history only).
+        #[arg(long)]
+        every_sign_in: bool,
+        /// Seconds between polls of each account.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+    },
+    /// The history of sign-ins, alerts and ends, oldest first.
+    History {
+        #[arg(long)]
+        account: Option<String>,
+        /// Write it as CSV or JSON instead of a table.
+        #[arg(long, value_parser = ["csv", "json"], conflicts_with = "follow")]
+        export: Option<String>,
+        /// Then keep printing each event as any Session Warden process on this home records
+        /// it (Ctrl-C stops).
+        #[arg(long)]
+        follow: bool,
+        /// With --follow: one JSON object per line.
+        #[arg(long, requires = "follow")]
+        json: bool,
+    },
+    /// The history database itself.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// "It's me": the session's device is yours; it raises no alert again.
+    Trust {
+        session_id: String,
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Give a session your own name ("Mum's iPad"); an empty name removes it.
+    Label {
+        session_id: String,
+        label: String,
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LedgerCommand {
+    /// Keep a damaged history database aside (as warden.db.damaged) and start a new one. The
+    /// accounts must then be added again; what the old file held stays in it.
+    Recover,
+}
+
+#[derive(Subcommand)]
+pub enum AccountsCommand {
+    /// Sign in once to check, then keep the password in the OS keyring. Prints the account id.
+    Add {
+        /// The service's base URL, e.g. http://127.0.0.1:8787/hectoday
+        #[arg(long)]
+        url: String,
+        /// Which session API the service speaks: secureauth, node-auth, node-auth-admin,
+        /// hectoday, rtc, better-auth, matrix, allauth, or auto to find out by asking the
+        /// server.
+        #[arg(long, value_parser = parse_dialect, default_value = "auto")]
+        dialect: DialectChoice,
+        /// The email or username you sign in with (SecureAuth: the phone number).
+        #[arg(long)]
+        login: String,
+        /// A name for the account (default: login@host).
+        #[arg(long)]
+        label: Option<String>,
+        /// Read the password from the first line of standard input instead of prompting;
+        /// a one-time code, if the service asks for one, is the next line. SecureAuth has no
+        /// password: its texted code is the first line (an empty line before it is skipped).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Send the password over plain http:// to another machine without asking.
+        #[arg(long)]
+        allow_plain_http: bool,
+    },
+    /// Sign an account in again, asking for a new one-time code where its API needs one
+    /// (SecureAuth every 7 days), or a new password after it changed.
+    Login {
+        /// Account id or label.
+        account: String,
+        /// Read a new password from the first line of standard input (default: the one in
+        /// the keyring, or a prompt when the server rejects it).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop watching an account: signs our session out and deletes its keyring entries.
+    Remove {
+        /// Account id or label.
+        account: String,
+    },
+    /// Check that each account (or one) can still be listed with its stored credentials.
+    Test {
+        /// Account id or label (default: all).
+        account: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// The sessions' ids, as `warden sessions` shows them (one or several).
+    #[arg(
+        required_unless_present_any = ["others", "panic"],
+        conflicts_with_all = ["others", "panic"]
+    )]
+    pub session_ids: Vec<String>,
+    /// Sign out every session but Session Warden's own.
+    #[arg(long, conflicts_with = "panic")]
+    pub others: bool,
+    /// Sign out every session but ours on every account.
+    #[arg(long)]
+    pub panic: bool,
+    /// The account, by id or label (needed for --others when there are several).
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+/// `--dialect`: an API by name, or `auto` to ask the server.
+#[derive(Clone, Copy)]
+pub enum DialectChoice {
+    Auto,
+    Named(DialectKind),
+}
+
+pub fn parse_dialect(s: &str) -> Result<DialectChoice, String> {
+    if s == "auto" {
+        return Ok(DialectChoice::Auto);
+    }
+    s.parse()
+        .map(DialectChoice::Named)
+        .map_err(|e: Error| e.to_string())
+}
