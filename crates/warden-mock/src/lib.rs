@@ -6,6 +6,7 @@
 
 mod allauth;
 mod better_auth;
+pub mod cli;
 pub mod clock;
 mod control;
 mod control_client;

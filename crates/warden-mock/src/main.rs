@@ -1,49 +1,18 @@
 //! `warden-mock`: serves every supported session API on loopback, with demo accounts and a
 //! scenario playing on them.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use warden_mock::cli::Args;
 use warden_mock::persist::{self, Saver};
 use warden_mock::scenario::BUILT_IN;
 use warden_mock::{
     DEMO_BACKUP_CODES, DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, DEMO_TOTP_SECRET,
     Dialect, MockState, Scenario,
 };
-
-#[derive(Parser)]
-#[command(
-    version,
-    about = "A local server that plays the session APIs Session Warden speaks"
-)]
-struct Args {
-    /// Address to listen on. Anything but loopback exposes the demo accounts to the network.
-    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
-    bind: IpAddr,
-    /// Port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = 8787)]
-    port: u16,
-    /// A built-in scenario (quiet, demo, credential-stuffing, impossible-travel,
-    /// refresh-storm, flaky) or a scenario file. Default: quiet.
-    #[arg(long, value_name = "NAME|FILE")]
-    scenario: Option<String>,
-    /// Start with no device signed in and no scenario.
-    #[arg(long, conflicts_with = "scenario")]
-    no_devices: bool,
-    /// Keep users and sessions in this file (written atomically on every change) instead of
-    /// in memory only.
-    #[arg(long, value_name = "FILE")]
-    state: Option<PathBuf>,
-    /// The bearer secret of node-auth's admin API.
-    #[arg(long, default_value = warden_mock::DEMO_ADMIN_SECRET, env = "WARDEN_MOCK_ADMIN_SECRET")]
-    admin_secret: String,
-    /// List the built-in scenarios and exit.
-    #[arg(long)]
-    list_scenarios: bool,
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
