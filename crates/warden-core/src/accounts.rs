@@ -448,22 +448,33 @@ impl Accounts {
         let id = &session.id;
         let target = &session;
         let password = self.password_for_revoke(account).await?;
-        let password = password.as_ref();
-        self.call(account, |token| async move {
-            let ctx = self.ctx_with(account, password);
-            dialect::revoke(account.dialect, &ctx, &token, target).await
-        })
-        .await
-        .map_err(|e| match e {
-            Error::SessionNotFound(_) => Error::SessionNotFound(id.to_string()),
-            other => other,
-        })?;
+        self.send_revoke(account, password.as_ref(), target)
+            .await
+            .map_err(|e| match e {
+                Error::SessionNotFound(_) => Error::SessionNotFound(id.to_string()),
+                other => other,
+            })?;
         let after = self.snapshot(account).await?;
         if after.get(id).is_some() {
             return Err(Error::RevokeNotEffective(id.to_string()));
         }
         self.record_revoked([&session]);
         Ok(session)
+    }
+
+    /// Asks the server to end `session` (our token renewed if need be; `password` where
+    /// the API asks for it again), without checking: the callers list again once.
+    async fn send_revoke(
+        &self,
+        account: &Account,
+        password: Option<&Secret>,
+        session: &Session,
+    ) -> Result<()> {
+        self.call(account, |token| async move {
+            let ctx = self.ctx_with(account, password);
+            dialect::revoke(account.dialect, &ctx, &token, session).await
+        })
+        .await
     }
 
     /// Signs out every session but our own, then lists again to check; returns the ended ones.
@@ -536,15 +547,8 @@ impl Accounts {
         how: crate::event::EndReason,
     ) -> Result<Vec<Session>> {
         let password = self.password_for_revoke(account).await?;
-        let password = password.as_ref();
         for session in &sessions {
-            let result = self
-                .call(account, |token| async move {
-                    let ctx = self.ctx_with(account, password);
-                    dialect::revoke(account.dialect, &ctx, &token, session).await
-                })
-                .await;
-            if let Err(e) = result {
+            if let Err(e) = self.send_revoke(account, password.as_ref(), session).await {
                 tracing::warn!(account = %account.id, "could not end an idle session: {e}");
             }
         }

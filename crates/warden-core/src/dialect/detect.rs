@@ -34,6 +34,7 @@ fn body(response: &http::Response) -> serde_json::Value {
 
 fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
     let said = response.error_message();
+    let body = body(response);
     match kind {
         DialectKind::NodeAuth => {
             response.status == StatusCode::FORBIDDEN && said == "No access token provided"
@@ -48,8 +49,8 @@ fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
         DialectKind::Rtc | DialectKind::Hectoday => {
             response.status == StatusCode::UNAUTHORIZED
                 && !response.headers.contains_key("x-ratelimit-limit")
-                && body(response).get("errcode").is_none()
-                && body(response).get("status").is_none()
+                && body.get("errcode").is_none()
+                && body.get("status").is_none()
         }
         // Nobody signed in: `null`, with 200.
         DialectKind::BetterAuth => {
@@ -57,11 +58,10 @@ fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
         }
         DialectKind::Matrix => {
             response.status == StatusCode::UNAUTHORIZED
-                && body(response).get("errcode").and_then(|c| c.as_str()) == Some("M_MISSING_TOKEN")
+                && response.error_code().as_deref() == Some("M_MISSING_TOKEN")
         }
         // The envelope, with the ways to sign in.
         DialectKind::Allauth => {
-            let body = body(response);
             response.status == StatusCode::UNAUTHORIZED
                 && body.get("status").and_then(|s| s.as_u64()) == Some(401)
                 && body.pointer("/data/flows").is_some()

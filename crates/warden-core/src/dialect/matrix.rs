@@ -63,20 +63,11 @@ fn endpoint(ctx: &Ctx<'_>, path: &str) -> Result<url::Url> {
     ctx.endpoint(&format!("{API}{path}"))
 }
 
-/// The `errcode` of a Matrix error body.
-fn errcode(response: &http::Response) -> Option<String> {
-    serde_json::from_slice::<Value>(&response.body)
-        .ok()?
-        .get("errcode")?
-        .as_str()
-        .map(str::to_owned)
-}
-
 /// Whether a 401 says our token is dead (or missing), rather than asking for more auth.
 fn token_is_dead(response: &http::Response) -> bool {
     response.status == StatusCode::UNAUTHORIZED
         && matches!(
-            errcode(response).as_deref(),
+            response.error_code().as_deref(),
             Some("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN")
         )
 }
@@ -99,7 +90,7 @@ pub(crate) async fn login(ctx: &Ctx<'_>, user: &str, password: &Secret) -> Resul
             }
             .into_secret())
         }
-        StatusCode::FORBIDDEN if errcode(&response).as_deref() == Some("M_FORBIDDEN") => {
+        StatusCode::FORBIDDEN if response.error_code().as_deref() == Some("M_FORBIDDEN") => {
             Err(Error::BadCredentials {
                 login: user.to_owned(),
             })
@@ -289,7 +280,7 @@ async fn delete_failed(ctx: &Ctx<'_>, response: &http::Response) -> CallError {
     if token_is_dead(response) {
         return CallError::Expired;
     }
-    let code = errcode(response);
+    let code = response.error_code();
     match (response.status, code.as_deref()) {
         (StatusCode::NOT_FOUND, Some("M_NOT_FOUND")) => {
             Error::SessionNotFound("on the server".into()).into()
