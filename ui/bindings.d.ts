@@ -274,3 +274,9 @@ export type Question = { account: string, question: string,
 kind: "sms" | "totp" | "totp-or-backup", };
 
 export type Focus = { account: AccountId, session: SessionId | null, };
+
+export type DemoInfo = { 
+/**
+ * The bundled mock server's address.
+ */
+server: string, account: string, };

@@ -43,6 +43,7 @@ pub fn render() -> String {
         crate::commands::DialectChoice::decl(&cfg),
         crate::prompt::Question::decl(&cfg),
         crate::window::Focus::decl(&cfg),
+        crate::demo::DemoInfo::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `session-warden`'s bindings test (ts-rs): do not edit.\n\

@@ -15,6 +15,7 @@ use warden_core::{
 };
 
 use crate::actions;
+use crate::demo::{DemoInfo, DemoMode};
 use crate::settings::{About, Settings};
 use crate::state::{AccountView, AppState};
 
@@ -309,6 +310,14 @@ pub(crate) fn save_settings(
     settings: Settings,
 ) -> Answer<Settings> {
     let before = state.settings.get();
+    // A demo's settings go with it; the desktop's autostart entry would outlive it and
+    // start the real app at the next login.
+    if app.state::<DemoMode>().0.is_some() && settings.app.start_at_login {
+        return Err(Error::InvalidInput(
+            "the demo cannot start at login; install an account of your own for that".into(),
+        )
+        .into());
+    }
     state.settings.save(settings.app.clone())?;
     settings.rules.save(&state.home.rules_path())?;
     state
@@ -340,6 +349,12 @@ pub(crate) fn save_settings(
         about: About::of(&state.accounts.geoip()),
         ..settings
     })
+}
+
+/// `Some` in demo mode: the window says so above everything else.
+#[tauri::command]
+pub(crate) fn demo(mode: State<'_, DemoMode>) -> Option<DemoInfo> {
+    mode.0.clone()
 }
 
 #[cfg(test)]

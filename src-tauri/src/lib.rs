@@ -12,10 +12,12 @@
 #![forbid(unsafe_code)]
 
 mod actions;
+mod args;
 mod autostart;
 #[cfg(test)]
 mod bindings;
 mod commands;
+mod demo;
 mod notify;
 mod prompt;
 mod settings;
@@ -30,7 +32,9 @@ use std::time::Duration;
 use tauri::{Manager, RunEvent};
 use warden_core::watch::{WatchSettings, Watcher};
 use warden_core::watch_lock::{Holder, WatchLock};
-use warden_core::{Accounts, GeoIp, Home, KeyringStore, SystemClock};
+use warden_core::{Accounts, CredentialStore, GeoIp, Home, KeyringStore, MemoryStore, SystemClock};
+
+pub use crate::args::Args;
 
 use crate::notify::Notifications;
 use crate::prompt::WindowPrompt;
@@ -99,7 +103,10 @@ fn stand_by(app: tauri::AppHandle, holder: Holder, accounts: &[warden_core::Acco
     });
 }
 
-pub fn run() {
+/// How often the demo polls its mock: things happen within seconds.
+const DEMO_POLL: Duration = Duration::from_secs(5);
+
+pub fn run(args: Args) {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
@@ -109,7 +116,8 @@ pub fn run() {
         // Colour codes only for a person at a terminal, never into a log file.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let open_at_start = std::env::args().any(|a| a == "--open");
+    let open_at_start = args.open;
+    let demo_mode = args.demo;
 
     let builder = tauri::Builder::default();
     #[cfg(not(target_os = "linux"))]
@@ -117,14 +125,19 @@ pub fn run() {
         tauri_plugin_autostart::MacosLauncher::LaunchAgent,
         None,
     ));
-    let app = builder
-        // A second launch (from the menu, or autostart racing a manual start) opens the
-        // running one's window instead of starting another watcher.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+    // A second launch (from the menu, or autostart racing a manual start) opens the running
+    // one's window instead of starting another watcher. A demo is not that app: it runs
+    // beside it, and several demos beside each other, each with its own home.
+    let builder = if demo_mode {
+        builder
+    } else {
+        builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             if let Err(e) = window::open(app, None) {
                 tracing::error!("cannot open the window: {e}");
             }
         }))
+    };
+    let app = builder
         .invoke_handler(tauri::generate_handler![
             commands::accounts,
             commands::detect_dialect,
@@ -149,23 +162,46 @@ pub fn run() {
             commands::export_history,
             commands::settings,
             commands::save_settings,
+            commands::demo,
         ])
         .setup(move |app| {
-            let home = Home::from_env()?;
+            let mut demo = if demo_mode {
+                Some(demo::Demo::start(&Home::from_env()?)?)
+            } else {
+                None
+            };
+            let home = match &demo {
+                Some(demo) => demo.home().clone(),
+                None => Home::from_env()?,
+            };
+            // The demo's password is made up and lives in memory only: a demo never writes
+            // to the person's keyring.
+            let secrets: Arc<dyn CredentialStore> = match demo {
+                Some(_) => Arc::new(MemoryStore::default()),
+                None => Arc::new(KeyringStore::new()),
+            };
             let settings = SettingsStore::open(&home);
             let ip_database = settings.get().ip_database.map(std::path::PathBuf::from);
             let accounts = Arc::new(
-                Accounts::open(&home, Arc::new(KeyringStore::new()), Arc::new(SystemClock))?
+                Accounts::open(&home, secrets, Arc::new(SystemClock))?
                     .with_geoip(Arc::new(GeoIp::discover(ip_database.as_deref()))),
             );
+            if let Some(demo) = &demo {
+                let (account, password) = demo.account();
+                tauri::async_runtime::block_on(accounts.add(account, password))
+                    .map_err(|e| format!("cannot add the demo account: {e}"))?;
+            }
             let views = Arc::new(Views::default());
             let sink = AppSink::new(
                 app.handle().clone(),
                 Arc::clone(&accounts),
                 Arc::clone(&views),
             );
-            let interval = settings::poll_override()
-                .unwrap_or(Duration::from_secs(settings.get().poll_seconds.into()));
+            let interval = settings::poll_override().unwrap_or(if demo.is_some() {
+                DEMO_POLL
+            } else {
+                Duration::from_secs(settings.get().poll_seconds.into())
+            });
             let watcher = Watcher::new(
                 Arc::clone(&accounts),
                 Arc::new(sink),
@@ -178,9 +214,14 @@ pub fn run() {
             let accounts_now = accounts.list()?;
             // One process polls a home: while `warden watch` (or another app) does, this one
             // stands by, says so on each account, and takes over when it stops.
-            let lock = WatchLock::try_acquire(&home, "Session Warden", accounts.clock().now())?;
+            let lock = match demo.as_mut().and_then(demo::Demo::take_lock) {
+                Some(lock) => Ok(lock),
+                None => WatchLock::try_acquire(&home, "Session Warden", accounts.clock().now())?,
+            };
             let holder = lock.as_ref().err().cloned();
             watcher.set_standby(holder.is_some());
+            app.manage(demo::DemoMode(demo.as_ref().map(|d| d.info.clone())));
+            app.manage(demo::Running(std::sync::Mutex::new(demo)));
             app.manage(tray::Shown::default());
             app.manage(Notifications::new(app.handle().clone()));
             app.manage(AppState {
@@ -217,14 +258,18 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|_, event| {
+    app.run(|app, event| match event {
         // Closing the window destroys it (an idle tray stays light) but does not quit:
         // only the tray's Quit does, through `exit(0)`, which carries a code.
-        if let RunEvent::ExitRequested {
+        RunEvent::ExitRequested {
             code: None, api, ..
-        } = event
-        {
-            api.prevent_exit();
+        } => api.prevent_exit(),
+        // A demo leaves nothing behind: its mock stops and its home goes.
+        RunEvent::Exit => {
+            if let Some(demo) = app.try_state::<demo::Running>() {
+                demo.stop();
+            }
         }
+        _ => {}
     });
 }

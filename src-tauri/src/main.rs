@@ -2,14 +2,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    // Answered before any window, tray or D-Bus name exists: a package manager or a person
-    // asking which version is installed starts nothing.
-    if std::env::args()
-        .skip(1)
-        .any(|a| a == "--version" || a == "-V")
-    {
-        println!("session-warden {}", env!("CARGO_PKG_VERSION"));
-        return;
-    }
-    session_warden_lib::run();
+    // Parsed before any window, tray or D-Bus name exists: `--version`, `--help` or a
+    // mistyped option start nothing.
+    let args = <session_warden_lib::Args as clap::Parser>::parse();
+    session_warden_lib::run(args);
 }

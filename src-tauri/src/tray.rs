@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, Wry};
 use warden_core::{AccountId, SessionId};
 
 use crate::actions;
+use crate::demo::DemoMode;
 use crate::notify::Notifications;
 use crate::state::{AccountView, AppState, Level, Views};
 use crate::window;
@@ -110,9 +111,17 @@ fn icon(level: Level) -> &'static [u8] {
 pub struct Shown(Mutex<Option<(Vec<String>, Level, String)>>);
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    TrayIconBuilder::with_id(TRAY)
+    let demo = app.state::<DemoMode>().0.is_some();
+    let builder = TrayIconBuilder::with_id(TRAY);
+    // Where the tray shows text beside icons, a demo says so there too.
+    let builder = if demo { builder.title("Demo") } else { builder };
+    builder
         .icon(Image::from_bytes(QUIET_ICON)?)
-        .tooltip("Session Warden")
+        .tooltip(if demo {
+            "Session Warden — Demo"
+        } else {
+            "Session Warden"
+        })
         .menu(&Menu::new(app)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match TrayItem::parse(event.id().as_ref()) {
@@ -235,8 +244,17 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
     let views: Vec<AccountView> = (state.accounts.list().unwrap_or_default().into_iter())
         .map(|a| state.views.view(a))
         .collect();
-    let (level, tooltip) = Views::summary(&views);
-    let mut menu = vec![Entry::Item(tooltip.clone(), None), Entry::Separator];
+    let (level, mut tooltip) = Views::summary(&views);
+    let mut menu = Vec::new();
+    // A demo says so first, on the tray as in the window: its account is made up.
+    if let Some(demo) = &app.state::<DemoMode>().0 {
+        tooltip = format!("Demo — {tooltip}");
+        menu.push(Entry::Item(
+            format!("Demo mode: a made-up account on {}", demo.server),
+            None,
+        ));
+    }
+    menu.extend([Entry::Item(tooltip.clone(), None), Entry::Separator]);
     for view in &views {
         let account = &view.account;
         let mut sub = Vec::new();

@@ -5,6 +5,8 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuild
 
 use serde::Serialize;
 use warden_core::status::AccountView;
+
+use crate::demo::DemoMode;
 use warden_core::{AccountId, SessionId};
 
 pub const MAIN: &str = "main";
@@ -48,12 +50,19 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, focus: Option<&Focus>) -> tauri::Res
         }
     }
     let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
-        .title("Session Warden")
+        .title(title(app))
         .inner_size(1200.0, 700.0)
         .min_inner_size(720.0, 440.0)
         .build()?;
     lighten(&window);
     Ok(())
+}
+
+fn title<R: Runtime>(app: &AppHandle<R>) -> &'static str {
+    match app.try_state::<DemoMode>() {
+        Some(mode) if mode.0.is_some() => "Session Warden — Demo",
+        _ => "Session Warden",
+    }
 }
 
 /// One small page needs no GPU layers: rendering without them keeps the window's web process

@@ -296,3 +296,10 @@ async fn the_app_and_watch_notify_tell_the_same_words() -> anyhow::Result<()> {
     assert!(calls[0].1.contains("203.0.113.9"), "{calls:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_mode_says_so_keeps_nothing_and_cleans_up_after_itself() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    run_logged(&desktop, warden_tests::demo::check(&desktop, &app)).await
+}

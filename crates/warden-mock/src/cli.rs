@@ -32,6 +32,11 @@ pub struct Args {
     /// The bearer secret of node-auth's admin API.
     #[arg(long, default_value = crate::DEMO_ADMIN_SECRET, env = "WARDEN_MOCK_ADMIN_SECRET")]
     pub admin_secret: String,
+    /// Stop when standard input reaches its end. A program that starts the mock (the app's
+    /// demo mode) keeps the pipe open: when that program ends, however it ends, so does the
+    /// mock.
+    #[arg(long)]
+    pub stop_on_stdin_eof: bool,
     /// List the built-in scenarios and exit.
     #[arg(long)]
     pub list_scenarios: bool,

@@ -112,15 +112,30 @@ async fn main() -> anyhow::Result<()> {
         .state
         .clone()
         .map(|path| Saver::start(path, state.clone(), Duration::from_millis(250)));
-    warden_mock::serve(listener, state, stop_signal()).await?;
+    let stop = stop_signal(args.stop_on_stdin_eof);
+    warden_mock::serve(listener, state, stop).await?;
     if let Some(saver) = saver {
         saver.finish().context("cannot save the state")?;
     }
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM (what scripts and test harnesses send).
-async fn stop_signal() {
+/// Ctrl-C or SIGTERM (what scripts and test harnesses send); with `stdin_eof`, also the end
+/// of standard input (its parent is gone).
+async fn stop_signal(stdin_eof: bool) {
+    let parent_gone = async {
+        if !stdin_eof {
+            return std::future::pending().await;
+        }
+        let mut stdin = tokio::io::stdin();
+        let mut buf = [0u8; 256];
+        loop {
+            match tokio::io::AsyncReadExt::read(&mut stdin, &mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut term) => {
@@ -132,5 +147,6 @@ async fn stop_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
+        _ = parent_gone => {}
     }
 }

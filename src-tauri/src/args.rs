@@ -1,0 +1,64 @@
+//! What `session-warden` takes on its command line. Only clap is used here, on purpose:
+//! `cargo xtask bundle` includes this very file to write the app's manual page, without
+//! building the app.
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "session-warden",
+    version,
+    about = "A tray companion that watches the login sessions of your accounts",
+    long_about = "A tray companion that watches the login sessions of your accounts on web \
+                  services: it lists every signed-in device with its last activity and where it \
+                  is, tells you the moment a new or suspicious one appears, and signs a session \
+                  out with one click, checked gone by asking the server again. Passwords stay in \
+                  the system keyring (Secret Service).\n\n\
+                  It starts in the tray; a second start opens the running one's window. \
+                  `warden`, its command line, works on the same accounts and history.",
+    after_long_help = "ENVIRONMENT:\n  \
+        WARDEN_HOME     where accounts and history are kept (default: \
+        $XDG_DATA_HOME/session-warden)\n  \
+        WARDEN_LOG      what to log on stderr, e.g. debug (tracing's filter syntax)"
+)]
+pub struct Args {
+    /// Open the window at start; otherwise Session Warden starts in the tray.
+    #[arg(long)]
+    pub open: bool,
+    /// Try it before trusting it with a password: starts the bundled mock server
+    /// (warden-mock) and watches its made-up demo account. Nothing is written to your
+    /// keyring or history; the demo's own files go when it quits.
+    #[arg(long)]
+    pub demo: bool,
+    /// Passed by WebKit's WebDriver when it starts the app for automated tests.
+    #[arg(long, hide = true)]
+    pub automation: bool,
+}
+
+/// The whole command line, as clap describes it.
+// The app itself parses with `Args::parse`; this is for xtask's manual page and the tests.
+#[allow(dead_code)]
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_definitions_are_sound() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn demo_and_open_are_read_and_a_mistyped_option_is_refused() {
+        let args = Args::try_parse_from(["session-warden", "--demo", "--open"]).expect("parses");
+        assert!(args.demo && args.open);
+        let args = Args::try_parse_from(["session-warden"]).expect("parses");
+        assert!(!args.demo && !args.open);
+        assert!(Args::try_parse_from(["session-warden", "--dmeo"]).is_err());
+    }
+}
