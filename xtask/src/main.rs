@@ -4,6 +4,8 @@
 //!   user and devices, and opens Session Warden on it.
 //! - `cargo xtask test`: the same set-up, then formatting, lints and every test, the
 //!   end-to-end ones included (each starts its own private desktop).
+//! - `cargo xtask bundle`: the Debian package (`target/package/session-warden_*.deb`), with
+//!   Tauri's bundler.
 //! - `cargo xtask screenshots`: reruns the end-to-end test, saving its pictures in docs/.
 //! - `cargo xtask bench mock`: the mock server's throughput and memory, release build.
 //! - `cargo xtask bench footprint [--against DIR]`: the app's CPU per hour idle and its
@@ -11,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bundle;
 mod demo;
 mod footprint;
 mod geoip;
@@ -27,6 +30,7 @@ fn main() -> anyhow::Result<()> {
     match task {
         "setup" => setup::ensure(setup::Purpose::Test),
         "demo" => demo::run(),
+        "bundle" => bundle::run().map(drop),
         "test" => test(),
         "screenshots" => screenshots(),
         "bench" => bench::run(
@@ -35,7 +39,7 @@ fn main() -> anyhow::Result<()> {
         ),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <demo | test | setup | screenshots | bench mock|footprint>"
+                "usage: cargo xtask <demo | test | bundle | setup | screenshots | bench mock|footprint>"
             );
             Ok(())
         }
@@ -124,7 +128,33 @@ fn test() -> anyhow::Result<()> {
     run(cargo_command()
         .args(["test", "--workspace", "--all-targets"])
         .env("WARDEN_APP", binary("session-warden"))
-        .env("WARDEN_CLI", binary("warden")))
+        .env("WARDEN_CLI", binary("warden")))?;
+    test_package()
+}
+
+/// The Debian package, built and then installed, used and removed by `tests/tests/package.rs`.
+/// Installing is system-wide: as root only, as the set-up's apt-get is.
+fn test_package() -> anyhow::Result<()> {
+    if !setup::is_root() {
+        println!(
+            "xtask: the package test installs session-warden system-wide, so it runs as root \
+             only (as in CI); not run here"
+        );
+        return Ok(());
+    }
+    let deb = bundle::run()?;
+    run(cargo_command()
+        .args([
+            "test",
+            "--package",
+            "warden-tests",
+            "--test",
+            "package",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("WARDEN_DEB", deb))
 }
 
 fn screenshots() -> anyhow::Result<()> {

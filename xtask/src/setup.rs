@@ -16,6 +16,8 @@ pub enum Purpose {
     Test,
     /// The load tool the benchmarks drive the mock server with.
     Bench,
+    /// Build the Debian package.
+    Bundle,
 }
 
 /// To build the app (WebKitGTK, the tray's AppIndicator, D-Bus for the keyring).
@@ -49,6 +51,19 @@ const LOAD: &[&str] = &["wrk"];
 /// WebKit's WebDriver, behind tauri-driver.
 const WEBDRIVER: &[&str] = &["webkit2gtk-driver"];
 
+/// To compute the package's `Depends` (dpkg-shlibdeps).
+const PACKAGING: &[&str] = &["dpkg-dev"];
+
+/// To check the package as Debian and desktops would, and what it installs: its manual page
+/// and its bash completion.
+const PACKAGE_CHECKS: &[&str] = &[
+    "lintian",
+    "desktop-file-utils",
+    "appstream",
+    "man-db",
+    "bash-completion",
+];
+
 fn wanted(purpose: Purpose) -> Vec<&'static str> {
     let mut packages = BUILD.to_vec();
     match purpose {
@@ -60,7 +75,10 @@ fn wanted(purpose: Purpose) -> Vec<&'static str> {
         Purpose::Test => {
             packages.extend(DESKTOP);
             packages.extend(WEBDRIVER);
+            packages.extend(PACKAGING);
+            packages.extend(PACKAGE_CHECKS);
         }
+        Purpose::Bundle => packages.extend(PACKAGING),
         // The mock server needs no system library: only the load tool.
         Purpose::Bench => return LOAD.to_vec(),
     }
@@ -73,9 +91,9 @@ pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut packages = wanted(purpose);
-    // The window's script is type-checked with TypeScript from npm: Node comes from Debian
-    // where the machine has none.
-    if purpose == Purpose::Test && !has("npm") {
+    // The window's script is type-checked with TypeScript, and the package is made by Tauri's
+    // CLI, both from npm: Node comes from Debian where the machine has none.
+    if matches!(purpose, Purpose::Test | Purpose::Bundle) && !has("npm") {
         packages.extend(["nodejs", "npm"]);
     }
     // The real Synapse and django-allauth run in a virtualenv of their own.
@@ -83,6 +101,9 @@ pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
         packages.push("python3-venv");
     }
     install_packages(&packages)?;
+    if matches!(purpose, Purpose::Test | Purpose::Bundle) {
+        install_bundler()?;
+    }
     if purpose == Purpose::Test {
         install_tauri_driver()?;
         install_typescript()?;
@@ -118,11 +139,7 @@ fn install_packages(packages: &[&str]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
-    if !is_root {
+    if !is_root() {
         bail!(
             "missing system packages; install them with:\n\n    sudo apt-get install -y --no-install-recommends {}\n",
             missing.join(" ")
@@ -136,6 +153,13 @@ fn install_packages(packages: &[&str]) -> anyhow::Result<()> {
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 fn has(program: &str) -> bool {
@@ -172,6 +196,15 @@ fn npm_ci(dir: &std::path::Path, what: &str) -> anyhow::Result<()> {
     )?;
     std::fs::write(&stamp, lock)?;
     Ok(())
+}
+
+/// Tauri's CLI, whose bundler makes the Debian package, exactly as
+/// `packaging/package-lock.json` pins it.
+fn install_bundler() -> anyhow::Result<()> {
+    npm_ci(
+        &crate::workspace_root().join("packaging"),
+        "Tauri's bundler",
+    )
 }
 
 /// The real servers the tests run for the APIs published on registries: the Better Auth
