@@ -143,34 +143,26 @@ fn test_package() -> anyhow::Result<()> {
         return Ok(());
     }
     let deb = bundle::run()?;
-    run(cargo_command()
-        .args([
-            "test",
-            "--package",
-            "warden-tests",
-            "--test",
-            "package",
-            "--",
-            "--ignored",
-            "--nocapture",
-        ])
+    run(cross_process_tests(&["package"])
+        .args(["--", "--ignored", "--nocapture"])
         .env("WARDEN_DEB", deb))
+}
+
+/// `cargo test` of some of the cross-process tests (`tests/tests/<name>.rs`).
+fn cross_process_tests(names: &[&str]) -> Command {
+    let mut command = cargo_command();
+    command.args(["test", "--package", "warden-tests"]);
+    for name in names {
+        command.args(["--test", name]);
+    }
+    command
 }
 
 fn screenshots() -> anyhow::Result<()> {
     setup::ensure(setup::Purpose::Test)?;
     build_binaries()?;
     let docs = workspace_root().join("docs/screenshots");
-    run(cargo_command()
-        .args([
-            "test",
-            "--package",
-            "warden-tests",
-            "--test",
-            "desktop_app",
-            "--test",
-            "desktop_flows",
-        ])
+    run(cross_process_tests(&["desktop_app", "desktop_flows"])
         .env("WARDEN_APP", binary("session-warden"))
         .env("WARDEN_SCREENSHOTS_DIR", &docs))?;
     println!("screenshots saved in {}", docs.display());
