@@ -15,11 +15,7 @@ use clap::Parser;
                   out with one click, checked gone by asking the server again. Passwords stay in \
                   the system keyring (Secret Service).\n\n\
                   It starts in the tray; a second start opens the running one's window. \
-                  `warden`, its command line, works on the same accounts and history.",
-    after_long_help = "ENVIRONMENT:\n  \
-        WARDEN_HOME     where accounts and history are kept (default: \
-        $XDG_DATA_HOME/session-warden)\n  \
-        WARDEN_LOG      what to log on stderr, e.g. debug (tracing's filter syntax)"
+                  `warden`, its command line, works on the same accounts and history."
 )]
 pub struct Args {
     /// Open the window at start; otherwise Session Warden starts in the tray.
@@ -34,6 +30,26 @@ pub struct Args {
     #[arg(long, hide = true)]
     pub automation: bool,
 }
+
+/// What the app reads from its environment (for its manual page).
+#[allow(dead_code)]
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "WARDEN_HOME",
+        "the directory accounts, settings and history are kept in (default: \
+         $XDG_DATA_HOME/session-warden, that is ~/.local/share/session-warden); passwords are \
+         never among them: they are in the keyring. A demo keeps its files in demo/ under it, \
+         and removes them when it quits",
+    ),
+    (
+        "WARDEN_LOG",
+        "what to log on stderr, e.g. debug or warden_core=trace (default: info)",
+    ),
+    (
+        "WARDEN_POLL_SECONDS",
+        "how often every account is polled, overriding the settings (for demos and tests)",
+    ),
+];
 
 /// The whole command line, as clap describes it.
 // The app itself parses with `Args::parse`; this is for xtask's manual page and the tests.

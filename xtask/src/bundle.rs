@@ -193,6 +193,29 @@ fn commands() -> [(&'static str, clap::Command); 3] {
     ]
 }
 
+/// What a program's page says beyond its options: its environment and its exit statuses.
+fn sections(program: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let mut sections = Vec::new();
+    match program {
+        "session-warden" => sections.push(("ENVIRONMENT", pairs(app_args::ENVIRONMENT))),
+        "warden" => {
+            sections.push(("ENVIRONMENT", pairs(warden_cli::ENVIRONMENT)));
+            let statuses = warden_cli::EXIT_STATUS
+                .iter()
+                .map(|(status, meaning)| (status.to_string(), (*meaning).to_owned()))
+                .collect();
+            sections.push(("EXIT STATUS", statuses));
+        }
+        _ => {}
+    }
+    sections
+}
+
 /// A manual page for each program and each of `warden`'s subcommands (`man warden`,
 /// `man warden-accounts-add`), compressed as Debian wants them.
 fn manuals(staging: &Path, files: &mut BTreeMap<String, PathBuf>) -> anyhow::Result<()> {
@@ -200,8 +223,13 @@ fn manuals(staging: &Path, files: &mut BTreeMap<String, PathBuf>) -> anyhow::Res
     let raw = staging.join("man-raw");
     std::fs::create_dir_all(&pages)?;
     std::fs::create_dir_all(&raw)?;
-    for (_, command) in commands() {
-        clap_mangen::generate_to(command, &raw)?;
+    for (program, command) in commands() {
+        // Every subcommand's page, then the program's own, with what clap does not know.
+        clap_mangen::generate_to(command.clone(), &raw)?;
+        let mut page = Vec::new();
+        let others: Vec<&str> = PROGRAMS.into_iter().filter(|p| *p != program).collect();
+        program_page(command, &sections(program), &others, &mut page)?;
+        std::fs::write(raw.join(format!("{program}.1")), page)?;
     }
     for entry in std::fs::read_dir(&raw)? {
         let path = entry?.path();
@@ -216,6 +244,46 @@ fn manuals(staging: &Path, files: &mut BTreeMap<String, PathBuf>) -> anyhow::Res
         files.insert(format!("/usr/share/man/man1/{name}"), gz);
     }
     Ok(())
+}
+
+/// clap_mangen's sections, with `extra` ones (titled lists) and SEE ALSO before the version.
+fn program_page(
+    command: clap::Command,
+    extra: &[(&str, Vec<(String, String)>)],
+    see_also: &[&str],
+    out: &mut Vec<u8>,
+) -> anyhow::Result<()> {
+    let man = clap_mangen::Man::new(command.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    if command.has_subcommands() {
+        man.render_subcommands_section(out)?;
+    }
+    for (title, items) in extra {
+        writeln!(out, ".SH \"{title}\"")?;
+        for (term, text) in items {
+            writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff(term), roff(text))?;
+        }
+    }
+    let references: Vec<String> = see_also
+        .iter()
+        .map(|page| format!("\\fB{}\\fR(1)", roff(page)))
+        .collect();
+    writeln!(out, ".SH \"SEE ALSO\"\n{}", references.join(", "))?;
+    man.render_version_section(out)?;
+    Ok(())
+}
+
+/// Text as roff reads it: backslashes and hyphens escaped, and no line taken for a request.
+fn roff(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    match escaped.chars().next() {
+        Some('.' | '\'') => format!("\\&{escaped}"),
+        _ => escaped,
+    }
 }
 
 /// Maximum compression and no timestamp in the header, so the same page makes the same
@@ -332,4 +400,56 @@ fn depends(staging: &Path) -> anyhow::Result<Vec<String>> {
         "the app no longer loads {TRAY_LIBRARY}, yet Tauri's CLI makes the package depend on it"
     );
     Ok(line.split(", ").map(str::to_owned).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(program: &str) -> String {
+        let (_, command) = commands()
+            .into_iter()
+            .find(|(p, _)| *p == program)
+            .expect("one of ours");
+        let others: Vec<&str> = PROGRAMS.into_iter().filter(|p| *p != program).collect();
+        let mut out = Vec::new();
+        program_page(command, &sections(program), &others, &mut out).expect("renders");
+        String::from_utf8(out).expect("text")
+    }
+
+    #[test]
+    fn warden_s_page_explains_its_environment_and_every_exit_status() {
+        let page = page("warden");
+        assert!(page.starts_with(".ie"), "{page}");
+        assert!(page.contains(".TH warden 1"), "{page}");
+        assert!(
+            page.contains(".SH \"ENVIRONMENT\"\n.TP\n\\fBWARDEN_HOME\\fR\n"),
+            "{page}"
+        );
+        for (status, _) in warden_cli::EXIT_STATUS {
+            assert!(page.contains(&format!(".TP\n\\fB{status}\\fR\n")), "{page}");
+        }
+        assert!(
+            page.contains(
+                ".SH \"SEE ALSO\"\n\\fBsession\\-warden\\fR(1), \\fBwarden\\-mock\\fR(1)"
+            ),
+            "{page}"
+        );
+    }
+
+    #[test]
+    fn the_app_s_page_has_its_options_and_no_hidden_one() {
+        let page = page("session-warden");
+        assert!(
+            page.contains("\\-\\-demo") && page.contains("\\-\\-open"),
+            "{page}"
+        );
+        assert!(!page.contains("automation"), "{page}");
+    }
+
+    #[test]
+    fn roff_takes_no_text_for_a_request_or_an_escape() {
+        assert_eq!(roff(".hidden"), "\\&.hidden");
+        assert_eq!(roff("a\\b-c"), "a\\eb\\-c");
+    }
 }

@@ -17,17 +17,9 @@ use warden_core::{
     IdlePolicy, KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
 };
 
-/// Exit codes scripts can rely on; also listed in README.md.
+/// Exit codes scripts can rely on (`warden_cli::EXIT_STATUS`).
 fn exit_code(error: &anyhow::Error) -> u8 {
-    match error.downcast_ref::<Error>().map(Error::code) {
-        Some(ErrorCode::BadCredentials | ErrorCode::BadCode | ErrorCode::NeedsSignIn) => 3,
-        Some(ErrorCode::Unreachable) => 4,
-        Some(ErrorCode::NotFound) => 5,
-        Some(ErrorCode::Refused) => 6,
-        Some(ErrorCode::Keyring) => 7,
-        Some(ErrorCode::InvalidInput) => 2,
-        Some(ErrorCode::Storage | ErrorCode::Internal) | None => 1,
-    }
+    warden_cli::exit_status(error.downcast_ref::<Error>().map(Error::code))
 }
 
 fn main() -> ExitCode {

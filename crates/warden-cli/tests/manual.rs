@@ -45,3 +45,34 @@ fn bash_zsh_and_fish_complete_the_subcommands() {
         }
     }
 }
+
+#[test]
+fn every_exit_status_warden_can_give_is_documented_here_and_in_the_readme() {
+    use warden_core::ErrorCode::*;
+    let readme = include_str!("../../../README.md");
+    let codes = [
+        BadCredentials,
+        BadCode,
+        NeedsSignIn,
+        Unreachable,
+        Refused,
+        NotFound,
+        InvalidInput,
+        Keyring,
+        Storage,
+        Internal,
+    ];
+    for code in codes.into_iter().map(Some).chain([None]) {
+        let status = warden_cli::exit_status(code);
+        assert!(
+            warden_cli::EXIT_STATUS.iter().any(|(s, _)| *s == status),
+            "{code:?} exits {status}, which the manual does not explain"
+        );
+    }
+    for (status, _) in warden_cli::EXIT_STATUS {
+        assert!(
+            readme.contains(&format!("\n| {status} | ")),
+            "README.md does not explain exit status {status}"
+        );
+    }
+}
