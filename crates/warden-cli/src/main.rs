@@ -13,8 +13,8 @@ use clap::Parser;
 use warden_cli::args::{AccountsCommand, Cli, Command, DialectChoice, LedgerCommand, RevokeArgs};
 use warden_core::watch_lock::WatchLock;
 use warden_core::{
-    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, ErrorCode, GeoIp, Home,
-    IdlePolicy, KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
+    Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, GeoIp, Home, IdlePolicy,
+    KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
 };
 
 /// Exit codes scripts can rely on (`warden_cli::EXIT_STATUS`).
