@@ -22,8 +22,8 @@ pub struct Args {
     #[arg(long)]
     pub open: bool,
     /// Try it before trusting it with a password: starts the bundled mock server
-    /// (warden-mock) and watches its made-up demo account. Nothing is written to your
-    /// keyring or history; the demo's own files go when it quits.
+    /// (warden-mock), watches its made-up demo account and opens the window. Nothing is
+    /// written to your keyring or history; the demo's own files go when it quits.
     #[arg(long)]
     pub demo: bool,
     /// Passed by WebKit's WebDriver when it starts the app for automated tests.

@@ -118,8 +118,9 @@ pub fn run(args: Args) {
         // Colour codes only for a person at a terminal, never into a log file.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let open_at_start = args.open;
     let demo_mode = args.demo;
+    // A demo is asked for to be seen: its window opens at once.
+    let open_at_start = args.open || demo_mode;
 
     let builder = tauri::Builder::default();
     #[cfg(not(target_os = "linux"))]

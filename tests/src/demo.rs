@@ -11,10 +11,11 @@ use crate::desktop::Desktop;
 use crate::driver::Driver;
 use crate::files_containing;
 use crate::tray::TrayMenu;
-use crate::ui::{UI_TIMEOUT, rows, shown, wait_for_text};
+use crate::ui::{UI_TIMEOUT, rows, save_screenshot, shown, wait_for_text, window_screenshot};
 use crate::wait::{wait_until, wait_until_async};
 
 /// Starts `app --demo` and checks that:
+/// - its window opens by itself;
 /// - the window says it is a demo and lists the demo account's devices (the mock's
 ///   scenario signs in three near Berlin, plus our own session);
 /// - the tray's menu says it is a demo;
@@ -22,14 +23,20 @@ use crate::wait::{wait_until, wait_until_async};
 /// - the demo keeps its files in a home of its own under the app's data directory, and no
 ///   history in the person's own home;
 /// - Quit in the tray stops the mock server and removes the demo's home.
-pub async fn check(desktop: &Desktop, app: &Path) -> anyhow::Result<()> {
+///
+/// With `screenshots` (a test's scratch directory), the demo's window is saved as `demo.png`.
+pub async fn check(
+    desktop: &Desktop,
+    app: &Path,
+    screenshots: Option<&Path>,
+) -> anyhow::Result<()> {
     let data = desktop.root().join("data").join("session-warden");
     let driver = Driver::start(
         desktop,
         &[("WARDEN_LOG", "debug".into())],
         &desktop.root().join("app.log"),
     )?;
-    let client = driver.launch(app, &["--demo", "--open"]).await?;
+    let client = driver.launch(app, &["--demo"]).await?;
 
     let banner = shown(&client, "#demo-banner").await?.text().await?;
     assert!(
@@ -44,6 +51,9 @@ pub async fn check(desktop: &Desktop, app: &Path) -> anyhow::Result<()> {
     })
     .await?;
     assert!(devices.iter().any(|d| d.contains("on")), "{devices:?}");
+    if let Some(dir) = screenshots {
+        save_screenshot(dir, &window_screenshot(&client).await?, "demo.png")?;
+    }
 
     let tray = TrayMenu::find(desktop, UI_TIMEOUT)?;
     let layout = tray.layout()?;

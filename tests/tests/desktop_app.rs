@@ -301,5 +301,10 @@ async fn the_app_and_watch_notify_tell_the_same_words() -> anyhow::Result<()> {
 async fn the_demo_mode_says_so_keeps_nothing_and_cleans_up_after_itself() -> anyhow::Result<()> {
     let desktop = Desktop::start()?;
     let app = workspace_binary("WARDEN_APP", "session-warden")?;
-    run_logged(&desktop, warden_tests::demo::check(&desktop, &app)).await
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    run_logged(
+        &desktop,
+        warden_tests::demo::check(&desktop, &app, Some(scratch)),
+    )
+    .await
 }

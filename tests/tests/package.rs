@@ -42,7 +42,7 @@ async fn the_package_installs_works_and_leaves_nothing_behind() -> anyhow::Resul
         "Exec=session-warden\n",
         "Icon=session-warden\n",
         "Categories=System;Security;\n",
-        "Exec=session-warden --demo --open\n",
+        "Exec=session-warden --demo\n",
     ] {
         ensure!(
             entry.contains(line),
@@ -100,7 +100,7 @@ async fn the_package_installs_works_and_leaves_nothing_behind() -> anyhow::Resul
     {
         let desktop = Desktop::start()?;
         let app = Path::new("/usr/bin/session-warden");
-        run_logged(&desktop, warden_tests::demo::check(&desktop, app)).await?;
+        run_logged(&desktop, warden_tests::demo::check(&desktop, app, None)).await?;
     }
 
     // Removed: none of its files is left.
