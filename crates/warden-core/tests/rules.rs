@@ -862,3 +862,34 @@ fn a_device_trusted_before_devices_were_known_by_what_they_are_stays_trusted() {
     let found = detector.appeared(&updated, &snapshot(vec![updated.clone()]), at(14, 0));
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn an_address_learnt_after_the_sign_in_is_judged_as_the_sign_in_would_have_been() {
+    // Matrix lists a new device with no address until its first request.
+    let (detector, _) = detector_with_home();
+    let mut before = session("matrix-device", Some(FIREFOX), LINODE);
+    before.ip = None;
+    before.location = None;
+    before.operator = None;
+    assert!(
+        detector
+            .appeared(&before, &snapshot(vec![before.clone()]), at(14, 0))
+            .iter()
+            .all(|f| f.rule != RuleId::HostingNetwork),
+        "nothing to say of a network yet"
+    );
+    detector.learn(&snapshot(vec![before.clone()]), &[&before]);
+    let after = session("matrix-device", Some(FIREFOX), LINODE);
+    let found = detector.seen_again(&before, &after, &snapshot(vec![after.clone()]), at(14, 10));
+    assert!(
+        found.iter().any(|f| f.rule == RuleId::HostingNetwork),
+        "the cloud it came from, once known: {found:?}"
+    );
+    // Once the address is known, a move is judged as a move: a known network says nothing.
+    let moved = session("matrix-device", Some(FIREFOX), HOME);
+    let found = detector.seen_again(&after, &moved, &snapshot(vec![moved.clone()]), at(14, 20));
+    assert!(
+        found.iter().all(|f| f.rule != RuleId::HostingNetwork),
+        "{found:?}"
+    );
+}

@@ -135,7 +135,11 @@ impl Detector {
         if before.location == after.location && before.ip == after.ip {
             return Vec::new();
         }
-        self.examine(after, Some(before), snapshot, now)
+        // An address learnt for the first time is judged as a sign-in is: Matrix records a
+        // device's address only from its first request after signing in, so that is when
+        // its network, operator and place are first known.
+        let previous = before.ip.is_some().then_some(before);
+        self.examine(after, previous, snapshot, now)
     }
 
     fn examine(
