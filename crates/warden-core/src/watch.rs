@@ -235,6 +235,9 @@ impl Poller {
     /// sign-in made while Session Warden was not running is still news. Only an account seen
     /// for the first time is a baseline.
     pub fn new(accounts: Arc<Accounts>, account: Account) -> Self {
+        accounts
+            .detector()
+            .set_activity_granularity(&account.id, account.dialect.activity_granularity());
         let previous = match accounts.remembered(&account) {
             Ok(Some((all, live))) => {
                 let flagged = accounts.flagged(&account).unwrap_or_else(|e| {

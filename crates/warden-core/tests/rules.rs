@@ -203,6 +203,7 @@ fn context<'a>(
         thresholds,
         now: at(14, 0),
         crowd: None,
+        activity_slack: Duration::zero(),
     }
 }
 
@@ -522,6 +523,28 @@ fn impossible_travel_compares_with_the_most_recent_sighting() {
         f.reason.contains("Berlin, DE 2 minutes before"),
         "not an older sighting: {}",
         f.reason
+    );
+}
+
+#[test]
+fn impossible_travel_allows_for_activity_known_only_to_the_day() {
+    // Lisbon an hour after Berlin, on an API whose "last active" may be a day behind.
+    let s = session("n", Some(FIREFOX), LISBON);
+    let profile = profile();
+    let snapshot = snapshot(vec![s.clone()]);
+    let thresholds = Thresholds::default();
+    let ctx = context(&profile, &snapshot, &thresholds);
+    assert!(
+        ImpossibleTravel.check(&s, &ctx).is_some(),
+        "precise: impossible"
+    );
+    let ctx = Context {
+        activity_slack: Duration::days(1),
+        ..ctx
+    };
+    assert!(
+        ImpossibleTravel.check(&s, &ctx).is_none(),
+        "to the day: a trip"
     );
 }
 

@@ -204,7 +204,10 @@ impl Rule for ImpossibleTravel {
         let (from, km) =
             ctx.profile
                 .last_seen_elsewhere(here_xy, here_at, ctx.thresholds.min_travel_km)?;
-        let hours = (here_at - from.at).num_seconds().unsigned_abs() as f64 / 3600.0;
+        // The most time there may have been between the two: an API that records activity
+        // once a day may list a session as last used up to a day before it was.
+        let apart = (here_at - from.at).abs() + ctx.activity_slack;
+        let hours = apart.num_seconds().unsigned_abs() as f64 / 3600.0;
         let speed = km / hours.max(1.0 / 60.0);
         if speed <= ctx.thresholds.max_speed_kmh {
             return None;

@@ -32,6 +32,8 @@ struct Watch {
     /// sign-in) or the session (a change) it was about. Sign-ins of one poll are one burst,
     /// told together.
     told: HashMap<(RuleId, String), DateTime<Utc>>,
+    /// See `Context::activity_slack`.
+    activity_slack: chrono::TimeDelta,
 }
 
 #[derive(Default)]
@@ -113,6 +115,21 @@ impl Detector {
         watch.profile.count_sessions(now.date_naive(), live);
     }
 
+    /// How precisely `account`'s API records activity (`DialectKind::activity_granularity`):
+    /// the travel rule allows for it.
+    pub fn set_activity_granularity(
+        &self,
+        account: &AccountId,
+        granularity: Option<chrono::TimeDelta>,
+    ) {
+        let mut state = self.state();
+        state
+            .accounts
+            .entry(account.clone())
+            .or_default()
+            .activity_slack = granularity.unwrap_or_default();
+    }
+
     /// The findings for a session that just appeared in `snapshot`.
     pub fn appeared(
         &self,
@@ -187,6 +204,7 @@ impl Detector {
         };
         // The rules are cheap and pure: they run under the lock, on the profile in place.
         let ctx = Context {
+            activity_slack: watch.activity_slack,
             profile: &watch.profile,
             snapshot,
             previous,

@@ -151,6 +151,9 @@ pub struct Context<'a> {
     /// The live sessions and the account's normal, when this sign-in takes the count past
     /// it (once per crossing).
     pub crowd: Option<(usize, usize)>,
+    /// How much later than its listed last activity a session may really have been used:
+    /// zero, but a day on an API that records activity only once a day (Better Auth).
+    pub activity_slack: chrono::TimeDelta,
 }
 
 pub trait Rule: Send + Sync {
