@@ -26,9 +26,6 @@ pub struct Args {
     /// written to your keyring or history; the demo's own files go when it quits.
     #[arg(long)]
     pub demo: bool,
-    /// Passed by WebKit's WebDriver when it starts the app for automated tests.
-    #[arg(long, hide = true)]
-    pub automation: bool,
 }
 
 /// What the app reads from its environment (for its manual page).

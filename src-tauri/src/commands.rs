@@ -312,7 +312,7 @@ pub(crate) fn save_settings(
     let before = state.settings.get();
     // A demo's settings go with it; the desktop's autostart entry would outlive it and
     // start the real app at the next login.
-    if app.state::<DemoMode>().0.is_some() && settings.app.start_at_login {
+    if app.state::<DemoMode>().info().is_some() && settings.app.start_at_login {
         return Err(Error::InvalidInput(
             "the demo cannot start at login; install an account of your own for that".into(),
         )
@@ -354,7 +354,7 @@ pub(crate) fn save_settings(
 /// `Some` in demo mode: the window says so above everything else.
 #[tauri::command]
 pub(crate) fn demo(mode: State<'_, DemoMode>) -> Option<DemoInfo> {
-    mode.0.clone()
+    mode.info().cloned()
 }
 
 #[cfg(test)]

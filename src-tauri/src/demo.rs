@@ -33,17 +33,34 @@ pub struct DemoInfo {
     pub account: String,
 }
 
-/// Managed app state: `Some` in demo mode, for what the window, the tray and the settings
-/// say and allow.
-pub struct DemoMode(pub Option<DemoInfo>);
+/// Managed app state: in demo mode, what the window, the tray and the settings say and
+/// allow, and the running demo itself, dropped (the mock stopped, the home removed) when the
+/// app exits.
+pub struct DemoMode {
+    info: Option<DemoInfo>,
+    running: std::sync::Mutex<Option<Demo>>,
+}
 
-/// Managed app state: the running demo, dropped (the mock stopped, the home removed) when
-/// the app exits.
-pub struct Running(pub std::sync::Mutex<Option<Demo>>);
+impl DemoMode {
+    pub fn new(demo: Option<Demo>) -> Self {
+        DemoMode {
+            info: demo.as_ref().map(|d| d.info.clone()),
+            running: std::sync::Mutex::new(demo),
+        }
+    }
 
-impl Running {
+    /// `Some` in demo mode.
+    pub fn info(&self) -> Option<&DemoInfo> {
+        self.info.as_ref()
+    }
+
     pub fn stop(&self) {
-        drop(self.0.lock().unwrap_or_else(|p| p.into_inner()).take());
+        drop(
+            self.running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
     }
 }
 

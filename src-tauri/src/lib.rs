@@ -223,8 +223,7 @@ pub fn run(args: Args) {
             };
             let holder = lock.as_ref().err().cloned();
             watcher.set_standby(holder.is_some());
-            app.manage(demo::DemoMode(demo.as_ref().map(|d| d.info.clone())));
-            app.manage(demo::Running(std::sync::Mutex::new(demo)));
+            app.manage(demo::DemoMode::new(demo));
             app.manage(tray::Shown::default());
             app.manage(Notifications::new(app.handle().clone()));
             app.manage(AppState {
@@ -269,7 +268,7 @@ pub fn run(args: Args) {
         } => api.prevent_exit(),
         // A demo leaves nothing behind: its mock stops and its home goes.
         RunEvent::Exit => {
-            if let Some(demo) = app.try_state::<demo::Running>() {
+            if let Some(demo) = app.try_state::<demo::DemoMode>() {
                 demo.stop();
             }
         }

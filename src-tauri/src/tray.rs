@@ -111,7 +111,7 @@ fn icon(level: Level) -> &'static [u8] {
 pub struct Shown(Mutex<Option<(Vec<String>, Level, String)>>);
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let demo = app.state::<DemoMode>().0.is_some();
+    let demo = app.state::<DemoMode>().info().is_some();
     let builder = TrayIconBuilder::with_id(TRAY);
     // Where the tray shows text beside icons, a demo says so there too.
     let builder = if demo { builder.title("Demo") } else { builder };
@@ -247,7 +247,7 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
     let (level, mut tooltip) = Views::summary(&views);
     let mut menu = Vec::new();
     // A demo says so first, on the tray as in the window: its account is made up.
-    if let Some(demo) = &app.state::<DemoMode>().0 {
+    if let Some(demo) = app.state::<DemoMode>().info() {
         tooltip = format!("Demo — {tooltip}");
         menu.push(Entry::Item(
             format!("Demo mode: a made-up account on {}", demo.server),

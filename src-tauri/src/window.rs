@@ -5,9 +5,9 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuild
 
 use serde::Serialize;
 use warden_core::status::AccountView;
+use warden_core::{AccountId, SessionId};
 
 use crate::demo::DemoMode;
-use warden_core::{AccountId, SessionId};
 
 pub const MAIN: &str = "main";
 /// The window listens for this: one account's new view.
@@ -60,7 +60,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, focus: Option<&Focus>) -> tauri::Res
 
 fn title<R: Runtime>(app: &AppHandle<R>) -> &'static str {
     match app.try_state::<DemoMode>() {
-        Some(mode) if mode.0.is_some() => "Session Warden — Demo",
+        Some(mode) if mode.info().is_some() => "Session Warden — Demo",
         _ => "Session Warden",
     }
 }

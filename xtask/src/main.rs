@@ -125,44 +125,33 @@ fn test() -> anyhow::Result<()> {
         "warnings",
     ])?;
     build_binaries()?;
-    run(cargo_command()
+    let mut tests = cargo_command();
+    tests
         .args(["test", "--workspace", "--all-targets"])
         .env("WARDEN_APP", binary("session-warden"))
-        .env("WARDEN_CLI", binary("warden")))?;
-    test_package()
-}
-
-/// The Debian package, built and then installed, used and removed by `tests/tests/package.rs`.
-/// Installing is system-wide: as root only, as the set-up's apt-get is.
-fn test_package() -> anyhow::Result<()> {
-    if !setup::is_root() {
-        println!(
-            "xtask: the package test installs session-warden system-wide, so it runs as root \
-             only (as in CI); not run here"
-        );
-        return Ok(());
+        .env("WARDEN_CLI", binary("warden"));
+    // The Debian package, which `tests/tests/package.rs` installs, uses and removes. Installing
+    // is system-wide: as root only, as the set-up's apt-get is; the test says so otherwise.
+    if setup::is_root() {
+        tests.env("WARDEN_DEB", bundle::run()?);
     }
-    let deb = bundle::run()?;
-    run(cross_process_tests(&["package"])
-        .args(["--", "--ignored", "--nocapture"])
-        .env("WARDEN_DEB", deb))
-}
-
-/// `cargo test` of some of the cross-process tests (`tests/tests/<name>.rs`).
-fn cross_process_tests(names: &[&str]) -> Command {
-    let mut command = cargo_command();
-    command.args(["test", "--package", "warden-tests"]);
-    for name in names {
-        command.args(["--test", name]);
-    }
-    command
+    run(&mut tests)
 }
 
 fn screenshots() -> anyhow::Result<()> {
     setup::ensure(setup::Purpose::Test)?;
     build_binaries()?;
     let docs = workspace_root().join("docs/screenshots");
-    run(cross_process_tests(&["desktop_app", "desktop_flows"])
+    run(cargo_command()
+        .args([
+            "test",
+            "--package",
+            "warden-tests",
+            "--test",
+            "desktop_app",
+            "--test",
+            "desktop_flows",
+        ])
         .env("WARDEN_APP", binary("session-warden"))
         .env("WARDEN_SCREENSHOTS_DIR", &docs))?;
     println!("screenshots saved in {}", docs.display());
