@@ -1,6 +1,6 @@
 //! What `session-warden` takes on its command line. Only clap is used here, on purpose:
-//! `cargo xtask bundle` includes this very file to write the app's manual page, without
-//! building the app.
+//! `warden-tasks pages` (for the Debian package) includes this very file to write the app's
+//! manual page, without building the app.
 
 use clap::Parser;
 
@@ -49,7 +49,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The whole command line, as clap describes it.
-// The app itself parses with `Args::parse`; this is for xtask's manual page and the tests.
+// The app parses with `Args::parse`; this is for its manual page (warden-tasks) and the tests.
 #[allow(dead_code)]
 pub fn command() -> clap::Command {
     <Args as clap::CommandFactory>::command()

@@ -6,7 +6,7 @@
 //! `lib` → `commands` → `tray` → `sink` → `notify` → `actions` → `state` → `settings`,
 //! `prompt`, `autostart`; `window` (opening the window, handing it views) and `demo` (the
 //! `--demo` mode: the bundled mock, a home of its own) stand alone, and `args` (the command
-//! line) is plain clap, shared with xtask's manual page. Core decides
+//! line) is plain clap, shared with the manual page (warden-tasks). Core decides
 //! what the person sees (`warden_core::status`) and what interrupts them
 //! (`warden_core::alert`); here, `sink` feeds both with the watcher's events, `lib`'s
 //! `follow_views` hands each changed view to the window and rebuilds the tray, and `notify`

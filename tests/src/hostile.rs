@@ -1,5 +1,5 @@
 //! A hostile (or broken) session server of our own: it speaks the hectoday course's API
-//! (wire-formats.md §3) on `127.0.0.1:0`, and answers with whatever bad answer a test sets:
+//! (docs/apis.md §3) on `127.0.0.1:0`, and answers with whatever bad answer a test sets:
 //! escape sequences and bidi controls in every field, a "current" session that is not ours,
 //! one id listed twice, an id of dots, a year past any calendar, a 2 MB error text, a
 //! `Retry-After` of three years, a connection dropped on revoke. What Session Warden makes of

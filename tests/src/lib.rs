@@ -1,7 +1,7 @@
 //! Harness for the cross-process tests: a private desktop (Xvfb, D-Bus, an unlocked
 //! gnome-keyring, a notification daemon) started per test, the mock's control API, waiting
-//! on conditions, and WebDriver through tauri-driver. `cargo xtask demo` reuses the desktop
-//! when no display is available.
+//! on conditions, and WebDriver through tauri-driver. The demo and the footprint bench
+//! (`warden-tasks`) reuse the desktop when no display is available.
 #![forbid(unsafe_code)]
 
 pub mod cli;

@@ -1,160 +1,46 @@
-//! `cargo xtask bench mock`: the mock server, release build, measured from outside as a
-//! client sees it: list requests per second for a user with 100 sessions (wrk on loopback),
-//! and the resident memory of the process holding 100,000 sessions.
+//! `cargo xtask bench mock|footprint`: builds the release binaries, installs what the
+//! measurement needs, then runs it (`warden-tasks`, which starts the programs and measures
+//! them from outside, as a person's machine would run them).
+//!
+//! - `mock`: the mock server's list requests per second for a user with 100 sessions (wrk on
+//!   loopback), and its memory holding 100,000 sessions.
+//! - `footprint [--against DIR]`: the app's CPU per hour idle and its memory in the tray and
+//!   with its window open, four accounts watched; with `--against`, another build's release
+//!   binaries measured after these in the same run.
 //!
 //! The engine's own figures are `cargo bench -p warden-core` (parse + diff + detect at
 //! 10,000 sessions; CPU per poll; sign-in to event).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use anyhow::bail;
 
-use anyhow::{Context, bail};
-use warden_mock::{ControlClient, DEMO_LOGIN, DEMO_PASSWORD};
-
-use crate::{cargo_command, setup, target_dir};
-
-const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+use crate::setup::{self, Purpose};
+use crate::{cargo, target_dir};
 
 pub fn run(what: Option<&str>, rest: &[String]) -> anyhow::Result<()> {
-    match what {
-        Some("mock") => mock(),
-        Some("footprint") => crate::footprint::run(rest),
-        other => bail!("unknown benchmark {other:?}: try `cargo xtask bench mock|footprint`"),
+    let (purpose, packages, task): (_, &[&str], _) = match (what, rest) {
+        (Some("mock"), []) => (Purpose::Bench, &["warden-mock"], "bench-mock"),
+        (Some("footprint"), [] | [_, _]) => (
+            // A private desktop, and xwininfo to see the window appear.
+            Purpose::HeadlessDemo,
+            &["session-warden", "warden-mock", "warden-cli"],
+            "bench-footprint",
+        ),
+        _ => bail!(
+            "usage: cargo xtask bench mock | cargo xtask bench footprint [--against DIR_OF_RELEASE_BINARIES]"
+        ),
+    };
+    setup::ensure(purpose)?;
+    let mut build = vec!["build", "--release"];
+    for package in packages {
+        build.extend(["--package", package]);
     }
-}
-
-/// The mock, stopped when dropped.
-struct Mock(Child);
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A field of `/proc/<pid>/<file>` in kB (`"status"`, `"VmRSS:"`; `"smaps_rollup"`, `"Pss:"`).
-pub(crate) fn proc_kib(pid: u32, file: &str, field: &str) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    proc_kib(pid, "status", "VmRSS:").context("no VmRSS")
-}
-
-/// Starts the release mock with no devices; returns it and its root URL.
-fn start_mock() -> anyhow::Result<(Mock, String)> {
-    crate::run(cargo_command().args(["build", "--release", "-p", "warden-mock"]))?;
-    let binary = target_dir().join("release").join("warden-mock");
-    let mut child = Command::new(&binary)
-        .args(["--port", "0", "--no-devices"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start warden-mock")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mock = Mock(child);
-    let first = BufReader::new(stdout)
-        .lines()
-        .next()
-        .context("warden-mock printed nothing")??;
-    let root = first
-        .strip_prefix("warden-mock listening on ")
-        .context("unexpected first line")?
-        .to_owned();
-    Ok((mock, root))
-}
-
-fn mock() -> anyhow::Result<()> {
-    setup::ensure(setup::Purpose::Bench)?;
-    let (mock, root) = start_mock()?;
-    let pid = mock.0.id();
-    let runtime = tokio::runtime::Runtime::new()?;
-    let cookie = runtime.block_on(fill_one_user(&root))?;
-
-    let url = format!("{root}hectoday/me/sessions");
-    println!("\nGET /hectoday/me/sessions, 100 sessions, wrk 2 threads x 16 connections, 10 s:");
-    let out = Command::new("wrk")
-        .args(["-t2", "-c16", "-d10s", "--latency", "-H"])
-        .arg(format!("Cookie: {cookie}"))
-        .arg(&url)
-        .output()
-        .context("cannot run wrk")?;
-    let report = String::from_utf8_lossy(&out.stdout);
-    for line in report.lines().filter(|l| {
-        ["Requests/sec", "Latency ", "50%", "99%", "Non-2xx"]
-            .iter()
-            .any(|k| l.trim_start().starts_with(k))
-    }) {
-        println!("  {}", line.trim());
-    }
-
-    let before = rss_kib(pid)?;
-    let started = std::time::Instant::now();
-    runtime.block_on(fill_many(&root, 100_000))?;
-    let after = rss_kib(pid)?;
-    println!(
-        "\nmemory: {:.1} MiB resident with 100 sessions, {:.1} MiB with 100,100 sessions \
-         ({:.0} bytes per session); filled in {:.1} s",
-        before as f64 / 1024.0,
-        after as f64 / 1024.0,
-        (after.saturating_sub(before) * 1024) as f64 / 100_000.0,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-/// 99 devices and ourselves on the demo user; returns our session cookie.
-async fn fill_one_user(root: &str) -> anyhow::Result<String> {
-    let control = ControlClient::new(root.parse()?);
-    for i in 0..99 {
-        control
-            .sign_in_device(DEMO_LOGIN, AGENT, &format!("198.51.100.{}", i % 250))
-            .await?;
-    }
-    let response = reqwest::Client::new()
-        .post(format!("{root}hectoday/login"))
-        .json(&serde_json::json!({ "email": DEMO_LOGIN, "password": DEMO_PASSWORD }))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_owned();
-    Ok(cookie)
-}
-
-/// `count` sessions spread over 1,000 users, 32 requests in flight.
-async fn fill_many(root: &str, count: usize) -> anyhow::Result<()> {
-    let control = ControlClient::new(root.parse()?);
-    let users = 1000;
-    for u in 0..users {
-        control
-            .create_user(&format!("user{u}@example.com"), "pw")
-            .await?;
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..32 {
-        let control = control.clone();
-        tasks.spawn(async move {
-            for i in (worker..count).step_by(32) {
-                let login = format!("user{}@example.com", i % users);
-                let ip = format!("10.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256);
-                control.sign_in_device(&login, AGENT, &ip).await?;
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done??;
-    }
-    Ok(())
+    cargo(&build)?;
+    let release = target_dir().join("release");
+    let mut args = vec![
+        task.to_owned(),
+        "--binaries".into(),
+        release.display().to_string(),
+    ];
+    args.extend(rest.iter().cloned());
+    crate::exec_task(&args)
 }

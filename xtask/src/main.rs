@@ -1,5 +1,10 @@
 //! `cargo xtask`: the project's own set-up, demo and test commands.
 //!
+//! It is what installs the system's libraries, so it builds without any: nothing in its own
+//! dependency tree links one (`tests/toolchain_only.rs` fails the moment something does).
+//! What needs the project's crates runs after the set-up, as `warden-tasks`, a program of the
+//! workspace built and started from here.
+//!
 //! - `cargo xtask demo`: installs what is missing, builds, starts `warden-mock` with a demo
 //!   user and devices, and opens Session Warden on it.
 //! - `cargo xtask test`: the same set-up, then formatting, lints and every test, the
@@ -14,8 +19,6 @@
 
 mod bench;
 mod bundle;
-mod demo;
-mod footprint;
 mod geoip;
 mod setup;
 
@@ -29,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     let task = args.first().map(String::as_str).unwrap_or("help");
     match task {
         "setup" => setup::ensure(setup::Purpose::Test),
-        "demo" => demo::run(),
+        "demo" => demo(),
         "bundle" => bundle::run().map(drop),
         "test" => test(),
         "screenshots" => screenshots(),
@@ -90,6 +93,60 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
         bail!("{shown} failed ({status})");
     }
     Ok(())
+}
+
+/// `warden-tasks`, built first: what needs the project's own crates.
+fn task() -> anyhow::Result<Command> {
+    cargo(&["build", "--package", "warden-tasks"])?;
+    let mut task = Command::new(binary("warden-tasks"));
+    task.current_dir(workspace_root());
+    Ok(task)
+}
+
+/// Runs `warden-tasks` with `args`, in place of this process where the system allows it, so
+/// a Ctrl-C in the terminal reaches the task alone and it can clean up.
+fn exec_task<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> anyhow::Result<()> {
+    let mut task = task()?;
+    task.args(args);
+    #[cfg(unix)]
+    {
+        let error = std::os::unix::process::CommandExt::exec(&mut task);
+        bail!("cannot run warden-tasks: {error}")
+    }
+    #[cfg(not(unix))]
+    run(&mut task)
+}
+
+/// Whether the person has a desktop to show the app on.
+fn has_display() -> bool {
+    let set = |var| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    (set("DISPLAY") || set("WAYLAND_DISPLAY")) && set("DBUS_SESSION_BUS_ADDRESS")
+}
+
+/// Session Warden against the bundled mock server, with a demo account already added; on a
+/// private virtual desktop where there is no display.
+fn demo() -> anyhow::Result<()> {
+    let private_desktop = !has_display();
+    setup::ensure(if private_desktop {
+        setup::Purpose::HeadlessDemo
+    } else {
+        setup::Purpose::Demo
+    })?;
+    build_binaries()?;
+    if private_desktop {
+        println!("xtask: no display here: running on a private virtual desktop (Xvfb)");
+    }
+    let mut args = vec![
+        "demo".into(),
+        "--binaries".into(),
+        target_dir().join("debug").into_os_string(),
+        "--out".into(),
+        target_dir().join("demo").into_os_string(),
+    ];
+    if private_desktop {
+        args.push("--private-desktop".into());
+    }
+    exec_task(&args)
 }
 
 /// Every binary the demo and the end-to-end tests run.

@@ -20,14 +20,12 @@ pub enum Purpose {
     Bundle,
 }
 
-/// To build the app (WebKitGTK, the tray's AppIndicator, D-Bus for the keyring).
-const BUILD: &[&str] = &[
-    "build-essential",
-    "pkg-config",
-    "libwebkit2gtk-4.1-dev",
-    "libayatana-appindicator3-dev",
-    "libdbus-1-dev",
-];
+/// To build the engine and everything on it, `warden` and `warden-tasks` included: D-Bus for
+/// the keyring, found through pkg-config.
+const ENGINE: &[&str] = &["build-essential", "pkg-config", "libdbus-1-dev"];
+
+/// To build the app as well: WebKitGTK and the tray's AppIndicator.
+const APP: &[&str] = &["libwebkit2gtk-4.1-dev", "libayatana-appindicator3-dev"];
 
 /// To run on a private desktop: Xvfb, a session bus, the Secret Service, a notification
 /// daemon, secret-tool to look into the keyring, gdbus to click the tray's menu and a
@@ -65,7 +63,10 @@ const PACKAGE_CHECKS: &[&str] = &[
 ];
 
 fn wanted(purpose: Purpose) -> Vec<&'static str> {
-    let mut packages = BUILD.to_vec();
+    let mut packages = ENGINE.to_vec();
+    if purpose != Purpose::Bench {
+        packages.extend(APP);
+    }
     match purpose {
         Purpose::Demo => {}
         Purpose::HeadlessDemo => {
@@ -79,8 +80,9 @@ fn wanted(purpose: Purpose) -> Vec<&'static str> {
             packages.extend(PACKAGE_CHECKS);
         }
         Purpose::Bundle => packages.extend(PACKAGING),
-        // The mock server needs no system library: only the load tool.
-        Purpose::Bench => return LOAD.to_vec(),
+        // The mock server needs no system library, but warden-tasks, which measures it, is
+        // built on the engine.
+        Purpose::Bench => packages.extend(LOAD),
     }
     packages
 }

@@ -1,5 +1,5 @@
 //! django-allauth's headless `app` client with `usersessions` and activity tracking on
-//! (wire-formats.md §7): the `{"status","data","meta"}` envelope, `X-Session-Token`,
+//! (docs/apis.md §7): the `{"status","data","meta"}` envelope, `X-Session-Token`,
 //! integer session ids, epoch-second times, 410 for a dead token, a pending
 //! `mfa_authenticate` flow for users with an authenticator.
 

@@ -1,4 +1,4 @@
-//! Better Auth (wire-formats.md §5) as an app mounts it, with its `twoFactor` and `bearer`
+//! Better Auth (docs/apis.md §5) as an app mounts it, with its `twoFactor` and `bearer`
 //! plugins on: a signed session cookie (or the same token as a bearer), the Origin check on
 //! every POST that carries a cookie, `get-session` answering `null` rather than 401, a bare
 //! array of sessions each carrying its live token, freshness, and a revoke that answers

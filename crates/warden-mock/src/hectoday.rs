@@ -1,4 +1,4 @@
-//! The hectoday course's session API (wire-formats.md §3), served as the course builds it:
+//! The hectoday course's session API (docs/apis.md §3), served as the course builds it:
 //! cookie `session=<id>`, idle timeout 30 min, absolute 24 h, a bare array of sessions.
 
 use axum::Json;

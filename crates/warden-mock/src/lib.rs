@@ -1,4 +1,4 @@
-//! `warden-mock`: a local server that plays the session APIs of wire-formats.md over one
+//! `warden-mock`: a local server that plays the session APIs of docs/apis.md over one
 //! store of users and sessions, so Session Warden runs, demos and tests offline. It shares no
 //! code with the client side on purpose: a misreading of the spec on one side shows up as a
 //! failing test. docs/mock.md documents the control API and the scenario format.

@@ -1,4 +1,4 @@
-//! The Matrix client-server API's device routes (wire-formats.md §6), as Synapse answers
+//! The Matrix client-server API's device routes (docs/apis.md §6), as Synapse answers
 //! them: password login naming the new device, devices with no user agent and no creation
 //! time, deleting behind User-Interactive Auth with the password, `M_UNKNOWN_TOKEN` for a
 //! signed-out device's token.

@@ -1,4 +1,4 @@
-//! awesome-node-auth's API (wire-formats.md §2): password + optional TOTP, 15-minute access
+//! awesome-node-auth's API (docs/apis.md §2): password + optional TOTP, 15-minute access
 //! JWTs carrying the session handle as `sid`, refresh that rotates the handle, bearer and
 //! cookie modes, and the admin API. Its three quirks are reproduced on purpose: one refresh
 //! token per user, a new handle on every refresh, and access tokens that outlive a revoke.

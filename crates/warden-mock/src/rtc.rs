@@ -1,4 +1,4 @@
-//! RTC Collector's API (wire-formats.md §4, our own design from the seed's behaviour): a JWT
+//! RTC Collector's API (docs/apis.md §4, our own design from the seed's behaviour): a JWT
 //! in the `token` cookie, a fixed expiry of 24 hours or 30 days with "remember me", TOTP or
 //! backup codes, sessions that become inactive when revoked, and `logout-all` ending all.
 

@@ -1,4 +1,4 @@
-//! SecureAuth's API (wire-formats.md §1): phone + one-time code, a JWT in the `token` cookie,
+//! SecureAuth's API (docs/apis.md §1): phone + one-time code, a JWT in the `token` cookie,
 //! a bare array of sessions with epoch-millisecond times, 403 for an unknown id, a rate limit.
 
 use axum::Json;

@@ -1,4 +1,4 @@
-//! The hectoday API as wire-formats.md §3 specifies it, checked over real HTTP.
+//! The hectoday API as docs/apis.md §3 specifies it, checked over real HTTP.
 
 use std::net::SocketAddr;
 

@@ -1,4 +1,4 @@
-//! node-auth as wire-formats.md §2 specifies it, quirks included, checked over real HTTP.
+//! node-auth as docs/apis.md §2 specifies it, quirks included, checked over real HTTP.
 
 mod common;
 

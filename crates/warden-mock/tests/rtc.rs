@@ -1,4 +1,4 @@
-//! RTC Collector as wire-formats.md §4 specifies it, checked over real HTTP.
+//! RTC Collector as docs/apis.md §4 specifies it, checked over real HTTP.
 
 mod common;
 

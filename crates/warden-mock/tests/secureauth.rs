@@ -1,4 +1,4 @@
-//! SecureAuth as wire-formats.md §1 specifies it, checked over real HTTP.
+//! SecureAuth as docs/apis.md §1 specifies it, checked over real HTTP.
 
 mod common;
 

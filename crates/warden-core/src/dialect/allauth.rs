@@ -1,4 +1,4 @@
-//! django-allauth's headless API with `usersessions` (wire-formats.md §7), through its `app`
+//! django-allauth's headless API with `usersessions` (docs/apis.md §7), through its `app`
 //! client: `X-Session-Token`, no cookies, no CSRF. Every answer is an envelope
 //! `{"status", "data", "meta"}`; a dead or ended token is 410 Gone. Where activity tracking
 //! is on, a session's address and agent are where it was *last seen*, rewritten on every

@@ -1,4 +1,4 @@
-//! Better Auth (wire-formats.md §5): an app's auth routes under `/api/auth` (or wherever
+//! Better Auth (docs/apis.md §5): an app's auth routes under `/api/auth` (or wherever
 //! the person's URL points), a signed session cookie or a bearer token, a bare array of
 //! sessions in which **every row carries that session's live token**.
 //!

@@ -1,5 +1,5 @@
 //! `--dialect auto`: which API a URL speaks, from what each answers without credentials.
-//! Every API refuses an anonymous listing in its own way (wire-formats.md, "not logged in"),
+//! Every API refuses an anonymous listing in its own way (docs/apis.md §9),
 //! and the listing paths differ, so one anonymous GET per API tells them apart.
 
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! The hectoday course's API (wire-formats.md §3): cookie `session=<id>`, a bare array of
+//! The hectoday course's API (docs/apis.md §3): cookie `session=<id>`, a bare array of
 //! sessions with SQLite-style UTC times, and an id that *is* the session cookie.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The Matrix client-server API (wire-formats.md §6): an account's sessions are its
+//! The Matrix client-server API (docs/apis.md §6): an account's sessions are its
 //! devices. We sign in as a device named "Session Warden"; ours is the `device_id` of that
 //! sign-in. Deleting a device asks for the account's password again (User-Interactive
 //! Auth), answered from the keyring (`Ctx::password`). Matrix keeps device names on the

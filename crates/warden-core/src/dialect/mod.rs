@@ -141,7 +141,7 @@ impl DialectKind {
     }
 
     /// What the person should know before watching an account this way, when watching it
-    /// costs something (wire-formats.md, node-auth quirk 1). Before signing in, the access
+    /// costs something (docs/apis.md §2, quirk 1). Before signing in, the access
     /// tokens' lifetime is not known: the library's default is named.
     pub fn caveat(self) -> Option<String> {
         self.caveat_for(None)

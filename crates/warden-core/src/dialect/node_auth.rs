@@ -1,4 +1,4 @@
-//! awesome-node-auth in user mode (wire-formats.md §2), bearer strategy: 15-minute access
+//! awesome-node-auth in user mode (docs/apis.md §2), bearer strategy: 15-minute access
 //! tokens whose `sid` names our own session, refresh tokens that rotate the session handle,
 //! and no "revoke all others" endpoint. Its quirks are handled here: a refresh that fails
 //! because another login replaced our refresh token means signing in again;

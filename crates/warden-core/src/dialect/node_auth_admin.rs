@@ -1,4 +1,4 @@
-//! awesome-node-auth's admin API (wire-formats.md §2, "self-hosted operators"): the
+//! awesome-node-auth's admin API (docs/apis.md §2, admin mode): the
 //! operator's admin secret lists and ends any user's sessions. Session Warden then signs in
 //! as nobody, so it never takes the user's one refresh token (quirk 1) and has no session of
 //! its own to spare. The account's login is the user id to watch.

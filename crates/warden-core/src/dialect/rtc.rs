@@ -1,4 +1,4 @@
-//! RTC Collector (wire-formats.md §4): identifier + password + "remember me", an optional
+//! RTC Collector (docs/apis.md §4): identifier + password + "remember me", an optional
 //! TOTP or backup code, a JWT in the `token` cookie, `{"sessions":[…]}` with a location.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! SecureAuth (wire-formats.md §1): a phone number and a texted code, a JWT in the `token`
+//! SecureAuth (docs/apis.md §1): a phone number and a texted code, a JWT in the `token`
 //! cookie, a bare array of sessions in epoch milliseconds, and 403 for an unknown id.
 
 use std::sync::Arc;
@@ -17,8 +17,8 @@ use crate::secret::Secret;
 use crate::session::{Session, SessionId};
 
 const COOKIE: &str = "token";
-/// Sessions never expire in SecureAuth's database; its JWTs last 7 days, so a session idle
-/// longer than that is dead whatever the list says.
+/// Sessions never expire in SecureAuth's database; its JWTs last 7 days from the sign-in, so
+/// a session signed in longer ago than that is dead whatever the list says.
 const DEAD_AFTER: Duration = Duration::days(7);
 
 #[derive(Deserialize)]

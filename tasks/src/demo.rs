@@ -1,18 +1,17 @@
-//! `cargo xtask demo`: Session Warden against the bundled mock server, with a demo account
-//! already added and a few devices already signed in. On a machine with no display it runs
-//! on a private virtual desktop and saves a screenshot instead.
+//! The demo: Session Warden against the bundled mock server, with a demo account already
+//! added and a few devices already signed in. On a machine with no display it runs on a
+//! private virtual desktop and saves screenshots instead.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use warden_tests::{Desktop, wait_until};
 
-use crate::setup::{self, Purpose};
+use crate::mock::{self, Banner, Running};
 
 /// The demo watches the mock's RTC Collector API: of the four, it is the one that says where
 /// a device is, so the demo's stranger shows as what it is — a sign-in from another
@@ -20,109 +19,15 @@ use crate::setup::{self, Purpose};
 const DEMO_API: &str = "rtc";
 const LABEL: &str = "Demo (RTC Collector)";
 
-/// Kills a child when dropped, so an error midway leaves nothing running.
-pub(crate) struct Running(pub(crate) Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `warden-mock` (`mock`, a command for its binary); returns it and its root URL,
-/// having printed its banner (every API with its demo credentials).
-pub(crate) fn start_mock(mut mock: Command, args: &[&str]) -> anyhow::Result<(Running, String)> {
-    // In a process group of its own, so a Ctrl-C in the terminal leaves it to us: it must
-    // still answer when the demo account signs out on the way out.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut mock, 0);
-    let mut mock = Running(
-        mock.args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot start warden-mock")?,
-    );
-    let mut lines = BufReader::new(mock.0.stdout.take().context("no stdout")?).lines();
-    let first = lines.next().context("warden-mock printed nothing")??;
-    let root = first
-        .rsplit(' ')
-        .next()
-        .filter(|url| url.starts_with("http://"))
-        .with_context(|| format!("unexpected first line from warden-mock: {first}"))?
-        .trim_end_matches('/')
-        .to_owned();
-    println!("{first}");
-    for line in lines.by_ref() {
-        let line = line?;
-        println!("{line}");
-        if line.contains("control API") {
-            break;
-        }
-    }
-    // Keep draining, so the mock never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok((mock, root))
-}
-
-/// Adds the demo user's account on the mock (`root`) through the CLI (`warden`, a command
-/// for its binary), into the app's home: `dialect` names the API and the path it is under.
-pub(crate) fn add_demo_account(
-    mut warden: Command,
-    root: &str,
-    dialect: &str,
-    label: &str,
-    home: &Path,
-) -> anyhow::Result<()> {
-    let mut add = warden
-        .args([
-            "accounts",
-            "add",
-            "--url",
-            &format!("{root}/{dialect}"),
-            "--dialect",
-            dialect,
-            "--login",
-            "demo@example.com",
-            "--label",
-            label,
-            "--password-stdin",
-        ])
-        .env("WARDEN_HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    add.stdin
-        .take()
-        .context("no stdin")?
-        .write_all(b"demo-password\n")?;
-    if !add.wait()?.success() {
-        bail!("could not add the demo account");
-    }
-    Ok(())
-}
-
-fn has_display() -> bool {
-    let set = |var| std::env::var_os(var).is_some_and(|v| !v.is_empty());
-    (set("DISPLAY") || set("WAYLAND_DISPLAY")) && set("DBUS_SESSION_BUS_ADDRESS")
-}
-
-pub fn run() -> anyhow::Result<()> {
-    let headless = !has_display();
-    setup::ensure(if headless {
-        Purpose::HeadlessDemo
-    } else {
-        Purpose::Demo
-    })?;
-    crate::build_binaries()?;
-
+/// Runs the demo with the debug binaries in `binaries`, its home and pictures in `out`,
+/// until the app quits or Ctrl-C.
+pub fn run(binaries: &Path, out: &Path, private_desktop: bool) -> anyhow::Result<()> {
     // Ctrl-C reaches the app and the mock too; we stay to clean up after them.
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
 
-    let desktop = if headless {
-        println!("xtask: no display here: running on a private virtual desktop (Xvfb)");
+    let desktop = if private_desktop {
         Some(Desktop::start()?)
     } else {
         None
@@ -132,22 +37,22 @@ pub fn run() -> anyhow::Result<()> {
         None => Command::new(program),
     };
 
-    let demo_dir = crate::target_dir().join("demo");
-    let home = demo_dir.join("home");
+    let home = out.join("home");
     if home.exists() {
         std::fs::remove_dir_all(&home)?;
     }
     std::fs::create_dir_all(&home)?;
 
-    let (mock, root) = start_mock(
-        command(&crate::binary("warden-mock")),
+    let (mock, root) = mock::start(
+        command(&binaries.join("warden-mock")),
         &["--port", "0", "--scenario", "demo"],
+        Banner::Show,
     )?;
-    let warden = crate::binary("warden");
-    add_demo_account(command(&warden), &root, DEMO_API, LABEL, &home)?;
+    let warden = binaries.join("warden");
+    mock::add_demo_account(command(&warden), &root, DEMO_API, LABEL, &home)?;
 
     let mut app = Running(
-        command(&crate::binary("session-warden"))
+        command(&binaries.join("session-warden"))
             .arg("--open")
             .env("WARDEN_HOME", &home)
             .env("WARDEN_POLL_SECONDS", "3")
@@ -179,7 +84,7 @@ pub fn run() -> anyhow::Result<()> {
     );
 
     if let Some(desktop) = &desktop {
-        screenshot(desktop, &demo_dir.join("window.png"), Capture::Window);
+        screenshot(desktop, &out.join("window.png"), Capture::Window);
     }
 
     // On a virtual desktop, a second picture once the scenario's stranger is in the history.
@@ -199,7 +104,7 @@ pub fn run() -> anyhow::Result<()> {
                 .output()?;
             if String::from_utf8_lossy(&history.stdout).contains("Impossible travel") {
                 // The whole screen: the notification is part of the picture.
-                screenshot(desktop, &demo_dir.join("alert.png"), Capture::Screen);
+                screenshot(desktop, &out.join("alert.png"), Capture::Screen);
                 alert_shot = None;
             }
         }
