@@ -215,10 +215,13 @@ function fillRow(row, accountId, session) {
   c.label.hidden = !session.label;
   c.current.hidden = !session.isCurrent;
   c.flag.hidden = !findings;
-  const reasons = (findings ?? []).map((f) => f.reason).join("\n");
+  // The findings, and what the server sent of this session that could not be read.
+  const lines = (findings ?? []).map((f) => ({ cls: f.severity, text: f.reason }))
+    .concat(session.unreadable ? [{ cls: "notice", text: session.unreadable }] : []);
+  const reasons = lines.map((l) => l.text).join("\n");
   if (c.reasons.dataset.text !== reasons) {
     c.reasons.dataset.text = reasons;
-    c.reasons.replaceChildren(...(findings ?? []).map((f) => el("li", { class: f.severity }, f.reason)));
+    c.reasons.replaceChildren(...lines.map((l) => el("li", { class: l.cls }, l.text)));
   }
   // Browser and OS under the name: the table fits a laptop screen with Revoke in view.
   setText(c.meta, session.isCurrent
@@ -230,7 +233,8 @@ function fillRow(row, accountId, session) {
     session.ip && view?.addressIsLastSeen ? `${session.ip}: where it was last seen, not where it signed in` : session.ip ?? "");
   // Where it is and whose network: "Berlin, DE · Deutsche Telekom AG"; the AS on hover.
   const operator = session.operator;
-  setText(c.place, [session.location, operator?.name].filter(Boolean).join(" · ") || "—",
+  // Core says how sure the place is: "Berlin, DE", "near Berlin, DE", or "Germany".
+  setText(c.place, [session.locationShown, operator?.name].filter(Boolean).join(" · ") || "—",
     operator ? `${operator.name}${operator.asn ? ` (AS${operator.asn})` : ""}${operator.hosting ? ", a hosting provider" : ""}` : "");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));
   // Better Auth moves "last active" once a day at most: said on hover, never finer.
@@ -535,9 +539,10 @@ function renderOverview() {
     cells.box.setAttribute("aria-label", `Select ${session.device.label} on ${view.account.label}`);
     setText(cells.account, view.account.label);
     setText(cells.device, session.device.label);
-    setText(cells.place, [session.location, session.ip].filter(Boolean).join(" · ") || "—");
+    setText(cells.place, [session.locationShown, session.ip].filter(Boolean).join(" · ") || "—");
     setText(cells.active, relative(session.lastActiveAt), exact(session.lastActiveAt));
-    setText(cells.flags, [session.isCurrent ? "this app" : null, findings ? findings.map((f) => f.reason).join("; ") : null]
+    setText(cells.flags, [session.isCurrent ? "this app" : null, findings ? findings.map((f) => f.reason).join("; ") : null,
+      session.unreadable]
       .filter(Boolean).join(" · "));
     cells.flags.classList.toggle("suspicious", Boolean(findings));
     return row;

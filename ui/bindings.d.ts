@@ -50,7 +50,12 @@ asn: number | null, name: string,
 /**
  * A hosting, cloud or VPN provider: sign-ins from there are scripts or VPNs, not homes.
  */
-hosting: boolean, };
+hosting: boolean, 
+/**
+ * A mobile carrier: its addresses are placed where its records say, not where the
+ * phone is, so only their country holds.
+ */
+mobile: boolean, };
 
 export type Coordinates = { lat: number, lon: number, };
 
@@ -73,6 +78,18 @@ location: string | null,
  */
 coordinates: Coordinates | null, 
 /**
+ * How far from `location` the device may really be, in km: a place from an IP database
+ * is a guess (a mobile carrier's addresses sit where its records say, not where the
+ * phone is), a server's own place is taken as it comes. `None`: not placed.
+ */
+locationMarginKm: number | null, 
+/**
+ * Where it is, in the words the person is shown, as sure as the data allows: "Berlin,
+ * DE", "near Berlin, DE", or "Germany" where the city is not to be trusted. Decided in
+ * core with `location` (`geo::shown`); every front end shows this, never `location`.
+ */
+locationShown: string | null, 
+/**
  * Whose network its address is on (the IP database), shared like `device`.
  */
 operator: Operator | null, 
@@ -80,6 +97,12 @@ operator: Operator | null,
  * The person's own name for it ("Mum's iPad"), kept in the ledger.
  */
 label: string | null, createdAt: string | null, lastActiveAt: string | null, expiresAt: string | null, 
+/**
+ * What the server sent of this session that could not be read, in words ("its last
+ * activity is in the year 262142"): that field is left empty, the rest of the session
+ * (and of the listing) is kept, and every front end says so with the session.
+ */
+unreadable: string | null, 
 /**
  * The session Session Warden itself signed in with.
  */

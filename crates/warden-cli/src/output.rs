@@ -94,7 +94,16 @@ pub fn sessions(
         &mut out,
         ["ACCOUNT", "ID", "DEVICE", "IP", "WHERE", "LAST ACTIVE"],
         &rows,
-    )
+    )?;
+    // What a server sent that could not be read, with the session it belongs to.
+    for (_, snapshot) in snapshots {
+        for s in &snapshot.sessions {
+            if let Some(unreadable) = &s.unreadable {
+                writeln!(out, "{}: {unreadable}", s.id)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every session ever seen, with how it ended.

@@ -21,7 +21,8 @@ pub enum Error {
     /// Watching cannot go on until the person signs in (a new code, a new password).
     #[error("{reason}; sign in again: {}", sign_in_hint(account))]
     NeedsSignIn { account: String, reason: String },
-    #[error("the server is rate limiting us{}", retry_after.map(|s| format!("; it asks to wait {s} s")).unwrap_or_default())]
+    /// `retry_after`: what the server asked, in seconds, however long.
+    #[error("the server is rate limiting us{}", retry_after.map(|s| format!("; it asks to wait {}", wait_words(s))).unwrap_or_default())]
     RateLimited { retry_after: Option<u64> },
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
@@ -139,5 +140,44 @@ impl Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Ledger(e.to_string())
+    }
+}
+
+/// A wait as a person says it: "45 seconds", "20 minutes", "3 hours", "3 years".
+pub fn wait_words(seconds: u64) -> String {
+    let (n, unit) = match seconds {
+        s if s < 90 => (s, "second"),
+        s if s < 3600 => (s.div_ceil(60), "minute"),
+        s if s < 36 * 3600 => (s.div_ceil(3600), "hour"),
+        s if s < 60 * 86_400 => (s.div_ceil(86_400), "day"),
+        s => (s.saturating_add(182 * 86_400) / (365 * 86_400), "year"),
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_is_said_as_a_person_says_it_however_long() {
+        assert_eq!(wait_words(1), "1 second");
+        assert_eq!(wait_words(45), "45 seconds");
+        assert_eq!(wait_words(3600), "1 hour");
+        assert_eq!(wait_words(20 * 60), "20 minutes");
+        assert_eq!(wait_words(3 * 3600), "3 hours");
+        assert_eq!(wait_words(94_608_000), "3 years");
+        assert!(wait_words(u64::MAX).ends_with("years"), "no overflow");
+        let limited = Error::RateLimited {
+            retry_after: Some(94_608_000),
+        };
+        assert_eq!(
+            limited.to_string(),
+            "the server is rate limiting us; it asks to wait 3 years"
+        );
     }
 }

@@ -24,13 +24,22 @@ pub struct Operator {
     pub name: String,
     /// A hosting, cloud or VPN provider: sign-ins from there are scripts or VPNs, not homes.
     pub hosting: bool,
+    /// A mobile carrier: its addresses are placed where its records say, not where the
+    /// phone is, so only their country holds.
+    pub mobile: bool,
 }
 
 impl Operator {
     pub fn new(asn: Option<u32>, name: &str) -> Self {
         let name = crate::server_text::clean(name).into_owned();
         let hosting = asn.is_some_and(|n| HOSTING_ASNS.contains(&n)) || looks_like_hosting(&name);
-        Operator { asn, name, hosting }
+        let mobile = asn.is_some_and(|n| MOBILE_ASNS.contains(&n)) || looks_like_mobile(&name);
+        Operator {
+            asn,
+            name,
+            hosting,
+            mobile,
+        }
     }
 
     /// "Linode (AS63949)".
@@ -76,6 +85,36 @@ const HOSTING_ASNS: &[u32] = &[
     212815, // Proton AG exits
 ];
 
+/// Autonomous systems that carry (mostly) a mobile carrier's phones and do not say so in
+/// their name. National operators that carry homes and phones alike (Deutsche Telekom,
+/// Vodafone Germany) are not here: their homes' lines are placed as a city database places
+/// them, and the rules never take two of one operator's addresses in one country for
+/// travel.
+const MOBILE_ASNS: &[u32] = &[
+    6805,   // Telefónica Germany (o2)
+    12576,  // EE (UK)
+    206067, // Three UK
+    35228,  // O2 UK
+    25135,  // Vodafone UK mobile
+    21928,  // T-Mobile USA
+    20057,  // AT&T Mobility
+    6167, 22394, // Verizon Wireless
+    51207, // Free Mobile (FR)
+    12353, // Vodafone Portugal
+    26615, // TIM Brasil
+    30722, // Vodafone Italia
+    45271, // Vodafone Idea (IN)
+    55836, // Reliance Jio (IN)
+];
+
+/// Words mobile carriers use for themselves.
+fn looks_like_mobile(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["mobile", "wireless", "cellular", "mobility", "cellco"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
 /// Words hosting and VPN operators use for themselves.
 fn looks_like_hosting(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
@@ -99,7 +138,24 @@ pub struct IpFacts {
     /// "Berlin, DE", or just the country when the city is unknown.
     pub place: Option<String>,
     pub coordinates: Option<Coordinates>,
+    /// How far the address may be from the place, where the database says (GeoIP2's
+    /// `accuracy_radius`).
+    pub radius_km: Option<u32>,
     pub operator: Option<Arc<Operator>>,
+}
+
+impl IpFacts {
+    /// How far from `place` the device may really be: the database's own radius where it
+    /// gives one, else what its kind of data is worth; a mobile carrier's, only the country.
+    pub fn margin_km(&self) -> u32 {
+        use crate::rules::geo::margin;
+        let data = self.radius_km.unwrap_or(margin::CITY_DATA);
+        if self.operator.as_deref().is_some_and(|o| o.mobile) {
+            data.max(margin::MOBILE)
+        } else {
+            data
+        }
+    }
 }
 
 /// One mapped database file.
@@ -280,8 +336,9 @@ impl GeoIp {
     fn look_up(&self, addr: IpAddr) -> IpFacts {
         let mut facts = IpFacts::default();
         if let Some(city) = first(&self.cities, addr, CityRecord::place) {
-            facts.place = Some(city.0);
-            facts.coordinates = city.1;
+            facts.place = Some(city.place);
+            facts.coordinates = city.coordinates;
+            facts.radius_km = city.radius_km;
         }
         facts.operator = first(&self.asns, addr, |r: AsnRecord<'_>| {
             r.autonomous_system_organization
@@ -292,28 +349,35 @@ impl GeoIp {
     }
 
     /// Adds what the databases know to each session: the place where the server gave none
-    /// (its own, where it gives one, is kept), coordinates, the operator.
+    /// (its own, where it gives one, is kept), coordinates, the operator; and how sure the
+    /// place is, in the words the person is shown (`Session::location_shown`).
     pub fn enrich(&self, sessions: &mut [Session]) {
-        if self.is_empty() {
-            return;
-        }
         for session in sessions {
-            let Some(ip) = session.ip.as_deref() else {
-                continue;
+            let facts = match session.ip.as_deref() {
+                Some(ip) if !self.is_empty() => self.lookup(ip),
+                _ => IpFacts::default(),
             };
-            let facts = self.lookup(ip);
             let agrees = match (&session.location, &facts.place) {
                 (Some(server), Some(ours)) => server.eq_ignore_ascii_case(ours),
                 (None, _) => true,
                 (Some(_), None) => false,
             };
-            if session.location.is_none() {
+            if session.location.is_some() {
+                session.location_margin_km = Some(crate::rules::geo::margin::SERVER);
+            } else if facts.place.is_some() {
+                session.location_margin_km = Some(facts.margin_km());
                 session.location = facts.place;
             }
             if agrees && session.coordinates.is_none() {
                 session.coordinates = facts.coordinates;
             }
-            session.operator = facts.operator;
+            session.location_shown = session
+                .location
+                .as_deref()
+                .map(|place| crate::rules::geo::shown(place, session.location_margin_km));
+            if facts.operator.is_some() {
+                session.operator = facts.operator;
+            }
         }
     }
 }
@@ -402,6 +466,17 @@ struct Location {
     latitude: Option<f64>,
     #[serde(default)]
     longitude: Option<f64>,
+    /// GeoIP2's radius around the coordinates, in km.
+    #[serde(default)]
+    accuracy_radius: Option<u16>,
+}
+
+/// What a city database says of an address.
+struct CityFacts {
+    /// "City, CC", or "CC".
+    place: String,
+    coordinates: Option<Coordinates>,
+    radius_km: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -421,8 +496,8 @@ impl Number {
 }
 
 impl CityRecord<'_> {
-    /// "City, CC" (or "CC"), and the coordinates where given.
-    fn place(self) -> Option<(String, Option<Coordinates>)> {
+    /// "City, CC" (or "CC"), the coordinates and the radius where given.
+    fn place(self) -> Option<CityFacts> {
         let country = self
             .country
             .and_then(|c| c.iso_code)
@@ -435,12 +510,24 @@ impl CityRecord<'_> {
             .as_ref()
             .and_then(Named::english)
             .map(|c| crate::server_text::clean(c).into_owned())
+            // DB-IP names a district after the city: "Berlin (Charlottenburg-Wilmersdorf)".
+            // The city is the place people know, and one city is one city to the rules.
+            .map(|c| match c.split_once(" (") {
+                Some((city, _)) if !city.trim().is_empty() => city.trim().to_owned(),
+                _ => c,
+            })
             .filter(|c| !c.is_empty());
+        let radius_km = self
+            .location
+            .as_ref()
+            .and_then(|l| l.accuracy_radius)
+            .map(u32::from);
         let coordinates = match (self.location, self.latitude, self.longitude) {
             (
                 Some(Location {
                     latitude: Some(lat),
                     longitude: Some(lon),
+                    ..
                 }),
                 _,
                 _,
@@ -456,7 +543,11 @@ impl CityRecord<'_> {
             Some(city) => format!("{city}, {country}"),
             None => country,
         };
-        Some((place, coordinates))
+        Some(CityFacts {
+            place,
+            coordinates,
+            radius_km,
+        })
     }
 }
 

@@ -158,10 +158,12 @@ impl Ledger {
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO sessions (account, id, device, user_agent, ip, location, created_at,
-                                       first_seen, last_seen, last_active, operator)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
+                                       first_seen, last_seen, last_active, operator,
+                                       location_margin_km)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)
                  ON CONFLICT (account, id) DO UPDATE SET
                      ip = excluded.ip, location = excluded.location, operator = excluded.operator,
+                     location_margin_km = excluded.location_margin_km,
                      last_seen = excluded.last_seen, last_active = excluded.last_active",
             )?;
             let seen = snapshot.fetched_at.to_rfc3339();
@@ -177,6 +179,7 @@ impl Ledger {
                     seen,
                     s.last_active_at.map(|t| t.to_rfc3339()),
                     s.operator.as_ref().map(|o| o.describe()),
+                    s.location_margin_km,
                 ])?;
             }
         }
@@ -326,7 +329,7 @@ impl Ledger {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT s.account, s.id, s.device, s.ip, s.location, s.first_seen, s.last_seen,
-                    s.ended_at, s.ended_how, l.label, s.operator
+                    s.ended_at, s.ended_how, l.label, s.operator, s.location_margin_km
              FROM sessions s LEFT JOIN labels l ON l.account = s.account AND l.session = s.id
              WHERE s.account = ?1 ORDER BY s.first_seen DESC, s.id",
         )?;
@@ -336,7 +339,10 @@ impl Ledger {
                 id: row.get(1)?,
                 device: row.get(2)?,
                 ip: row.get(3)?,
-                location: row.get(4)?,
+                // As sure as the data was: "near Werdau, DE", "Germany".
+                location: row
+                    .get::<_, Option<String>>(4)?
+                    .map(|place| crate::rules::geo::shown(&place, row.get(11).ok().flatten())),
                 first_seen: time(row.get(5)?)?,
                 last_seen: time(row.get(6)?)?,
                 ended_at: row.get::<_, Option<String>>(7)?.map(time).transpose()?,
@@ -353,7 +359,8 @@ impl Ledger {
     pub fn remembered(&self, account: &AccountId) -> Result<Vec<(Session, bool)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, device, user_agent, ip, location, created_at, last_active, ended_at
+            "SELECT id, device, user_agent, ip, location, created_at, last_active, ended_at,
+                    location_margin_km
              FROM sessions WHERE account = ?1",
         )?;
         let rows = stmt.query_map([account.as_str()], |row| {
@@ -375,6 +382,9 @@ impl Ledger {
                 ip: row.get(3)?,
                 location: row.get(4)?,
                 coordinates: None,
+                location_margin_km: row.get(8)?,
+                location_shown: None,
+                unreadable: None,
                 operator: None,
                 label: None,
                 created_at: optional_time(row.get(5)?),

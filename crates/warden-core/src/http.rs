@@ -104,8 +104,8 @@ pub(crate) async fn send(request: RequestBuilder) -> Result<Response> {
     })
 }
 
-/// The longest wait a server's `Retry-After` can ask of us: a server asking for a day must not
-/// stop the watching for a day.
+/// The longest a watcher waits on a server's `Retry-After`: a server asking for a day must not
+/// stop the watching for a day. What the server asked is still said as it asked it.
 pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 3600;
 
 /// A transport failure in words. It names the server by its origin only: the path may hold
@@ -191,7 +191,7 @@ impl Response {
     }
 
     /// The error for an answer the dialect did not expect; a 429 is a rate limit, with the
-    /// server's `Retry-After` when it gives seconds.
+    /// server's `Retry-After` as it asked, when it gives seconds (the watcher caps its wait).
     pub fn server_error(&self) -> Error {
         if self.status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             // `Retry-After`; Better Auth's `x-retry-after`; Matrix's `retry_after_ms` in the body.
@@ -210,8 +210,7 @@ impl Response {
             };
             let retry_after = header("retry-after")
                 .or_else(|| header("x-retry-after"))
-                .or_else(in_body)
-                .map(|s| s.min(MAX_RETRY_AFTER_SECS));
+                .or_else(in_body);
             return Error::RateLimited { retry_after };
         }
         Error::Server {

@@ -89,6 +89,9 @@ const MIGRATIONS: &[M<'static>] = &[
             include_trusted  INTEGER NOT NULL
         ) STRICT;",
     ),
+    // How sure each session's place is (`Session::location_margin_km`): the history names
+    // a guessed town "near" it, or only its country.
+    M::up("ALTER TABLE sessions ADD COLUMN location_margin_km INTEGER;"),
 ];
 
 pub struct Ledger {

@@ -130,6 +130,14 @@ pub struct Session {
     pub location: Option<String>,
     /// Where on the map, where known (the IP database, for the travel rules).
     pub coordinates: Option<Coordinates>,
+    /// How far from `location` the device may really be, in km: a place from an IP database
+    /// is a guess (a mobile carrier's addresses sit where its records say, not where the
+    /// phone is), a server's own place is taken as it comes. `None`: not placed.
+    pub location_margin_km: Option<u32>,
+    /// Where it is, in the words the person is shown, as sure as the data allows: "Berlin,
+    /// DE", "near Berlin, DE", or "Germany" where the city is not to be trusted. Decided in
+    /// core with `location` (`geo::shown`); every front end shows this, never `location`.
+    pub location_shown: Option<String>,
     /// Whose network its address is on (the IP database), shared like `device`.
     pub operator: Option<Arc<Operator>>,
     /// The person's own name for it ("Mum's iPad"), kept in the ledger.
@@ -137,6 +145,10 @@ pub struct Session {
     pub created_at: Option<DateTime<Utc>>,
     pub last_active_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the server sent of this session that could not be read, in words ("its last
+    /// activity is in the year 262142"): that field is left empty, the rest of the session
+    /// (and of the listing) is kept, and every front end says so with the session.
+    pub unreadable: Option<String>,
     /// The session Session Warden itself signed in with.
     pub is_current: bool,
     /// A session Session Warden held before (a sign-in it has since replaced) that the
@@ -170,9 +182,11 @@ impl Session {
         }
     }
 
-    /// "Berlin, DE · Deutsche Telekom AG": where it is and whose network, as far as known.
+    /// "Berlin, DE · Deutsche Telekom AG": where it is and whose network, as far as known
+    /// (the place as sure as the data allows: "near Berlin, DE", "Germany").
     pub fn whereabouts(&self) -> Option<String> {
-        match (&self.location, &self.operator) {
+        let place = self.location_shown.as_ref().or(self.location.as_ref());
+        match (place, &self.operator) {
             (Some(place), Some(operator)) => Some(format!("{place} · {}", operator.name)),
             (Some(place), None) => Some(place.clone()),
             (None, Some(operator)) => Some(operator.name.clone()),
@@ -271,6 +285,9 @@ mod tests {
             ip: Some("203.0.113.7".into()),
             location: None,
             coordinates: None,
+            location_margin_km: None,
+            location_shown: None,
+            unreadable: None,
             operator: None,
             label: None,
             created_at: None,

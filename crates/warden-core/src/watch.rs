@@ -366,8 +366,8 @@ impl Poller {
     }
 
     /// Marks the account stale with `error` (the history keeps when it went stale, not
-    /// every failed retry); returns how long the server asked us to wait, when it did
-    /// (capped where the answer is read: `http::MAX_RETRY_AFTER_SECS`).
+    /// every failed retry); returns how long the server asked us to wait, when it did,
+    /// capped (`http::MAX_RETRY_AFTER_SECS`), and says when it will be asked again.
     fn failed(&mut self, sink: &dyn EventSink, error: &Error) -> Option<Duration> {
         let accounts = &self.accounts;
         let account = &self.account;
@@ -380,9 +380,28 @@ impl Poller {
         let wait = match error {
             Error::RateLimited {
                 retry_after: Some(seconds),
-            } => Some(Duration::from_secs(*seconds)),
+            } => Some(Duration::from_secs(
+                (*seconds).min(crate::http::MAX_RETRY_AFTER_SECS),
+            )),
             _ => None,
         };
+        let mut said = error.to_string();
+        // When it will be asked again, in the person's time: the server may ask for years,
+        // and the wait is ours.
+        if let (Some(wait), Error::RateLimited { retry_after, .. }) = (wait, error) {
+            let again = accounts.clock().now()
+                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+            said.push_str(&format!(
+                "; Session Warden asks again after {}",
+                again.with_timezone(&chrono::Local).format("%H:%M")
+            ));
+            if retry_after.is_some_and(|s| s > crate::http::MAX_RETRY_AFTER_SECS) {
+                said.push_str(&format!(
+                    " (it waits {} at most)",
+                    crate::error::wait_words(crate::http::MAX_RETRY_AFTER_SECS)
+                ));
+            }
+        }
         let event = Event::Stale {
             account: account.id.clone(),
             since,
@@ -390,7 +409,7 @@ impl Poller {
                 error,
                 Error::NeedsSignIn { .. } | Error::BadCredentials { .. } | Error::BadAdminSecret
             ),
-            error: error.to_string(),
+            error: said,
         };
         if first {
             accounts.record(&event);

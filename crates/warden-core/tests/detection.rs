@@ -79,7 +79,8 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
         .unwrap_or_else(|| panic!("the jump among {findings:?}"));
     assert_eq!(jump.severity, Severity::Alert);
     assert!(
-        jump.reason.contains("this session was in Berlin"),
+        jump.reason
+            .contains("from Berlin, DE, where this session was"),
         "{}",
         jump.reason
     );

@@ -140,6 +140,9 @@ fn session(id: &str, agent: Option<&str>, ip: &str) -> Session {
         ip: Some(ip.into()),
         location: None,
         coordinates: None,
+        location_margin_km: None,
+        location_shown: None,
+        unreadable: None,
         operator: None,
         label: None,
         created_at: Some(at(14, 0)),
@@ -520,7 +523,8 @@ fn impossible_travel_compares_with_the_most_recent_sighting() {
     let ctx = context(&profile, &snapshot, &thresholds);
     let f = ImpossibleTravel.check(&s, &ctx).expect("fires");
     assert!(
-        f.reason.contains("Berlin, DE 2 minutes before"),
+        f.reason
+            .contains("from Berlin, DE, where this account was 2 minutes before"),
         "not an older sighting: {}",
         f.reason
     );

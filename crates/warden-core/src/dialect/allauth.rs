@@ -306,17 +306,17 @@ pub(crate) fn parse_anonymous(account: &AccountId, body: &[u8]) -> Result<Vec<Se
     parse_list(account, body, None)
 }
 
-/// Epoch seconds, as a float.
-fn seconds(value: Option<f64>) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-    value
-        .map(|s| {
-            let millis = (s * 1000.0).round();
-            // `as` saturates; a value out of any calendar is caught just below.
-            chrono::DateTime::from_timestamp_millis(millis as i64)
-                .filter(|_| millis.is_finite())
-                .ok_or_else(|| Error::Protocol(format!("{s} is not a time in seconds")))
-        })
-        .transpose()
+/// Epoch seconds, as a float; one out of any calendar is `wire_time::UNREADABLE`.
+fn seconds(value: Option<f64>) -> Option<chrono::DateTime<chrono::Utc>> {
+    value.map(|s| {
+        let millis = (s * 1000.0).round();
+        if millis.is_finite() {
+            // `as` saturates; past chrono's range is unreadable.
+            super::wire_time::millis(millis as i64)
+        } else {
+            super::wire_time::UNREADABLE
+        }
+    })
 }
 
 fn into_session(
@@ -337,10 +337,13 @@ fn into_session(
         ip: wire.ip.filter(|ip| !ip.is_empty()),
         location: None,
         coordinates: None,
+        location_margin_km: None,
+        location_shown: None,
+        unreadable: None,
         operator: None,
         label: None,
-        created_at: seconds(wire.created_at)?,
-        last_active_at: seconds(wire.last_seen_at)?,
+        created_at: seconds(wire.created_at),
+        last_active_at: seconds(wire.last_seen_at),
         expires_at: None,
         is_current: current,
         ours_earlier: false,
@@ -370,9 +373,13 @@ mod tests {
     }
 
     #[test]
-    fn a_time_out_of_any_calendar_is_an_error_not_a_panic() {
+    fn a_time_out_of_any_calendar_is_unreadable_not_a_panic() {
         for bad in [f64::INFINITY, f64::NAN, 1e300, -1e300] {
-            assert!(seconds(Some(bad)).is_err(), "{bad}");
+            assert_eq!(
+                seconds(Some(bad)),
+                Some(crate::dialect::wire_time::UNREADABLE),
+                "{bad}"
+            );
         }
     }
 }

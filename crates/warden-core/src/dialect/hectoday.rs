@@ -124,8 +124,8 @@ pub(crate) fn parse_list(
 }
 
 fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Result<Session> {
-    let created_at = wire.created_at.as_deref().map(parse_time).transpose()?;
-    let last_active_at = wire.last_active_at.as_deref().map(parse_time).transpose()?;
+    let created_at = wire.created_at.as_deref().map(parse_time);
+    let last_active_at = wire.last_active_at.as_deref().map(parse_time);
     let server_id = Secret::new(wire.id);
     Ok(Session {
         account: account.clone(),
@@ -140,6 +140,9 @@ fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Result
         ip: wire.ip.filter(|ip| !ip.is_empty() && ip != "unknown"),
         location: None,
         coordinates: None,
+        location_margin_km: None,
+        location_shown: None,
+        unreadable: None,
         operator: None,
         label: None,
         created_at,
@@ -159,23 +162,21 @@ fn course_expiry(
     created: Option<DateTime<Utc>>,
     last_active: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    let idle = last_active.and_then(|t| t.checked_add_signed(IDLE_TIMEOUT));
-    let absolute = created.and_then(|t| t.checked_add_signed(ABSOLUTE_TIMEOUT));
+    let readable = super::wire_time::readable;
+    let idle = readable(last_active).and_then(|t| t.checked_add_signed(IDLE_TIMEOUT));
+    let absolute = readable(created).and_then(|t| t.checked_add_signed(ABSOLUTE_TIMEOUT));
     match (idle, absolute) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
 
-/// SQLite's `YYYY-MM-DD HH:MM:SS`, in UTC with no zone.
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+/// SQLite's `YYYY-MM-DD HH:MM:SS`, in UTC with no zone; anything else is unreadable (`wire_time::UNREADABLE`), left out
+/// of its session by `admitted`, which says so.
+fn parse_time(text: &str) -> DateTime<Utc> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
         .map(|t| t.and_utc())
-        .map_err(|e| {
-            Error::Protocol(crate::server_text::clean_error(&format!(
-                "time {text:?} is not YYYY-MM-DD HH:MM:SS: {e}"
-            )))
-        })
+        .unwrap_or(super::wire_time::UNREADABLE)
 }
 
 #[cfg(test)]
@@ -227,7 +228,7 @@ mod tests {
 
     #[test]
     fn the_course_policy_gives_the_expiry_idle_or_absolute_whichever_is_first() {
-        let t = |text: &str| parse_time(text).expect("a time");
+        let t = parse_time;
         assert_eq!(
             course_expiry(
                 Some(t("2026-01-15 09:00:00")),
@@ -248,8 +249,15 @@ mod tests {
     }
 
     #[test]
-    fn an_iso_time_is_a_protocol_error_not_a_panic() {
-        let err = parse_time("2026-01-15T10:30:00Z").expect_err("not hectoday's format");
-        assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    fn an_iso_time_is_unreadable_not_a_panic() {
+        assert_eq!(
+            parse_time("2026-01-15T10:30:00Z"),
+            crate::dialect::wire_time::UNREADABLE
+        );
+        assert_eq!(
+            course_expiry(Some(parse_time("10000-01-01 00:00:00")), None),
+            None,
+            "nothing is derived from an unreadable time"
+        );
     }
 }

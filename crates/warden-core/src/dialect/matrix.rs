@@ -334,13 +334,7 @@ fn into_session(
     current: bool,
     names: &mut AgentNames,
 ) -> Result<Session> {
-    let last_active_at = wire
-        .last_seen_ts
-        .map(|ms| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .ok_or_else(|| Error::Protocol(format!("{ms} is not a time in milliseconds")))
-        })
-        .transpose()?;
+    let last_active_at = wire.last_seen_ts.map(super::wire_time::millis);
     let (device, user_agent) = match wire.last_seen_user_agent.as_deref() {
         Some(agent) if !agent.is_empty() => names.describe(Some(agent), current),
         _ if current => (std::sync::Arc::new(Device::ours()), None),
@@ -361,6 +355,9 @@ fn into_session(
         ip: wire.last_seen_ip.filter(|ip| !ip.is_empty()),
         location: None,
         coordinates: None,
+        location_margin_km: None,
+        location_shown: None,
+        unreadable: None,
         operator: None,
         label: None,
         // Matrix lists no creation time and no expiry: devices live until signed out.

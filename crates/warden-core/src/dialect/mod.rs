@@ -311,8 +311,8 @@ pub fn parse_listing(
 /// (`server_text`), its times must be ones a calendar and the ledger can hold, and two
 /// listed sessions never share one id.
 fn admitted(mut sessions: Vec<Session>) -> Result<Vec<Session>> {
-    for (index, session) in sessions.iter().enumerate() {
-        check_times(index, session)?;
+    for session in &mut sessions {
+        check_times(session);
     }
     server_text::clean_sessions(&mut sessions);
     mark_non_addresses(&mut sessions);
@@ -335,28 +335,36 @@ fn mark_non_addresses(sessions: &mut [Session]) {
 
 /// The years a server's time may fall in: from the Unix epoch to the last year RFC 3339
 /// (and so the ledger) can write. A `lastActiveAt` in the year 262142 is a broken or
-/// hostile server, and the answer is refused in words rather than carried into arithmetic.
+/// hostile server: never carried into arithmetic.
 const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
 
-fn check_times(index: usize, session: &Session) -> Result<()> {
+/// Leaves out of the session each time no server means (unreadable, or outside
+/// `PLAUSIBLE_YEARS`), and says so in `Session::unreadable`: the session and the rest of the
+/// listing are kept, so one broken row never hides the others.
+fn check_times(session: &mut Session) {
     use chrono::Datelike;
-    let times = [
-        ("creation time", session.created_at),
-        ("last activity", session.last_active_at),
-        ("expiry", session.expires_at),
-    ];
-    for (what, time) in times {
-        if let Some(time) = time
-            && !PLAUSIBLE_YEARS.contains(&time.year())
-        {
-            return Err(Error::Protocol(format!(
-                "session {} of the list has a {what} in the year {}, which no server means",
-                index + 1,
-                time.year()
-            )));
+    let mut said = Vec::new();
+    for (what, time) in [
+        ("sign-in time", &mut session.created_at),
+        ("last activity", &mut session.last_active_at),
+        ("expiry", &mut session.expires_at),
+    ] {
+        let Some(at) = *time else { continue };
+        if at == wire_time::UNREADABLE {
+            said.push(format!("its {what} is not a time"));
+        } else if !PLAUSIBLE_YEARS.contains(&at.year()) {
+            said.push(format!("its {what} is in the year {}", at.year()));
+        } else {
+            continue;
         }
+        *time = None;
     }
-    Ok(())
+    if !said.is_empty() {
+        session.unreadable = Some(format!(
+            "The server sent what no server means: {}; left out",
+            said.join(", ")
+        ));
+    }
 }
 
 /// A server that lists one id twice lists two sessions as far as we are concerned: the

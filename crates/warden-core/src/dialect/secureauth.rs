@@ -223,12 +223,8 @@ pub(crate) fn parse_list(
         .collect())
 }
 
-fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>> {
-    ms.map(|ms| {
-        DateTime::from_timestamp_millis(ms)
-            .ok_or_else(|| Error::Protocol(format!("{ms} is not a time in milliseconds")))
-    })
-    .transpose()
+fn millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.map(super::wire_time::millis)
 }
 
 fn into_session(
@@ -237,8 +233,8 @@ fn into_session(
     current: bool,
     names: &mut AgentNames,
 ) -> Result<Session> {
-    let last_active_at = millis(wire.last_active_at)?;
-    let created_at = millis(wire.created_at)?;
+    let last_active_at = millis(wire.last_active_at);
+    let created_at = millis(wire.created_at);
     let server_id = Secret::new(wire.id);
     let (device, user_agent) = names.describe(wire.user_agent.as_deref(), current);
     Ok(Session {
@@ -250,12 +246,16 @@ fn into_session(
         ip: wire.ip.filter(|ip| !ip.is_empty()),
         location: None,
         coordinates: None,
+        location_margin_km: None,
+        location_shown: None,
+        unreadable: None,
         operator: None,
         label: None,
         created_at,
         last_active_at,
         // Its JWT is signed once, at sign-in, for 7 days; activity does not renew it.
-        expires_at: created_at.and_then(|t| t.checked_add_signed(DEAD_AFTER)),
+        expires_at: super::wire_time::readable(created_at)
+            .and_then(|t| t.checked_add_signed(DEAD_AFTER)),
         is_current: current,
         ours_earlier: false,
     })

@@ -9,18 +9,36 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
-/// For `#[serde(default, deserialize_with = "wire_time::optional")]`.
+/// A time a server sent that no calendar holds ("10000-01-01…", "yesterday", a number of
+/// milliseconds past chrono's range), kept in the field it came in until `admitted` leaves
+/// it out of the session and says so: one session's unreadable time must not refuse the
+/// whole listing.
+pub(crate) const UNREADABLE: DateTime<Utc> = DateTime::<Utc>::MIN_UTC;
+
+/// For `#[serde(default, deserialize_with = "wire_time::optional")]`: an unreadable time is
+/// [`UNREADABLE`], not an error; anything but a string or null is still an error.
 pub(crate) fn optional<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<DateTime<Utc>>, D::Error> {
     let Some(text) = Option::<Cow<'de, str>>::deserialize(deserializer)? else {
         return Ok(None);
     };
-    DateTime::parse_from_rfc3339(&text)
-        .map(|t| t.to_utc())
-        .or_else(|_| text.parse::<DateTime<Utc>>())
-        .map(Some)
-        .map_err(|e| serde::de::Error::custom(format!("time {text:?}: {e}")))
+    Ok(Some(
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.to_utc())
+            .or_else(|_| text.parse::<DateTime<Utc>>())
+            .unwrap_or(UNREADABLE),
+    ))
+}
+
+/// The time, unless it is [`UNREADABLE`]: for what is derived from it (an expiry).
+pub(crate) fn readable(time: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    time.filter(|t| *t != UNREADABLE)
+}
+
+/// Milliseconds since the epoch, or [`UNREADABLE`] past chrono's range.
+pub(crate) fn millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(UNREADABLE)
 }
 
 #[cfg(test)]
@@ -59,16 +77,15 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_time_is_an_error_naming_it() {
+    fn an_unreadable_time_is_marked_and_a_wrong_type_is_an_error() {
         for json in [
             r#"{"at":"yesterday"}"#,
             r#"{"at":"2026-13-01T00:00:00Z"}"#,
-            r#"{"at":5}"#,
+            r#"{"at":"10000-01-01T00:00:00Z"}"#,
         ] {
-            let error = parse(json).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(!error.is_empty(), "{json} parsed");
+            assert_eq!(parse(json).ok(), Some(Some(UNREADABLE)), "{json}");
         }
-        let error = parse(r#"{"at":"yesterday"}"#).err().map(|e| e.to_string());
-        assert!(error.is_some_and(|e| e.contains("yesterday")));
+        assert!(parse(r#"{"at":5}"#).is_err());
+        assert_eq!(millis(i64::MAX), UNREADABLE);
     }
 }

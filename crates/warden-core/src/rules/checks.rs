@@ -6,7 +6,8 @@
 use chrono::{Duration, Timelike};
 
 use super::geo::Place;
-use super::profile::{coarse, device_identity};
+use super::geo::margin;
+use super::profile::{Whereabouts, coarse, device_identity};
 use super::{Context, Finding, Rule, RuleId, Severity};
 use crate::session::Session;
 
@@ -97,6 +98,14 @@ impl Rule for NewCity {
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
         let place = Place::parse(session.location.as_deref()?)?;
         let city = place.to_string();
+        // A city a database guessed is no sign (the next address of the same line sits in
+        // another town), nor a new town on a network the account knows.
+        let guessed = session
+            .location_margin_km
+            .is_some_and(|m| m > margin::CITY_SHOWN);
+        if guessed || ctx.profile.knows_network(session) {
+            return None;
+        }
         if ctx.previous.is_some()
             || ctx.profile.cities.is_empty()
             || ctx.profile.cities.contains(&city)
@@ -200,15 +209,23 @@ impl Rule for ImpossibleTravel {
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
         let here = Place::parse(session.location.as_deref()?)?;
         let here_at = session.last_active_at.or(session.created_at)?;
-        let here_xy = session.coordinates.or_else(|| here.coordinates())?;
-        let (from, km) =
-            ctx.profile
-                .last_seen_elsewhere(here_xy, here_at, ctx.thresholds.min_travel_km)?;
+        let network = session.network_key();
+        let whereabouts = Whereabouts {
+            coordinates: session.coordinates.or_else(|| here.coordinates())?,
+            country: &here.country,
+            margin_km: session.location_margin_km.unwrap_or(0),
+            network: network.as_deref(),
+            at: here_at,
+        };
+        let (from, km, least) = ctx
+            .profile
+            .last_seen_elsewhere(whereabouts, ctx.thresholds.min_travel_km)?;
         // The most time there may have been between the two: an API that records activity
         // once a day may list a session as last used up to a day before it was.
         let apart = (here_at - from.at).abs() + ctx.activity_slack;
         let hours = apart.num_seconds().unsigned_abs() as f64 / 3600.0;
-        let speed = km / hours.max(1.0 / 60.0);
+        // Judged on the least distance the two places' errors allow, never on the guesses.
+        let speed = least / hours.max(1.0 / 60.0);
         if speed <= ctx.thresholds.max_speed_kmh {
             return None;
         }
@@ -217,16 +234,39 @@ impl Rule for ImpossibleTravel {
         } else {
             "this account"
         };
+        let here_shown = session
+            .location_shown
+            .clone()
+            .unwrap_or_else(|| here.to_string());
+        // Where a place is a guess, the distance is said as the least it can be.
+        let distance = if km - least > 100.0 {
+            format!("at least {}", thousands(least))
+        } else {
+            thousands(km)
+        };
         finding(
             self.id(),
             Severity::Alert,
             format!(
-                "Impossible travel: {who} was in {} {} before appearing in {here}, {km:.0} km away",
-                from.place,
+                "Impossible travel: {here_shown} — {distance} km from {}, where {who} was {} before",
+                from.shown,
                 human_hours(hours),
             ),
         )
     }
+}
+
+/// "10,000": whole kilometres, grouped as people read them.
+fn thousands(km: f64) -> String {
+    let digits = format!("{:.0}", km.max(0.0));
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 fn human_hours(hours: f64) -> String {
@@ -357,7 +397,9 @@ impl Rule for UnusualHour {
         if ctx.previous.is_some() {
             return None;
         }
-        let total = ctx.profile.sign_ins();
+        let hour = session.created_at.unwrap_or(ctx.now).hour();
+        // Sign-ins and uses alike: when the person is awake and using the account.
+        let (here, total) = ctx.profile.hour_share(hour as usize);
         let days = ctx
             .profile
             .hours_since
@@ -366,8 +408,6 @@ impl Rule for UnusualHour {
         {
             return None;
         }
-        let hour = session.created_at.unwrap_or(ctx.now).hour();
-        let here = ctx.profile.sign_in_hours[hour as usize];
         if f64::from(here) / f64::from(total) > ctx.thresholds.hour_rare_share {
             return None;
         }

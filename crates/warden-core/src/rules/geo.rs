@@ -114,6 +114,70 @@ impl std::fmt::Display for Place {
     }
 }
 
+/// How far from its named place a device may be, in km, by where the place comes from.
+pub mod margin {
+    /// A server's own place for a session (RTC), taken as it comes: a city's extent.
+    pub const SERVER: u32 = 25;
+    /// A city from a free database that gives no radius (DB-IP Lite): right about the
+    /// country, often wrong by hundreds of kilometres about the town of a home line (one
+    /// operator's pools sit on towns all over a country).
+    pub const CITY_DATA: u32 = 250;
+    /// A mobile carrier's address, in any database: placed where the carrier's records
+    /// say, not where the phone is. Only the country holds.
+    pub const MOBILE: u32 = 1000;
+    /// Up to this, the city is named as the data gives it.
+    pub const CITY_SHOWN: u32 = 50;
+    /// Up to this, it is "near" the city; past it, only the country is named.
+    pub const NEAR_SHOWN: u32 = 300;
+}
+
+/// Where a session is, in the words the person is shown: "Berlin, DE" where the place is
+/// sure to a city, "near Berlin, DE" where it is a guess within a region, the country's name
+/// ("Germany") where only the country holds. `location` is "City, CC" or "CC".
+pub fn shown(location: &str, margin_km: Option<u32>) -> String {
+    let margin = margin_km.unwrap_or(0);
+    match Place::parse(location) {
+        Some(place) if margin <= margin::CITY_SHOWN => place.to_string(),
+        Some(place) if margin <= margin::NEAR_SHOWN => format!("near {place}"),
+        Some(place) => country_name(&place.country),
+        None if location.len() == 2 => country_name(location),
+        None => location.to_owned(),
+    }
+}
+
+/// "Germany" for "DE": the name people use, where ISO's differs ("United States", not
+/// "United States of America"); the code itself for a code ISO does not know.
+pub fn country_name(code: &str) -> String {
+    const EVERYDAY: &[(&str, &str)] = &[
+        ("US", "United States"),
+        ("GB", "United Kingdom"),
+        ("RU", "Russia"),
+        ("KR", "South Korea"),
+        ("KP", "North Korea"),
+        ("TW", "Taiwan"),
+        ("VN", "Vietnam"),
+        ("LA", "Laos"),
+        ("SY", "Syria"),
+        ("CZ", "Czechia"),
+        ("MD", "Moldova"),
+        ("TZ", "Tanzania"),
+    ];
+    let code = code.trim().to_ascii_uppercase();
+    if let Some((_, name)) = EVERYDAY.iter().find(|(c, _)| *c == code) {
+        return (*name).to_owned();
+    }
+    match isocountry::CountryCode::for_alpha2(&code) {
+        // "Iran (Islamic Republic of)" → "Iran".
+        Ok(country) => country
+            .name()
+            .split(" (")
+            .next()
+            .unwrap_or(country.name())
+            .to_owned(),
+        Err(_) => code,
+    }
+}
+
 /// Great-circle distance in kilometres.
 pub fn distance_km(a: Coordinates, b: Coordinates) -> f64 {
     const EARTH_RADIUS_KM: f64 = 6371.0;
@@ -134,6 +198,20 @@ mod tests {
         let sydney = Place::parse("Sydney, AU").and_then(|p| p.coordinates());
         let km = distance_km(berlin.expect("known"), sydney.expect("known"));
         assert!((15_900.0..16_200.0).contains(&km), "{km}");
+    }
+
+    #[test]
+    fn a_place_is_named_as_surely_as_the_data_allows() {
+        assert_eq!(shown("Berlin, DE", Some(margin::SERVER)), "Berlin, DE");
+        assert_eq!(
+            shown("Werdau, DE", Some(margin::CITY_DATA)),
+            "near Werdau, DE"
+        );
+        assert_eq!(shown("Munich, DE", Some(margin::MOBILE)), "Germany");
+        assert_eq!(shown("US", Some(margin::CITY_DATA)), "United States");
+        assert_eq!(shown("Tehran, IR", Some(margin::MOBILE)), "Iran");
+        assert_eq!(shown("Atlantis, XX", Some(margin::MOBILE)), "XX");
+        assert_eq!(shown("somewhere", None), "somewhere");
     }
 
     #[test]

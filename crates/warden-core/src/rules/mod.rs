@@ -17,7 +17,7 @@ pub use checks::{
     SharedAddress, TokenHopping, TooManySessions, UnusualHour,
 };
 pub use detector::Detector;
-pub use profile::{Profile, Sighting, device_identity, stored_identity};
+pub use profile::{Profile, Sighting, Whereabouts, device_identity, stored_identity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,12 +85,12 @@ pub struct Thresholds {
     pub max_speed_kmh: f64,
     /// Closer than this is the same area, whatever the time.
     pub min_travel_km: f64,
-    /// How many sign-ins the account needs before an hour can be called unusual.
+    /// How many sign-ins and uses the account needs before an hour can be called unusual.
     pub hour_min_history: u32,
     /// How many days of watching before an hour can be called unusual (a first day's
     /// sign-ins say nothing of the mornings).
     pub hour_min_days: u32,
-    /// An hour with at most this share of the account's sign-ins is unusual.
+    /// An hour with at most this share of the account's sign-ins and uses is unusual.
     pub hour_rare_share: f64,
     /// Countries that are never "new" (ISO codes).
     pub home_countries: Vec<String>,

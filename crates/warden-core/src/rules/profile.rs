@@ -60,6 +60,12 @@ pub struct Sighting {
     pub session: String,
     pub place: Place,
     pub coordinates: Option<Coordinates>,
+    /// How far from `place` it may really have been (`Session::location_margin_km`).
+    pub margin_km: u32,
+    /// The network it was on (`Session::network_key`).
+    pub network: Option<String>,
+    /// The place as the person was shown it ("near Berlin, DE", "Germany").
+    pub shown: String,
     pub at: DateTime<Utc>,
 }
 
@@ -68,6 +74,16 @@ impl Sighting {
     pub fn km_to(&self, other: Option<Coordinates>) -> Option<f64> {
         Some(distance_km(self.coordinates?, other?))
     }
+}
+
+/// Where a session is now, for comparing with the account's sightings.
+#[derive(Debug, Clone, Copy)]
+pub struct Whereabouts<'a> {
+    pub coordinates: Coordinates,
+    pub country: &'a str,
+    pub margin_km: u32,
+    pub network: Option<&'a str>,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -86,7 +102,12 @@ pub struct Profile {
     pub trusted: Recent,
     /// Sign-ins per hour of the day (UTC).
     pub sign_in_hours: [u32; 24],
-    /// The first sign-in counted in `sign_in_hours`.
+    /// Uses per hour of the day (UTC): each time a session's last activity moved. Most
+    /// accounts sign in rarely but are used every day: when the person is awake shows here.
+    pub use_hours: [u32; 24],
+    /// The last activity counted in `use_hours`, per session.
+    last_use: std::collections::HashMap<String, DateTime<Utc>>,
+    /// The first sign-in or use counted in the hours.
     pub hours_since: Option<DateTime<Utc>>,
     pub sightings: VecDeque<Sighting>,
     /// The most live sessions seen on each recent day, for the account's own normal.
@@ -171,19 +192,38 @@ impl Profile {
         self.sign_in_hours.iter().sum()
     }
 
-    /// The most recent sighting at least `min_km` from `coordinates`, seen before `at`.
+    /// Sign-ins and uses counted in `hour` (UTC), and in all hours.
+    pub fn hour_share(&self, hour: usize) -> (u32, u32) {
+        let at = |h: usize| self.sign_in_hours[h].saturating_add(self.use_hours[h]);
+        let total = (0..24).map(at).fold(0u32, u32::saturating_add);
+        (at(hour % 24), total)
+    }
+
+    /// The most recent sighting, seen before `here.at`, that is surely at least `min_km`
+    /// away: its distance less both places' margins. Never one on the same network in the
+    /// same country (one operator's addresses are placed on towns all over a country, and a
+    /// phone moves between its cells). Returns it with the distance between the two places
+    /// as given and the least distance there can have been.
     pub fn last_seen_elsewhere(
         &self,
-        coordinates: Coordinates,
-        at: DateTime<Utc>,
+        here: Whereabouts<'_>,
         min_km: f64,
-    ) -> Option<(&Sighting, f64)> {
+    ) -> Option<(&Sighting, f64, f64)> {
         self.sightings
             .iter()
-            .filter(|s| s.at <= at)
-            .filter_map(|s| Some((s, s.km_to(Some(coordinates))?)))
-            .filter(|(_, km)| *km >= min_km)
-            .max_by_key(|(s, _)| s.at)
+            .filter(|s| s.at <= here.at)
+            .filter(|s| {
+                !(s.place.country == here.country
+                    && s.network.is_some()
+                    && s.network.as_deref() == here.network)
+            })
+            .filter_map(|s| {
+                let km = s.km_to(Some(here.coordinates))?;
+                let least = km - f64::from(s.margin_km) - f64::from(here.margin_km);
+                Some((s, km, least))
+            })
+            .filter(|(_, _, least)| *least >= min_km)
+            .max_by_key(|(s, _, _)| s.at)
     }
 
     /// The account's own normal number of live sessions on `today`: the most seen on a day
@@ -233,6 +273,18 @@ impl Profile {
             self.sign_in_hours[at.hour() as usize] += 1;
             self.hours_since = Some(self.hours_since.map_or(at, |since| since.min(at)));
         }
+        if let Some(at) = session.last_active_at {
+            let id = session.id.as_str();
+            if self.last_use.get(id).is_none_or(|last| *last < at) {
+                if self.last_use.len() >= REMEMBERED * 2 {
+                    // Sessions come and go; a few counted twice after this are no harm.
+                    self.last_use.clear();
+                }
+                self.last_use.insert(id.to_owned(), at);
+                self.use_hours[at.hour() as usize] += 1;
+                self.hours_since = Some(self.hours_since.map_or(at, |since| since.min(at)));
+            }
+        }
         if let (Some(place), Some(at)) = (place, session.last_active_at.or(session.created_at)) {
             let id = session.id.to_string();
             // One sighting per session and place, at its latest time.
@@ -241,6 +293,12 @@ impl Profile {
             self.sightings.push_back(Sighting {
                 session: id,
                 coordinates: session.coordinates.or_else(|| place.coordinates()),
+                margin_km: session.location_margin_km.unwrap_or(0),
+                network: session.network_key(),
+                shown: session
+                    .location_shown
+                    .clone()
+                    .unwrap_or_else(|| place.to_string()),
                 place,
                 at,
             });

