@@ -18,6 +18,7 @@ use axum::routing::{delete, get, post};
 pub const OUR_COOKIE: &str = "our-cookie-5f0d2c8e9b1a";
 /// Another device's id (and cookie): it must never be printed either.
 pub const PHONE_COOKIE: &str = "phone-cookie-7c41aa03de";
+pub const LAPTOP_COOKIE: &str = "laptop-cookie-51e0b2c9f4";
 pub const PASSWORD: &str = "hostile-test-password";
 
 /// What the server answers, from now on.
@@ -28,7 +29,8 @@ pub enum Answer {
     /// Text a terminal or a reader would be fooled by, in every field; three sessions claiming
     /// to be current; one id twice; an id of dots; an "address" that is a spreadsheet formula.
     Sneaky,
-    /// A last activity in the year 262142.
+    /// Times no server means: a phone last active in the year 262142, a laptop signed in in
+    /// the year 10000 (which no format of the API can even write); ours is readable.
     FarFuture,
     /// 500 with two megabytes of text, escape sequences and bidi controls included.
     HugeError,
@@ -137,16 +139,27 @@ async fn list(State(answer): Shared, headers: HeaderMap) -> Response {
                 false,
             ),
         ],
-        Answer::FarFuture => vec![
-            row(OUR_COOKIE, "Chrome on Linux", "127.0.0.1", now, true),
-            row(
-                PHONE_COOKIE,
-                "Safari on iOS",
-                "198.51.100.20",
-                "+262142-12-31 23:59:59",
+        Answer::FarFuture => {
+            let mut laptop = row(
+                LAPTOP_COOKIE,
+                "Firefox on Linux",
+                "198.51.100.30",
+                now,
                 false,
-            ),
-        ],
+            );
+            laptop["createdAt"] = "10000-01-01 00:00:00".into();
+            vec![
+                row(OUR_COOKIE, "Chrome on Linux", "127.0.0.1", now, true),
+                row(
+                    PHONE_COOKIE,
+                    "Safari on iOS",
+                    "198.51.100.20",
+                    "+262142-12-31 23:59:59",
+                    false,
+                ),
+                laptop,
+            ]
+        }
         Answer::HugeError => {
             let text = format!(
                 "\u{1b}[31mboom\u{202e}{}",
