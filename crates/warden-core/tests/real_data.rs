@@ -14,7 +14,7 @@ use warden_core::rules::{
     Context, HostingNetwork, ImpossibleTravel, NewCity, Profile, Rule, Severity, Thresholds,
     TokenHopping,
 };
-use warden_core::{AccountId, Device, GeoIp, Secret, Session, SessionId, Snapshot};
+use warden_core::{AccountId, GeoIp, Session, Snapshot};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -51,28 +51,7 @@ fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 
 /// A session as the engine sees it, placed by the shipped databases, last active at `when`.
 fn session(id: &str, agent: &str, ip: &str, when: DateTime<Utc>) -> Session {
-    let account = AccountId::from_stored("acc".into());
-    let server_id = Secret::new(id);
-    let mut session = Session {
-        id: SessionId::derive(&account, &server_id),
-        account,
-        server_id,
-        device: Device::from_user_agent(agent).into(),
-        user_agent: Some(agent.into()),
-        ip: Some(ip.into()),
-        location: None,
-        coordinates: None,
-        location_margin_km: None,
-        location_shown: None,
-        unreadable: None,
-        operator: None,
-        label: None,
-        created_at: Some(when - Duration::days(3)),
-        last_active_at: Some(when),
-        expires_at: None,
-        is_current: false,
-        ours_earlier: false,
-    };
+    let mut session = common::listed_session(id, Some(agent), ip, when - Duration::days(3), when);
     geoip().enrich(std::slice::from_mut(&mut session));
     session
 }

@@ -13,7 +13,7 @@ use warden_core::rules::{
     NewNetwork, OddClient, Profile, Rule, RuleId, Severity, SharedAddress, Thresholds,
     TokenHopping, TooManySessions, UnusualHour, all, evaluate,
 };
-use warden_core::{AccountId, Device, GeoIp, Secret, Session, SessionId, Snapshot};
+use warden_core::{AccountId, GeoIp, Session, Snapshot};
 use warden_mock::scenario::Network;
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -124,33 +124,7 @@ fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 /// A session as the engine sees it: named from its agent (or RTC's coarse label), placed
 /// by the test databases.
 fn session(id: &str, agent: Option<&str>, ip: &str) -> Session {
-    let account = AccountId::from_stored("acc".into());
-    let server_id = Secret::new(id);
-    let mut session = Session {
-        id: SessionId::derive(&account, &server_id),
-        account,
-        server_id,
-        device: agent
-            .map_or_else(
-                || Device::from_type_and_browser("Desktop", "Chrome"),
-                Device::from_user_agent,
-            )
-            .into(),
-        user_agent: agent.map(Into::into),
-        ip: Some(ip.into()),
-        location: None,
-        coordinates: None,
-        location_margin_km: None,
-        location_shown: None,
-        unreadable: None,
-        operator: None,
-        label: None,
-        created_at: Some(at(14, 0)),
-        last_active_at: Some(at(14, 0)),
-        expires_at: None,
-        is_current: false,
-        ours_earlier: false,
-    };
+    let mut session = common::listed_session(id, agent, ip, at(14, 0), at(14, 0));
     geoip().enrich(std::slice::from_mut(&mut session));
     session
 }

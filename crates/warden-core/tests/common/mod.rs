@@ -362,3 +362,43 @@ pub fn shipped_geoip() -> std::path::PathBuf {
         ),
     }
 }
+
+/// A session of account "acc" as a dialect hands it over, not yet placed: named from its
+/// agent (or, with none, RTC's coarse "Chrome on a computer"), signed in at `created` and
+/// last active at `active`. Rule tests place it with the databases they judge on.
+pub fn listed_session(
+    id: &str,
+    agent: Option<&str>,
+    ip: &str,
+    created: chrono::DateTime<chrono::Utc>,
+    active: chrono::DateTime<chrono::Utc>,
+) -> warden_core::Session {
+    use warden_core::{AccountId, Device, Secret, SessionId};
+    let account = AccountId::from_stored("acc".into());
+    let server_id = Secret::new(id);
+    warden_core::Session {
+        id: SessionId::derive(&account, &server_id),
+        account,
+        server_id,
+        device: agent
+            .map_or_else(
+                || Device::from_type_and_browser("Desktop", "Chrome"),
+                Device::from_user_agent,
+            )
+            .into(),
+        user_agent: agent.map(Into::into),
+        ip: Some(ip.into()),
+        location: None,
+        coordinates: None,
+        location_margin_km: None,
+        location_shown: None,
+        unreadable: None,
+        operator: None,
+        label: None,
+        created_at: Some(created),
+        last_active_at: Some(active),
+        expires_at: None,
+        is_current: false,
+        ours_earlier: false,
+    }
+}
