@@ -350,7 +350,8 @@ impl GeoIp {
 
     /// Adds what the databases know to each session: the place where the server gave none
     /// (its own, where it gives one, is kept), coordinates, the operator; and how sure the
-    /// place is, in the words the person is shown (`Session::location_shown`).
+    /// place is (`Session::location_margin_km`, which a dialect giving its server's place,
+    /// or the ledger, already set), in the words the person is shown (`location_shown`).
     pub fn enrich(&self, sessions: &mut [Session]) {
         for session in sessions {
             let facts = match session.ip.as_deref() {
@@ -362,11 +363,23 @@ impl GeoIp {
                 (None, _) => true,
                 (Some(_), None) => false,
             };
-            if session.location.is_some() {
-                session.location_margin_km = Some(crate::rules::geo::margin::SERVER);
-            } else if facts.place.is_some() {
-                session.location_margin_km = Some(facts.margin_km());
-                session.location = facts.place;
+            match (&session.location, session.location_margin_km) {
+                // A server's own place (its dialect says how sure), or one the ledger kept
+                // with its margin.
+                (Some(_), Some(_)) => {}
+                // Kept by a version before margins: the database's guess where the database
+                // names the same place, else a server's word.
+                (Some(_), None) => {
+                    session.location_margin_km = Some(match &facts.place {
+                        Some(_) if agrees => facts.margin_km(),
+                        _ => crate::rules::geo::margin::SERVER,
+                    });
+                }
+                (None, _) if facts.place.is_some() => {
+                    session.location_margin_km = Some(facts.margin_km());
+                    session.location = facts.place;
+                }
+                (None, _) => {}
             }
             if agrees && session.coordinates.is_none() {
                 session.coordinates = facts.coordinates;

@@ -251,3 +251,29 @@ fn one_session_on_another_network(
         "{from} → {to}: {found:?}"
     );
 }
+
+#[test]
+fn a_place_kept_by_the_ledger_keeps_how_sure_it_was() {
+    // As a watcher restarted on this home reads it back: with its margin…
+    let mut kept = common::listed_session("n", Some(FIREFOX), HOME, at(8, 0), at(9, 0));
+    kept.location = Some("Werdau, DE".into());
+    kept.location_margin_km = Some(250);
+    geoip().enrich(std::slice::from_mut(&mut kept));
+    assert_eq!(kept.location_margin_km, Some(250));
+    assert_eq!(kept.location_shown.as_deref(), Some("near Werdau, DE"));
+    // …or kept by a version before margins: the database's own guess is a guess still, and
+    // a place the database does not name is a server's word.
+    let mut old = common::listed_session("o", Some(FIREFOX), HOME, at(8, 0), at(9, 0));
+    old.location = Some("Werdau, DE".into());
+    geoip().enrich(std::slice::from_mut(&mut old));
+    assert_eq!(
+        old.location_margin_km,
+        Some(250),
+        "not taken for a server's word"
+    );
+    let mut rtc = common::listed_session("r", Some(FIREFOX), HOME, at(8, 0), at(9, 0));
+    rtc.location = Some("Berlin, DE".into());
+    geoip().enrich(std::slice::from_mut(&mut rtc));
+    assert_eq!(rtc.location_margin_km, Some(25));
+    assert_eq!(rtc.location_shown.as_deref(), Some("Berlin, DE"));
+}

@@ -191,7 +191,8 @@ fn into_session(account: &AccountId, wire: WireSession, current: bool) -> Sessio
         ip: wire.ip_address.filter(|ip| !ip.is_empty()),
         location: wire.location.filter(|l| !l.is_empty()),
         coordinates: None,
-        location_margin_km: None,
+        // The server's own place, taken as it comes.
+        location_margin_km: Some(crate::rules::geo::margin::SERVER),
         location_shown: None,
         unreadable: None,
         operator: None,
