@@ -145,7 +145,7 @@ maxSpeedKmh: number,
  */
 minTravelKm: number, 
 /**
- * How many sign-ins the account needs before an hour can be called unusual.
+ * How many sign-ins and uses the account needs before an hour can be called unusual.
  */
 hourMinHistory: number, 
 /**
@@ -154,7 +154,7 @@ hourMinHistory: number,
  */
 hourMinDays: number, 
 /**
- * An hour with at most this share of the account's sign-ins is unusual.
+ * An hour with at most this share of the account's sign-ins and uses is unusual.
  */
 hourRareShare: number, 
 /**
