@@ -613,7 +613,11 @@ async fn a_hostile_server_can_neither_fool_the_terminal_nor_panic_the_cli_nor_le
     assert_clean("sessions, year 262142 and 10000", &far);
     assert!(far.status.success(), "{}", stderr(&far));
     let table = String::from_utf8_lossy(&far.stdout);
-    for device in ["Chrome on Linux", "Safari on iOS", "Firefox on Linux"] {
+    for device in [
+        "Session Warden (this app)",
+        "Safari on iOS",
+        "Firefox on Linux",
+    ] {
         assert!(table.contains(device), "{device} is listed: {table}");
     }
     assert!(
