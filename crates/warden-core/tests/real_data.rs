@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rstest::rstest;
 use warden_core::rules::{
-    Context, HostingNetwork, ImpossibleTravel, NewCity, Profile, Rule, Severity, Thresholds,
-    TokenHopping,
+    Context, HostingNetwork, ImpossibleTravel, NewCity, NewCountry, Profile, Rule, Severity,
+    Thresholds, TokenHopping,
 };
 use warden_core::{AccountId, GeoIp, Session, Snapshot};
 
@@ -276,4 +276,26 @@ fn a_place_kept_by_the_ledger_keeps_how_sure_it_was() {
     geoip().enrich(std::slice::from_mut(&mut rtc));
     assert_eq!(rtc.location_margin_km, Some(25));
     assert_eq!(rtc.location_shown.as_deref(), Some("Berlin, DE"));
+}
+
+#[test]
+fn another_country_is_said_with_the_town_as_a_guess() {
+    // Her phone in Lisbon: travel, a line in the history, the hotel's town a guess.
+    let phone = session("phone", IPHONE, LISBON_HOTEL, at(12, 0));
+    let found = judge(&NewCountry, &phone, &[], None).expect("a new country");
+    assert_eq!(found.severity, Severity::Notice);
+    assert_eq!(found.reason, "Your Safari on iOS is near Lisbon, PT now");
+    // A VPN's exit the data puts in Quebec: the country holds, the town is said as a guess.
+    let stranger = session(
+        "vpn",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Firefox/131.0",
+        M247,
+        at(12, 0),
+    );
+    let found = judge(&NewCountry, &stranger, &[], None).expect("a new country");
+    assert_eq!(found.severity, Severity::Warning);
+    assert_eq!(
+        found.reason,
+        "Signed in near Quebec, CA, a country never seen on this account"
+    );
 }

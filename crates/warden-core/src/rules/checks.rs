@@ -62,6 +62,16 @@ impl Rule for NewDevice {
     }
 }
 
+/// Where a session is, as the person is shown it: "in Lisbon, PT", "near Lisbon, PT", "in
+/// Portugal" — a database's guess said as one.
+fn whereabouts_words(session: &Session, place: &Place) -> String {
+    match session.location_shown.as_deref() {
+        Some(near) if near.starts_with("near ") => near.to_owned(),
+        Some(shown) => format!("in {shown}"),
+        None => format!("in {place}"),
+    }
+}
+
 /// A network this account has never been used from.
 pub struct NewNetwork;
 
@@ -159,7 +169,8 @@ impl Rule for NewCountry {
         if ctx.profile.countries.is_empty() && ctx.thresholds.home_countries.is_empty() {
             return None;
         }
-        let here = place.to_string();
+        // The country holds; the town may be a database's guess, and is said as one.
+        let here = whereabouts_words(session, &place);
         let moved = ctx.previous.is_some();
         if let Some(home) = in_use_elsewhere(session, &place.country, ctx) {
             return if moved {
@@ -167,7 +178,7 @@ impl Rule for NewCountry {
                     self.id(),
                     Severity::Alert,
                     format!(
-                        "This session is in use from {here} while your other devices are in use in \
+                        "This session is in use {here} while your other devices are in use in \
                          {home}: its cookie may have been copied"
                     ),
                 )
@@ -176,7 +187,7 @@ impl Rule for NewCountry {
                     self.id(),
                     Severity::Warning,
                     format!(
-                        "Signed in from {here}, a country never seen on this account, while your \
+                        "Signed in {here}, a country never seen on this account, while your \
                          other devices are in use in {home}"
                     ),
                 )
@@ -186,13 +197,13 @@ impl Rule for NewCountry {
             return finding(
                 self.id(),
                 Severity::Notice,
-                format!("Your {} is in {here} now", session.device.label),
+                format!("Your {} is {here} now", session.device.label),
             );
         }
         finding(
             self.id(),
             Severity::Warning,
-            format!("From a country never seen on this account: {here}"),
+            format!("Signed in {here}, a country never seen on this account"),
         )
     }
 }
