@@ -109,27 +109,33 @@ const MOBILE_ASNS: &[u32] = &[
 
 /// Words mobile carriers use for themselves.
 fn looks_like_mobile(name: &str) -> bool {
+    says_any(
+        name,
+        &["mobile", "wireless", "cellular", "mobility", "cellco"],
+    )
+}
+
+/// Whether an operator's name holds one of `words` (lower case), whatever its case.
+fn says_any(name: &str, words: &[&str]) -> bool {
     let name = name.to_ascii_lowercase();
-    ["mobile", "wireless", "cellular", "mobility", "cellco"]
-        .iter()
-        .any(|word| name.contains(word))
+    words.iter().any(|word| name.contains(word))
 }
 
 /// Words hosting and VPN operators use for themselves.
 fn looks_like_hosting(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
-        "hosting",
-        "cloud",
-        "server",
-        "data center",
-        "datacenter",
-        "vps",
-        "vpn",
-        "colocation",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
+    says_any(
+        name,
+        &[
+            "hosting",
+            "cloud",
+            "server",
+            "data center",
+            "datacenter",
+            "vps",
+            "vpn",
+            "colocation",
+        ],
+    )
 }
 
 /// What the databases say of one address.

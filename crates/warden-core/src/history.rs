@@ -340,9 +340,11 @@ impl Ledger {
                 device: row.get(2)?,
                 ip: row.get(3)?,
                 // As sure as the data was: "near Werdau, DE", "Germany".
-                location: row
-                    .get::<_, Option<String>>(4)?
-                    .map(|place| crate::rules::geo::shown(&place, row.get(11).ok().flatten())),
+                location: {
+                    let margin: Option<u32> = row.get(11)?;
+                    row.get::<_, Option<String>>(4)?
+                        .map(|place| crate::rules::geo::shown(&place, margin))
+                },
                 first_seen: time(row.get(5)?)?,
                 last_seen: time(row.get(6)?)?,
                 ended_at: row.get::<_, Option<String>>(7)?.map(time).transpose()?,

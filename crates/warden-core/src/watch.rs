@@ -377,28 +377,28 @@ impl Poller {
             .stale_since
             .get_or_insert_with(|| accounts.clock().now());
         tracing::warn!(account = %account.id, "poll failed: {error}");
-        let wait = match error {
+        let asked = match error {
             Error::RateLimited {
                 retry_after: Some(seconds),
-            } => Some(Duration::from_secs(
-                (*seconds).min(crate::http::MAX_RETRY_AFTER_SECS),
-            )),
+            } => Some(*seconds),
             _ => None,
         };
+        let cap = crate::http::MAX_RETRY_AFTER_SECS;
+        let wait = asked.map(|seconds| Duration::from_secs(seconds.min(cap)));
         let mut said = error.to_string();
         // When it will be asked again, in the person's time: the server may ask for years,
         // and the wait is ours.
-        if let (Some(wait), Error::RateLimited { retry_after, .. }) = (wait, error) {
+        if let (Some(asked), Some(wait)) = (asked, wait) {
             let again = accounts.clock().now()
                 + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
             said.push_str(&format!(
                 "; Session Warden asks again after {}",
                 again.with_timezone(&chrono::Local).format("%H:%M")
             ));
-            if retry_after.is_some_and(|s| s > crate::http::MAX_RETRY_AFTER_SECS) {
+            if asked > cap {
                 said.push_str(&format!(
                     " (it waits {} at most)",
-                    crate::error::wait_words(crate::http::MAX_RETRY_AFTER_SECS)
+                    crate::error::wait_words(cap)
                 ));
             }
         }

@@ -171,8 +171,8 @@ fn course_expiry(
     }
 }
 
-/// SQLite's `YYYY-MM-DD HH:MM:SS`, in UTC with no zone; anything else is unreadable (`wire_time::UNREADABLE`), left out
-/// of its session by `admitted`, which says so.
+/// SQLite's `YYYY-MM-DD HH:MM:SS`, in UTC with no zone; anything else is unreadable
+/// (`wire_time::UNREADABLE`), left out of its session by `admitted`, which says so.
 fn parse_time(text: &str) -> DateTime<Utc> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
         .map(|t| t.and_utc())

@@ -260,7 +260,7 @@ impl Rule for ImpossibleTravel {
             Severity::Alert,
             format!(
                 "Impossible travel: {here_shown} — {distance} km from {}, where {who} was {} before",
-                from.shown,
+                from.shown(),
                 human_hours(hours),
             ),
         )

@@ -64,8 +64,6 @@ pub struct Sighting {
     pub margin_km: u32,
     /// The network it was on (`Session::network_key`).
     pub network: Option<String>,
-    /// The place as the person was shown it ("near Berlin, DE", "Germany").
-    pub shown: String,
     pub at: DateTime<Utc>,
 }
 
@@ -73,6 +71,11 @@ impl Sighting {
     /// Kilometres to `other`, where both are on the map.
     pub fn km_to(&self, other: Option<Coordinates>) -> Option<f64> {
         Some(distance_km(self.coordinates?, other?))
+    }
+
+    /// The place as the person was shown it ("near Berlin, DE", "Germany").
+    pub fn shown(&self) -> String {
+        super::geo::shown(&self.place.to_string(), Some(self.margin_km))
     }
 }
 
@@ -188,10 +191,6 @@ impl Profile {
         self.trusted.contains(&device_identity(session))
     }
 
-    pub fn sign_ins(&self) -> u32 {
-        self.sign_in_hours.iter().sum()
-    }
-
     /// Sign-ins and uses counted in `hour` (UTC), and in all hours.
     pub fn hour_share(&self, hour: usize) -> (u32, u32) {
         let at = |h: usize| self.sign_in_hours[h].saturating_add(self.use_hours[h]);
@@ -295,10 +294,6 @@ impl Profile {
                 coordinates: session.coordinates.or_else(|| place.coordinates()),
                 margin_km: session.location_margin_km.unwrap_or(0),
                 network: session.network_key(),
-                shown: session
-                    .location_shown
-                    .clone()
-                    .unwrap_or_else(|| place.to_string()),
                 place,
                 at,
             });
