@@ -51,6 +51,9 @@ pub async fn check(
     })
     .await?;
     assert!(devices.iter().any(|d| d.contains("on")), "{devices:?}");
+    // The demo's home, made under a loose umask, is the person's alone like any other.
+    let open = crate::open_to_others(&data);
+    assert!(open.is_empty(), "open to others: {open:?}");
     if let Some(dir) = screenshots {
         save_screenshot(dir, &window_screenshot(&client).await?, "demo.png")?;
     }

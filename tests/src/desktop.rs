@@ -123,9 +123,15 @@ impl Desktop {
         ]
     }
 
+    /// `program` on this desktop, under the loosest umask desktops ship (Debian's and
+    /// Ubuntu's 002, group-writable): a file Session Warden leaves open to others shows as
+    /// such (`crate::open_to_others`). `exec` keeps the program's pid the child's.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut command = Command::new(program);
-        command.envs(self.env());
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "umask 002 && exec \"$0\" \"$@\""])
+            .arg(program)
+            .envs(self.env());
         command
     }
 

@@ -871,6 +871,40 @@ async fn a_damaged_ledger_is_named_kept_and_set_aside_only_when_asked() -> anyho
     assert!(recovered.contains("warden.db.damaged"), "{recovered}");
     assert_eq!(std::fs::read(cli.home.join("warden.db.damaged"))?, damage);
     assert!(cli.ok(&["accounts", "list"])?.contains("no accounts yet"));
+    // The damaged copy holds the same history: written open by someone else, it is closed.
+    let open = warden_tests::open_to_others(&cli.home);
+    assert!(open.is_empty(), "open to others: {open:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_and_every_file_in_it_are_the_person_s_alone_whatever_the_umask()
+-> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::start().await?;
+    // A home an older version made open to every local user: closed at the first command.
+    std::fs::set_permissions(&cli.home, std::fs::Permissions::from_mode(0o755))?;
+    cli.add_demo()?;
+    cli.mock
+        .sign_in_device(FIREFOX_LINUX, "198.51.100.33")
+        .await?;
+    assert!(!cli.sessions()?.is_empty());
+    // A watcher: the WAL files, the watch lock, an account's lock.
+    let watching = Watching::start(&cli, &[])?;
+    Watching::next(&watching.out, &["\"type\":\"listed\""])?;
+    let open = warden_tests::open_to_others(&cli.home);
+    assert!(
+        open.is_empty(),
+        "open to others (under umask 002): {open:?}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&cli.home)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "warden.db-wal") && names.iter().any(|n| n == "watch.lock"),
+        "the files it checked: {names:?}"
+    );
     Ok(())
 }
 

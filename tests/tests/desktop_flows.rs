@@ -135,6 +135,11 @@ async fn secureauth_flow(desktop: &Desktop) -> anyhow::Result<()> {
     let saved = wait_for_text(&client, "#history-note", "Saved to ").await?;
     let path = saved.trim_start_matches("Saved to ").trim();
     let csv = std::fs::read_to_string(path)?;
+    // The export holds the history too: the person's alone, as the home and all in it.
+    for dir in [std::path::Path::new(path), &home] {
+        let open = warden_tests::open_to_others(dir);
+        assert!(open.is_empty(), "open to others: {open:?}");
+    }
     assert!(
         csv.contains("Chrome on Windows") && csv.contains("trusted"),
         "{csv}"

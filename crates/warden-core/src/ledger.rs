@@ -111,7 +111,16 @@ impl Ledger {
         match std::fs::metadata(path) {
             Ok(meta) if meta.len() == 0 => return Err(damaged("the file is empty".into())),
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Made owner only before SQLite opens it: SQLite would make it under the umask,
+            // and gives the WAL files the database's own mode.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                crate::home::private_options()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)
+                    .map_err(Error::io("create", path))?;
+            }
             Err(e) => return Err(Error::io("read", path)(e)),
         }
         let not_a_database = |e: rusqlite::Error| match e.sqlite_error_code() {
@@ -135,9 +144,22 @@ impl Ledger {
         Migrations::from_slice(MIGRATIONS)
             .to_latest(&mut conn)
             .map_err(|e| Error::Ledger(format!("cannot migrate {}: {e}", path.display())))?;
+        // A ledger an older version left readable by others is closed, WAL files too.
+        for file in Self::files(path) {
+            crate::home::private_file(&file)?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// The ledger's files: the database and its WAL files.
+    fn files(path: &Path) -> [std::path::PathBuf; 3] {
+        [
+            path.to_path_buf(),
+            path.with_extension("db-wal"),
+            path.with_extension("db-shm"),
+        ]
     }
 
     /// Moves a damaged ledger (and its WAL files) aside as `<name>.damaged` (or
@@ -156,6 +178,8 @@ impl Ledger {
             .find(|candidate| !candidate.exists())
             .unwrap_or_else(|| path.with_extension("db.damaged"));
         std::fs::rename(path, &aside).map_err(Error::io("move aside", path))?;
+        // The damaged copy holds the same history: it stays the person's alone.
+        crate::home::private_file(&aside)?;
         for wal in ["db-wal", "db-shm"] {
             let file = path.with_extension(wal);
             if file.exists() {
@@ -167,7 +191,8 @@ impl Ledger {
                         .unwrap_or("damaged"),
                     &wal[3..]
                 ));
-                std::fs::rename(&file, moved).map_err(Error::io("move aside", &file))?;
+                std::fs::rename(&file, &moved).map_err(Error::io("move aside", &file))?;
+                crate::home::private_file(&moved)?;
             }
         }
         Ok(aside)

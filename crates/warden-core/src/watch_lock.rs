@@ -4,7 +4,7 @@
 //! every event. Two pollers would record every event twice and, on node-auth, take the
 //! user's one refresh token from each other.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 
 use chrono::{DateTime, Utc};
@@ -47,7 +47,7 @@ impl WatchLock {
     ) -> Result<Result<Self, Holder>> {
         home.ensure()?;
         let path = home.root().join("watch.lock");
-        let mut file = OpenOptions::new()
+        let mut file = crate::home::private_options()
             .read(true)
             .write(true)
             .create(true)
@@ -110,9 +110,9 @@ pub struct AccountLock {
 impl AccountLock {
     pub fn acquire(home: &Home, account: &crate::account::AccountId) -> Result<Self> {
         let dir = home.root().join("locks");
-        std::fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
+        crate::home::private_dir(&dir)?;
         let path = dir.join(format!("{account}.lock"));
-        let file = OpenOptions::new()
+        let file = crate::home::private_options()
             .write(true)
             .create(true)
             .truncate(false)
