@@ -113,6 +113,48 @@ async fn adding_an_account_keeps_the_password_in_the_keyring_and_in_no_file() ->
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_account_is_not_added_twice_under_another_label_or_spelling() -> anyhow::Result<()>
+{
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    let url = cli.mock.hectoday_url();
+    let again = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            // The same server, spelled otherwise: no trailing slash, the login in capitals.
+            url.trim_end_matches('/'),
+            "--dialect",
+            "hectoday",
+            "--login",
+            &warden_mock::DEMO_LOGIN.to_uppercase(),
+            "--label",
+            "second copy",
+            "--password-stdin",
+        ],
+        &format!("{}\n", warden_mock::DEMO_PASSWORD),
+    )?;
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert_eq!(
+        stderr(&again).trim(),
+        "warden: this account is already watched as \"demo\" (the same server and login); \
+         nothing was added"
+    );
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    // No second session was opened on the server either.
+    let ours = cli
+        .sessions()?
+        .into_iter()
+        .filter(|s| s["isCurrent"] == true)
+        .count();
+    assert_eq!(ours, 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_json_carries_the_documented_fields() -> anyhow::Result<()> {
     let cli = Cli::start().await?;
     let id = cli.add_demo()?;

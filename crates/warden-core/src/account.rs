@@ -48,6 +48,29 @@ pub struct Account {
     pub added_at: DateTime<Utc>,
 }
 
+impl Account {
+    /// Whether this account is the one `login` signs in to at `base_url`: the same server
+    /// and the same person, whatever the spelling of the login (case; on Matrix, `@name:server`
+    /// or `name`).
+    pub fn is_same_login(&self, base_url: &Url, dialect: DialectKind, login: &str) -> bool {
+        self.base_url == *base_url
+            && login_key(self.dialect, &self.login) == login_key(dialect, login)
+    }
+}
+
+/// A login as a server tells people apart: case does not count; a Matrix user is its
+/// localpart on its homeserver.
+fn login_key(dialect: DialectKind, login: &str) -> String {
+    let login = login.trim();
+    let login = match dialect {
+        DialectKind::Matrix => login
+            .strip_prefix('@')
+            .map_or(login, |l| l.split(':').next().unwrap_or(l)),
+        _ => login,
+    };
+    login.to_lowercase()
+}
+
 /// What the user supplies to add an account; the password travels separately, as a `Secret`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -149,6 +172,24 @@ pub fn transport_warning(url: &Url, dialect: crate::dialect::DialectKind) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_person_on_one_server_is_one_account_however_the_login_is_spelt() {
+        let matrix = Account {
+            id: AccountId::generate(),
+            label: "chat".into(),
+            base_url: parse_base_url("https://matrix.example.org").expect("url"),
+            dialect: DialectKind::Matrix,
+            login: "@Alice:example.org".into(),
+            added_at: Utc::now(),
+        };
+        let same = parse_base_url("https://MATRIX.example.org/").expect("url");
+        assert!(matrix.is_same_login(&same, DialectKind::Matrix, "alice"));
+        assert!(matrix.is_same_login(&same, DialectKind::Matrix, " @alice:example.org "));
+        assert!(!matrix.is_same_login(&same, DialectKind::Matrix, "bob"));
+        let elsewhere = parse_base_url("https://matrix.example.org/other/").expect("url");
+        assert!(!matrix.is_same_login(&elsewhere, DialectKind::Matrix, "alice"));
+    }
 
     #[test]
     fn credentials_in_a_url_are_refused_and_never_repeated() {

@@ -169,6 +169,14 @@ impl Accounts {
         if password.is_empty() && new.dialect.uses_password() {
             return Err(Error::InvalidInput("the password is empty".into()));
         }
+        if let Some(watched) = self
+            .ledger
+            .accounts()?
+            .into_iter()
+            .find(|a| a.is_same_login(&base_url, new.dialect, &login))
+        {
+            return Err(Error::AlreadyWatched(watched.label));
+        }
         if self.ledger.label_taken(&label)? {
             return Err(Error::DuplicateLabel(label));
         }

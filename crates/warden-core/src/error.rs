@@ -47,6 +47,12 @@ pub enum Error {
     AccountNotFound(String),
     #[error("an account labelled {0:?} already exists")]
     DuplicateLabel(String),
+    /// The same login on the same server is watched already: a second copy would take the
+    /// first's session for a stranger's, and announce each sign-in of the other.
+    #[error(
+        "this account is already watched as {0:?} (the same server and login); nothing was added"
+    )]
+    AlreadyWatched(String),
     #[error("{0}")]
     InvalidInput(String),
     #[error("the OS keyring failed: {0}")]
@@ -109,7 +115,9 @@ impl Error {
                 ErrorCode::Refused
             }
             Error::SessionNotFound(_) | Error::AccountNotFound(_) => ErrorCode::NotFound,
-            Error::InvalidInput(_) | Error::DuplicateLabel(_) => ErrorCode::InvalidInput,
+            Error::InvalidInput(_) | Error::DuplicateLabel(_) | Error::AlreadyWatched(_) => {
+                ErrorCode::InvalidInput
+            }
             Error::Keyring(_) | Error::MissingCredential(_) => ErrorCode::Keyring,
             Error::Ledger(_) | Error::Io { .. } | Error::DamagedLedger { .. } => ErrorCode::Storage,
             Error::Server { .. } | Error::Protocol(_) | Error::WatcherFailed(_) => {
