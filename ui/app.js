@@ -681,9 +681,15 @@ async function removeAccount() {
     return true;
   });
   if (!done) return;
-  state.accounts.delete(view.account.id);
-  state.order = state.order.filter((id) => id !== view.account.id);
-  if (state.order.length) select(state.order[0]);
+  forget(view.account.id);
+}
+
+// An account leaves the window: removed here, or by another process.
+function forget(id) {
+  if (!state.accounts.delete(id)) return;
+  state.order = state.order.filter((known) => known !== id);
+  if (state.selected !== id) render();
+  else if (state.order.length) select(state.order[0]);
   else showAdd();
 }
 
@@ -1047,6 +1053,7 @@ async function start() {
       historyReload = setTimeout(() => { historyReload = null; loadHistory(); }, 1000);
     }
   });
+  await listen("warden://account-removed", (event) => forget(event.payload));
   await listen("warden://code-requested", (event) => askCode(event.payload));
   await listen("warden://focus-session", (event) => focusOn(event.payload));
   try {

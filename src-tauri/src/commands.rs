@@ -168,7 +168,11 @@ pub(crate) async fn remove_account(
 ) -> Answer<()> {
     let account = state.accounts.get(&account)?;
     state.watcher.unwatch(&account.id);
-    state.accounts.remove(&account).await?;
+    if let Err(e) = state.accounts.remove(&account).await {
+        // Nothing was removed (a locked keyring, say): it stays watched.
+        state.watcher.watch(account);
+        return Err(e.into());
+    }
     state.views.forget(&account.id);
     crate::tray::rebuild(&app);
     Ok(())

@@ -66,6 +66,36 @@ fn follow_views(app: tauri::AppHandle) {
     });
 }
 
+/// Accounts another process added (`warden accounts add`) are watched and shown within
+/// seconds; those it removed leave the window and the tray.
+fn follow_ledger(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let mut every = tokio::time::interval(warden_core::watch::FOLLOW_LEDGER_EVERY);
+        loop {
+            every.tick().await;
+            let state = app.state::<AppState>();
+            let changed = match state.watcher.follow_ledger() {
+                Ok(changed) => changed,
+                Err(e) => {
+                    tracing::warn!("cannot read the accounts: {e}");
+                    continue;
+                }
+            };
+            if changed.is_empty() {
+                continue;
+            }
+            for account in changed.added {
+                window::show(&app, &state.views.view(account));
+            }
+            for account in changed.removed {
+                state.views.forget(&account.id);
+                window::removed(&app, &account.id);
+            }
+            tray::rebuild(&app);
+        }
+    });
+}
+
 /// While another process holds the home's `WatchLock`: each account says who watches it,
 /// and the lock is asked for again every few seconds; once held, this process polls.
 fn stand_by(app: tauri::AppHandle, holder: Holder, accounts: &[warden_core::Account]) {
@@ -237,6 +267,7 @@ pub fn run(args: Args) {
             });
             tray::create(app.handle())?;
             follow_views(app.handle().clone());
+            follow_ledger(app.handle().clone());
             // Watching starts once the state it reports into exists.
             let state = app.state::<AppState>();
             for account in &accounts_now {

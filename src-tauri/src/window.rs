@@ -12,6 +12,8 @@ use crate::demo::DemoMode;
 pub const MAIN: &str = "main";
 /// The window listens for this: one account's new view.
 pub const ACCOUNT_CHANGED: &str = "warden://account-changed";
+/// The window listens for this: an account another process removed (its id).
+pub const ACCOUNT_REMOVED: &str = "warden://account-removed";
 /// An open window listens for this to show the session a notification was about.
 pub const FOCUS_SESSION: &str = "warden://focus-session";
 
@@ -27,6 +29,13 @@ pub struct Focus {
 /// Hands the window (if open) an account's new view; it shows what core sends.
 pub fn show<R: Runtime>(app: &AppHandle<R>, view: &AccountView) {
     if let Err(e) = app.emit(ACCOUNT_CHANGED, view) {
+        tracing::warn!("could not update the window: {e}");
+    }
+}
+
+/// Tells the window an account is gone (another process removed it).
+pub fn removed<R: Runtime>(app: &AppHandle<R>, account: &warden_core::AccountId) {
+    if let Err(e) = app.emit(ACCOUNT_REMOVED, account) {
         tracing::warn!("could not update the window: {e}");
     }
 }

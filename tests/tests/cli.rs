@@ -155,6 +155,49 @@ async fn the_same_account_is_not_added_twice_under_another_label_or_spelling() -
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_watch_takes_up_an_account_added_later_and_lets_go_of_one_removed()
+-> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    let watch = Watching::start(&cli, &[])?;
+    Watching::next(&watch.out, &["\"type\":\"listed\""])?;
+    let url = cli.mock.url(warden_mock::Dialect::NodeAuth);
+    let added = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--dialect",
+            "node-auth",
+            "--login",
+            warden_mock::DEMO_LOGIN,
+            "--label",
+            "later",
+            "--password-stdin",
+        ],
+        &format!("{}\n", warden_mock::DEMO_PASSWORD),
+    )?;
+    assert!(added.status.success(), "{}", stderr(&added));
+    let id = String::from_utf8(added.stdout)?.trim().to_owned();
+    Watching::next(&watch.err, &["now watching later too"])?;
+    // Watched, not only named: its sessions are listed, and a new sign-in on it is told.
+    Watching::next(&watch.out, &["\"type\":\"listed\"", &id])?;
+    cli.mock
+        .sign_in_via(
+            warden_mock::Dialect::NodeAuth,
+            warden_mock::DEMO_LOGIN,
+            FIREFOX_LINUX,
+            "198.51.100.41",
+        )
+        .await?;
+    Watching::next(&watch.out, &["sessionAppeared", "198.51.100.41", &id])?;
+    cli.ok(&["accounts", "remove", "later"])?;
+    Watching::next(&watch.err, &["no longer watching later"])?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_json_carries_the_documented_fields() -> anyhow::Result<()> {
     let cli = Cli::start().await?;
     let id = cli.add_demo()?;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use warden_core::alert::{Alert, AlertPolicy, AlertSettings, COALESCE, Told};
 use warden_core::history::HistoryEntry;
-use warden_core::watch::{WatchSettings, Watcher};
+use warden_core::watch::{FOLLOW_LEDGER_EVERY, WatchSettings, Watcher};
 use warden_core::watch_lock::WatchLock;
-use warden_core::{Accounts, DesktopNotifier, Event, Notice, Notifier};
+use warden_core::{Account, Accounts, DesktopNotifier, Event, Notice, Notifier};
 
 /// What to tell on the desktop besides the terminal's lines.
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +56,11 @@ pub async fn run(
         },
         tokio::runtime::Handle::current(),
     );
+    let mut list = list;
     for account in &list {
         watcher.watch(account.clone());
     }
-    let label = |event: &Event| {
+    let label = |list: &[Account], event: &Event| {
         list.iter()
             .find(|a| &a.id == event.account())
             .map_or_else(|| event.account().to_string(), |a| a.label.clone())
@@ -70,17 +71,22 @@ pub async fn run(
         every_sign_in: tell.every_sign_in,
         ..AlertSettings::default()
     };
+    let mut follow_ledger = tokio::time::interval(FOLLOW_LEDGER_EVERY);
     loop {
         let event = tokio::select! {
             event = rx.recv() => match event {
                 Some(event) => event,
                 None => return Ok(()),
             },
+            _ = follow_ledger.tick() => {
+                followed(&watcher, &mut list);
+                continue;
+            }
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
         if json {
             println!("{}", serde_json::to_string(&event)?);
-        } else if let Some(line) = describe(&event, &label(&event)) {
+        } else if let Some(line) = describe(&event, &label(&list, &event)) {
             println!("{line}");
         }
         if tell.notify {
@@ -106,6 +112,30 @@ pub async fn run(
     }
 }
 
+/// Takes up the accounts another process added, lets go of those it removed, and says so
+/// (on stderr: stdout is the events' alone).
+fn followed(watcher: &Watcher, list: &mut Vec<Account>) {
+    match watcher.follow_ledger() {
+        Ok(changed) => {
+            for account in changed.added {
+                eprintln!(
+                    "warden: now watching {} too (added elsewhere)",
+                    account.label
+                );
+                list.push(account);
+            }
+            for account in changed.removed {
+                eprintln!(
+                    "warden: no longer watching {} (removed elsewhere)",
+                    account.label
+                );
+                list.retain(|a| a.id != account.id);
+            }
+        }
+        Err(e) => tracing::warn!("cannot read the accounts: {e}"),
+    }
+}
+
 /// On the desktop, without actions (a terminal has nobody to act on a click).
 fn show(alert: Alert) {
     let notice = Notice {
@@ -127,11 +157,14 @@ pub enum FollowUntil {
 /// Prints every event the ledger records from now on (by whichever process records it), once
 /// each. Returns `false` on Ctrl-C, `true` when `until` was met.
 pub async fn follow(accounts: &Accounts, json: bool, until: FollowUntil) -> anyhow::Result<bool> {
-    let labels: std::collections::HashMap<String, String> = accounts
-        .list()?
-        .into_iter()
-        .map(|a| (a.id.to_string(), a.label))
-        .collect();
+    let labels_now = || -> anyhow::Result<std::collections::HashMap<String, String>> {
+        Ok(accounts
+            .list()?
+            .into_iter()
+            .map(|a| (a.id.to_string(), a.label))
+            .collect())
+    };
+    let mut labels = labels_now()?;
     let mut last = accounts.last_event_seq()?;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
@@ -141,6 +174,10 @@ pub async fn follow(accounts: &Accounts, json: bool, until: FollowUntil) -> anyh
         }
         for entry in accounts.history_since(None, last)? {
             last = last.max(entry.seq);
+            // An account added since: its label, not its id.
+            if !labels.contains_key(&entry.account) {
+                labels = labels_now()?;
+            }
             if json {
                 println!("{}", serde_json::to_string(&entry)?);
             } else {

@@ -77,7 +77,29 @@ pub struct Watcher {
     /// On standby, accounts are kept but not polled: another process holds the home's
     /// `WatchLock` and records for everyone.
     standby: std::sync::atomic::AtomicBool,
+    /// Accounts this process let go of (`unwatch`, while removing one): the ledger may list
+    /// them a moment longer, and following it must not take them up again.
+    let_go: Mutex<std::collections::HashSet<AccountId>>,
 }
+
+/// What following the ledger changed (`Watcher::follow_ledger`): the front ends say so.
+#[derive(Debug, Default)]
+pub struct Followed {
+    /// Accounts another process added, watched from now on.
+    pub added: Vec<Account>,
+    /// Accounts another process removed, no longer watched.
+    pub removed: Vec<Account>,
+}
+
+impl Followed {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// How often a watcher looks in the ledger for accounts another process added or removed:
+/// one read of a small table, so a `warden accounts add` is watched within seconds.
+pub const FOLLOW_LEDGER_EVERY: Duration = Duration::from_secs(2);
 
 impl Watcher {
     /// Tasks run on `runtime` (a desktop shell's setup is not itself inside a runtime).
@@ -94,7 +116,46 @@ impl Watcher {
             runtime,
             tasks: Mutex::new(HashMap::new()),
             standby: std::sync::atomic::AtomicBool::new(false),
+            let_go: Mutex::default(),
         }
+    }
+
+    /// Watches every account the ledger holds, and only those: one added by another
+    /// process (`warden accounts add` while the app or `warden watch` runs) from now on,
+    /// one another process removed no longer. The front ends call it every
+    /// `FOLLOW_LEDGER_EVERY` and say what changed.
+    pub fn follow_ledger(&self) -> crate::error::Result<Followed> {
+        let listed = self.accounts.list()?;
+        let let_go = self
+            .let_go
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let (added, removed) = {
+            let tasks = self.tasks();
+            let added: Vec<Account> = listed
+                .iter()
+                .filter(|a| !tasks.contains_key(&a.id) && !let_go.contains(&a.id))
+                .cloned()
+                .collect();
+            let removed: Vec<Account> = tasks
+                .values()
+                .filter(|t| !listed.iter().any(|a| a.id == t.account.id))
+                .map(|t| t.account.clone())
+                .collect();
+            (added, removed)
+        };
+        for account in &added {
+            tracing::info!(account = %account.id, "watching an account another process added");
+            self.watch(account.clone());
+        }
+        for account in &removed {
+            tracing::info!(account = %account.id, "another process removed an account");
+            if let Some(task) = self.tasks().remove(&account.id) {
+                task.stop();
+            }
+        }
+        Ok(Followed { added, removed })
     }
 
     /// Stops polling (another process holds the home's `WatchLock`) or starts again (this
@@ -133,6 +194,10 @@ impl Watcher {
 
     /// Starts watching (or restarts, with a fresh baseline).
     pub fn watch(&self, account: Account) {
+        self.let_go
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&account.id);
         let poke = Arc::new(Notify::new());
         let id = account.id.clone();
         let watched = account.clone();
@@ -156,6 +221,10 @@ impl Watcher {
     }
 
     pub fn unwatch(&self, id: &AccountId) {
+        self.let_go
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone());
         if let Some(task) = self.tasks().remove(id) {
             task.stop();
         }
