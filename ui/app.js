@@ -954,6 +954,9 @@ function showAbout(about) {
     ? `IP databases: ${about.ipDatabases.join(", ")}.`
     : "No IP database found: places come only from servers that give them.";
   setText($("about"), [`Session Warden ${about.version}, ${about.license}.`, databases, ...about.credits].join(" "));
+  // Without IP data the rules on places cannot judge: said above every view, not only here.
+  setText($("ip-data-banner"), about.ipDataMissing ?? "");
+  $("ip-data-banner").hidden = !about.ipDataMissing;
 }
 
 function quietChanged() {
@@ -1043,6 +1046,11 @@ async function start() {
   $form("settings-form").addEventListener("submit", saveSettings);
   $input("set-quiet").addEventListener("change", quietChanged);
   await showDemo();
+  try {
+    showAbout((await invoke("settings")).about);
+  } catch (error) {
+    showError($("settings-error"), error);
+  }
   await fillDialects();
   dialectChanged();
   await listen("warden://account-changed", (event) => {

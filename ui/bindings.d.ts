@@ -278,7 +278,12 @@ everySignIn: boolean,
  */
 ipDatabase: string | null, };
 
-export type About = { version: string, license: string, ipDatabases: Array<string>, credits: Array<string>, };
+export type About = { version: string, license: string, ipDatabases: Array<string>, credits: Array<string>, 
+/**
+ * What the person must know when IP data is missing (`GeoIp::missing`): the window
+ * says it above every view, since the rules on places are silent without it.
+ */
+ipDataMissing: string | null, };
 
 export type Settings = { app: AppSettings, rules: Thresholds, 
 /**

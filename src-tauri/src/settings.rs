@@ -83,6 +83,9 @@ pub struct About {
     pub license: String,
     pub ip_databases: Vec<String>,
     pub credits: Vec<String>,
+    /// What the person must know when IP data is missing (`GeoIp::missing`): the window
+    /// says it above every view, since the rules on places are silent without it.
+    pub ip_data_missing: Option<String>,
 }
 
 impl About {
@@ -100,6 +103,7 @@ impl About {
                 .iter()
                 .map(|c| (*c).to_owned())
                 .collect(),
+            ip_data_missing: geoip.missing(),
         }
     }
 }

@@ -197,6 +197,78 @@ async fn a_running_watch_takes_up_an_account_added_later_and_lets_go_of_one_remo
     Ok(())
 }
 
+/// Better Auth says when our session ends; a server that lost its data (restarted empty)
+/// turns "the server failed" into "sign in again", and the history says both, once each,
+/// as `watch --json` does, however many polls fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn better_auth_says_until_when_and_an_emptied_server_is_told_as_needing_a_sign_in()
+-> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.mock
+        .create_user("kept@example.com", "kept-password")
+        .await?;
+    let url = cli.mock.url(warden_mock::Dialect::BetterAuth);
+    let added = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--dialect",
+            "better-auth",
+            "--login",
+            "kept@example.com",
+            "--label",
+            "ba",
+            "--password-stdin",
+        ],
+        "kept-password\n",
+    )?;
+    assert!(added.status.success(), "{}", stderr(&added));
+    let ours = cli
+        .sessions()?
+        .into_iter()
+        .find(|s| s["isCurrent"] == true)
+        .ok_or_else(|| anyhow::anyhow!("our own session is listed"))?;
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
+    assert!(ours["expiresAt"].is_string(), "{ours}");
+    assert_eq!(
+        listed[0]["signedInUntil"], ours["expiresAt"],
+        "signed in until what the server says of our session"
+    );
+
+    let watch = Watching::start(&cli, &[])?;
+    Watching::next(&watch.out, &["\"type\":\"listed\""])?;
+    let fault: warden_mock::FaultSpec = serde_json::from_value(serde_json::json!({
+        "route": "/", "status": 503,
+    }))?;
+    cli.mock.server.control().add_fault(&fault).await?;
+    // Three failed polls (each logged), one line on stdout.
+    for _ in 0..3 {
+        Watching::next(&watch.err, &["poll failed"])?;
+    }
+    let said: Vec<String> = watch.out.try_iter().collect();
+    let stale: Vec<&String> = said.iter().filter(|l| l.contains("\"stale\"")).collect();
+    assert_eq!(stale.len(), 1, "one line for one outage: {said:#?}");
+    // The server comes back with none of its data: our session and the person are gone.
+    cli.mock.server.control().clear_faults().await?;
+    cli.mock.server.control().reset().await?;
+    let line = Watching::next(&watch.out, &["\"stale\"", "\"needsSignIn\":true"])?;
+    assert!(line.contains("sign in again"), "{line}");
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(&cli.ok(&["history", "--export", "json"])?)?;
+    let outage: Vec<&str> = history
+        .iter()
+        .filter(|e| e["kind"] == "stale")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert_eq!(outage.len(), 2, "{outage:#?}");
+    assert!(outage[0].contains("503"), "{outage:?}");
+    assert!(outage[1].contains("sign in again"), "{outage:?}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_json_carries_the_documented_fields() -> anyhow::Result<()> {
     let cli = Cli::start().await?;
@@ -1020,6 +1092,86 @@ async fn removing_an_account_without_a_keyring_says_so_and_removes_nothing() -> 
     Ok(())
 }
 
+/// Without IP databases no place rule can judge: `sessions` and `watch` say so, rather than
+/// let silence pass for "all is well". With the shipped ones, nothing is said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_ip_databases_is_said_not_passed_over() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    cli.mock
+        .sign_in_device(FIREFOX_LINUX, "81.2.69.142")
+        .await?;
+    let shipped = cli.run(&["sessions"], "")?;
+    assert!(shipped.status.success(), "{}", stderr(&shipped));
+    assert!(
+        !stderr(&shipped).contains("IP database"),
+        "the build's databases are found: {}",
+        stderr(&shipped)
+    );
+    let empty = cli.desktop.subdir("no-geoip")?;
+    let empty = empty.display().to_string();
+    let none = [("WARDEN_GEOIP_DIR", empty.as_str())];
+    let out = cli.run_with(&["sessions"], "", &none)?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "warden: No IP databases were found: no place or network is known for an address"
+        ) && stderr(&out)
+            .contains("a new country, impossible travel or a hosting network cannot be told"),
+        "{}",
+        stderr(&out)
+    );
+    let mut watch = cli
+        .desktop
+        .command(&cli.binary)
+        .args(["watch", "--json"])
+        .env("WARDEN_HOME", &cli.home)
+        .env("WARDEN_GEOIP_DIR", &empty)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut first = String::new();
+    let mut err = std::io::BufReader::new(
+        watch
+            .stderr
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("stderr"))?,
+    );
+    std::io::BufRead::read_line(&mut err, &mut first)?;
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(
+        first.starts_with("warden: No IP databases were found"),
+        "{first}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_down_is_said_once_and_never_as_no_sessions() -> anyhow::Result<()> {
+    use warden_tests::hostile::Hostile;
+    let cli = Cli::start().await?;
+    let server = Hostile::start().await?;
+    let origin = server.url.as_str().trim_end_matches('/').to_owned();
+    cli.add_hostile(&server, "gone")?;
+    drop(server);
+    let out = cli.run(&["sessions"], "")?;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "",
+        "no \"no sessions\": nobody looked"
+    );
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "warden: gone could not be listed: cannot reach {origin}: connection refused or no \
+             route\n"
+        )
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_down_never_hides_the_others_and_loopback_skips_proxies() -> anyhow::Result<()>
 {
@@ -1041,7 +1193,7 @@ async fn one_account_down_never_hides_the_others_and_loopback_skips_proxies() ->
         stderr(&out)
     );
     assert!(
-        stderr(&out).contains("could not list gone"),
+        stderr(&out).contains("gone could not be listed"),
         "{}",
         stderr(&out)
     );

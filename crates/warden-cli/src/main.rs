@@ -156,7 +156,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sessions { account, json, .. } => {
             let chosen = chosen_accounts(&accounts, account.as_deref())?;
             let (snapshots, failed) = reachable(&accounts, &chosen).await;
-            output::sessions(&snapshots, accounts.clock().now(), json)?;
+            output::sessions(&snapshots, accounts.clock().now(), json, failed.is_empty())?;
+            let addresses = snapshots.iter().flat_map(|(_, s)| &s.sessions).any(|s| {
+                s.ip.as_deref()
+                    .is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+            });
+            if addresses && let Some(missing) = accounts.geoip().missing() {
+                eprintln!("warden: {missing}");
+            }
             fail_for(failed)?;
         }
         Command::Revoke(args) => revoke(&accounts, args).await?,
@@ -278,28 +285,25 @@ async fn reachable(
         };
         match listing {
             Ok(snapshot) => listed.push((account.clone(), snapshot)),
-            Err(e) => {
-                eprintln!("warden: could not list {}: {e}", account.label);
-                failed.push((account.clone(), e));
-            }
+            // Said once, by the caller (`fail_for`, or where the session was not found).
+            Err(e) => failed.push((account.clone(), e)),
         }
     }
     (listed, failed)
 }
 
-/// The first failure as the command's error (its exit code), naming how many failed.
+/// The failures as the command's error, each account named once with its reason; the
+/// first one's code is the exit status.
 fn fail_for(failed: Vec<(Account, Error)>) -> anyhow::Result<()> {
-    let count = failed.len();
-    match failed.into_iter().next() {
-        None => Ok(()),
-        Some((account, e)) if count == 1 => {
-            Err(anyhow::Error::new(e).context(format!("{} could not be listed", account.label)))
-        }
-        Some((account, e)) => Err(anyhow::Error::new(e).context(format!(
-            "{count} accounts could not be listed, {} among them",
-            account.label
-        ))),
-    }
+    let mut failed = failed.into_iter();
+    let Some((first, error)) = failed.next() else {
+        return Ok(());
+    };
+    let mut said: Vec<String> = failed
+        .map(|(account, e)| format!("{} could not be listed ({e})", account.label))
+        .collect();
+    said.push(format!("{} could not be listed", first.label));
+    Err(anyhow::Error::new(error).context(said.join("; ")))
 }
 
 /// The live session with this id, on the named account or whichever holds it. Accounts
@@ -321,7 +325,10 @@ async fn find_session(
     if failed.is_empty() {
         return Err(not_found.into());
     }
-    let unchecked: Vec<&str> = failed.iter().map(|(a, _)| a.label.as_str()).collect();
+    let unchecked: Vec<String> = failed
+        .iter()
+        .map(|(a, e)| format!("{} ({e})", a.label))
+        .collect();
     Err(anyhow::Error::new(not_found).context(format!(
         "not on any account that answered; not checked: {}",
         unchecked.join(", ")

@@ -53,10 +53,13 @@ pub fn accounts(accounts: &[(Account, Option<DateTime<Utc>>)], json: bool) -> an
     )
 }
 
+/// `all_answered`: whether every account was listed; "no sessions" is said only then (an
+/// account that could not be listed has sessions nobody saw).
 pub fn sessions(
     snapshots: &[(Account, Snapshot)],
     now: DateTime<Utc>,
     json: bool,
+    all_answered: bool,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let all = snapshots.iter().flat_map(|(_, s)| &s.sessions);
@@ -87,7 +90,9 @@ pub fn sessions(
         })
         .collect();
     if rows.is_empty() {
-        writeln!(out, "no sessions")?;
+        if all_answered {
+            writeln!(out, "no sessions")?;
+        }
         return Ok(());
     }
     table(

@@ -71,7 +71,11 @@ pub async fn run(
         every_sign_in: tell.every_sign_in,
         ..AlertSettings::default()
     };
+    if let Some(missing) = accounts.geoip().missing() {
+        eprintln!("warden: {missing}");
+    }
     let mut follow_ledger = tokio::time::interval(FOLLOW_LEDGER_EVERY);
+    let mut outages = Outages::default();
     loop {
         let event = tokio::select! {
             event = rx.recv() => match event {
@@ -84,7 +88,9 @@ pub async fn run(
             }
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
-        if json {
+        if !outages.is_news(&event) {
+            // The same failure, poll after poll: said once, like the history.
+        } else if json {
             println!("{}", serde_json::to_string(&event)?);
         } else if let Some(line) = describe(&event, &label(&list, &event)) {
             println!("{line}");
@@ -108,6 +114,34 @@ pub async fn run(
                     });
                 }
             }
+        }
+    }
+}
+
+/// What each account's outage has said so far: a line per change, not per failed poll.
+#[derive(Default)]
+struct Outages(std::collections::HashMap<warden_core::AccountId, (bool, String)>);
+
+impl Outages {
+    /// Whether the event says something the terminal has not been told: a failure is
+    /// news when it first happens and when its words change (another reason, a new time to
+    /// ask again, a sign-in needed); recovering ends the outage.
+    fn is_news(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Stale {
+                account,
+                error,
+                needs_sign_in,
+                ..
+            } => {
+                let said = (*needs_sign_in, error.clone());
+                self.0.insert(account.clone(), said.clone()) != Some(said)
+            }
+            Event::Recovered { account } => {
+                self.0.remove(account);
+                true
+            }
+            _ => true,
         }
     }
 }

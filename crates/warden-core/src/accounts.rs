@@ -574,14 +574,17 @@ impl Accounts {
         Ok(ended)
     }
 
-    /// When Session Warden's own session on the account ends (SecureAuth: 7 days after the
-    /// code was entered), where its token says: from this process's token, else the keyring.
+    /// When Session Warden's own session on the account ends: where its token says
+    /// (SecureAuth: 7 days after the code was entered), from this process's token, else the
+    /// keyring's; else as the server last listed it (Better Auth's `expiresAt`).
     pub async fn signed_in_until(
         &self,
         account: &Account,
     ) -> Option<chrono::DateTime<chrono::Utc>> {
-        let token = self.current_token(&account.id).await.ok().flatten()?;
-        dialect::own_session_ends(account.dialect, &token)
+        let token = self.current_token(&account.id).await.ok().flatten();
+        token
+            .and_then(|token| dialect::own_session_ends(account.dialect, &token))
+            .or_else(|| self.listed_own_expiry(account))
     }
 
     /// [`Accounts::signed_in_until`] from the token this process holds, without waiting.
@@ -589,7 +592,16 @@ impl Accounts {
         &self,
         account: &Account,
     ) -> Option<chrono::DateTime<chrono::Utc>> {
-        dialect::own_session_ends(account.dialect, &self.held_token(&account.id)?)
+        self.held_token(&account.id)
+            .and_then(|token| dialect::own_session_ends(account.dialect, &token))
+            .or_else(|| self.listed_own_expiry(account))
+    }
+
+    fn listed_own_expiry(&self, account: &Account) -> Option<chrono::DateTime<chrono::Utc>> {
+        blocking_io(|| self.ledger.own_session_expiry(&account.id)).unwrap_or_else(|e| {
+            tracing::warn!(account = %account.id, "cannot read the history: {e}");
+            None
+        })
     }
 
     /// Whether the person has been told that the sign-in ending `at` needs them.

@@ -319,6 +319,31 @@ impl GeoIp {
         self.cities.is_empty() && self.asns.is_empty()
     }
 
+    /// What the person must know when IP data is missing, in every front end: without it
+    /// no place or network is known for an address, and the rules that judge them are
+    /// silent — not because all is well, but because they cannot see. `None` when both
+    /// kinds are at hand.
+    pub fn missing(&self) -> Option<String> {
+        const WHERE: &str = "Session Warden ships them (see \"IP data\" in its README); name \
+                             others in Settings or with WARDEN_IP_DATABASE";
+        match (self.cities.is_empty(), self.asns.is_empty()) {
+            (true, true) => Some(format!(
+                "No IP databases were found: no place or network is known for an address \
+                 (only what a server says), so a new country, impossible travel or a hosting \
+                 network cannot be told. {WHERE}."
+            )),
+            (true, false) => Some(format!(
+                "No city database was found: no place is known for an address (only what a \
+                 server says), so a new country or impossible travel cannot be told. {WHERE}."
+            )),
+            (false, true) => Some(format!(
+                "No network (ASN) database was found: no operator is known for an address, so \
+                 a hosting network cannot be told. {WHERE}."
+            )),
+            (false, false) => None,
+        }
+    }
+
     /// What the databases say of `ip` (nothing for what is not an address).
     pub fn lookup(&self, ip: &str) -> IpFacts {
         let Ok(addr) = ip.parse::<IpAddr>() else {
@@ -421,8 +446,10 @@ where
 
 fn bundled_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
+    // Named: there and nowhere else (a test, a portable install).
     if let Some(dir) = std::env::var_os(BUNDLED_ENV) {
         dirs.push(PathBuf::from(dir));
+        return dirs;
     }
     if let Some(exe_dir) = std::env::current_exe()
         .ok()

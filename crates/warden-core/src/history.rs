@@ -159,11 +159,12 @@ impl Ledger {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO sessions (account, id, device, user_agent, ip, location, created_at,
                                        first_seen, last_seen, last_active, operator,
-                                       location_margin_km)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)
+                                       location_margin_km, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (account, id) DO UPDATE SET
                      ip = excluded.ip, location = excluded.location, operator = excluded.operator,
                      location_margin_km = excluded.location_margin_km,
+                     expires_at = excluded.expires_at,
                      last_seen = excluded.last_seen, last_active = excluded.last_active",
             )?;
             let seen = snapshot.fetched_at.to_rfc3339();
@@ -180,11 +181,29 @@ impl Ledger {
                     s.last_active_at.map(|t| t.to_rfc3339()),
                     s.operator.as_ref().map(|o| o.describe()),
                     s.location_margin_km,
+                    s.expires_at.map(|t| t.to_rfc3339()),
                 ])?;
             }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// When Session Warden's own live session on the account ends, as its server last
+    /// listed it, where it says.
+    pub fn own_session_expiry(&self, account: &AccountId) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<Option<String>> = self
+            .conn()
+            .query_row(
+                "SELECT s.expires_at FROM sessions s
+                 JOIN own_sessions o ON o.account = s.account AND o.session = s.id
+                 WHERE s.account = ?1 AND s.ended_at IS NULL AND s.expires_at IS NOT NULL
+                 ORDER BY s.last_seen DESC LIMIT 1",
+                [account.as_str()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(optional_time(at.flatten()))
     }
 
     /// Appends an event worth keeping (not the `Listed` lists: `observe` keeps those).
@@ -362,7 +381,7 @@ impl Ledger {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, device, user_agent, ip, location, created_at, last_active, ended_at,
-                    location_margin_km
+                    location_margin_km, expires_at
              FROM sessions WHERE account = ?1",
         )?;
         let rows = stmt.query_map([account.as_str()], |row| {
@@ -391,7 +410,7 @@ impl Ledger {
                 label: None,
                 created_at: optional_time(row.get(5)?),
                 last_active_at: optional_time(row.get(6)?),
-                expires_at: None,
+                expires_at: optional_time(row.get(9)?),
                 is_current,
                 ours_earlier: false,
             };

@@ -92,6 +92,9 @@ const MIGRATIONS: &[M<'static>] = &[
     // How sure each session's place is (`Session::location_margin_km`): the history names
     // a guessed town "near" it, or only its country.
     M::up("ALTER TABLE sessions ADD COLUMN location_margin_km INTEGER;"),
+    // When the server says each session ends: our own's is "signed in until" where the
+    // token does not say it (Better Auth's `expiresAt`, which moves as the session is used).
+    M::up("ALTER TABLE sessions ADD COLUMN expires_at TEXT;"),
 ];
 
 pub struct Ledger {

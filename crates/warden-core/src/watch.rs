@@ -269,6 +269,7 @@ async fn run(
                 let mut restarted = Poller::new(Arc::clone(&accounts), account.clone());
                 restarted.failures = poller.failures;
                 restarted.stale_since = poller.stale_since;
+                restarted.recorded_stale = poller.recorded_stale;
                 poller = restarted;
                 poller.failed(sink.as_ref(), &Error::WatcherFailed(reason))
             }
@@ -288,6 +289,10 @@ pub struct Poller {
     previous: Option<Snapshot>,
     first: bool,
     stale_since: Option<DateTime<Utc>>,
+    /// What the history was told of this outage: the kind of failure, and whether it needs
+    /// the person. A server that comes back empty turns "cannot reach" into "sign in
+    /// again": that is recorded too, but a failure repeated poll after poll only once.
+    recorded_stale: Option<(crate::error::ErrorCode, bool)>,
     failures: u32,
     /// The end of our sign-in told of (`Event::SignInEnding`), if one was.
     told_ending: Option<DateTime<Utc>>,
@@ -328,6 +333,7 @@ impl Poller {
             previous,
             first: true,
             stale_since: None,
+            recorded_stale: None,
             failures: 0,
             told_ending: None,
             applies_policies: true,
@@ -350,6 +356,7 @@ impl Poller {
         let account = &self.account;
         let snapshot = accounts.snapshot(account).await?;
         self.failures = 0;
+        self.recorded_stale = None;
         if self.stale_since.take().is_some() {
             let event = Event::Recovered {
                 account: account.id.clone(),
@@ -441,7 +448,6 @@ impl Poller {
         let accounts = &self.accounts;
         let account = &self.account;
         self.failures = self.failures.saturating_add(1);
-        let first = self.stale_since.is_none();
         let since = *self
             .stale_since
             .get_or_insert_with(|| accounts.clock().now());
@@ -471,16 +477,27 @@ impl Poller {
                 ));
             }
         }
+        let needs_sign_in = matches!(
+            error,
+            Error::NeedsSignIn { .. } | Error::BadCredentials { .. } | Error::BadAdminSecret
+        );
+        // A saved password refused (changed, or a server that lost its data) is not a
+        // passing failure: only the person can mend it, and the words say how.
+        if matches!(error, Error::BadCredentials { .. } | Error::BadAdminSecret) {
+            said.push_str(&format!(
+                "; sign in again: {}",
+                crate::error::sign_in_hint(&account.label)
+            ));
+        }
         let event = Event::Stale {
             account: account.id.clone(),
             since,
-            needs_sign_in: matches!(
-                error,
-                Error::NeedsSignIn { .. } | Error::BadCredentials { .. } | Error::BadAdminSecret
-            ),
+            needs_sign_in,
             error: said,
         };
-        if first {
+        let kind = Some((error.code(), needs_sign_in));
+        if self.recorded_stale != kind {
+            self.recorded_stale = kind;
             accounts.record(&event);
         }
         // A sink that fails on this too is not allowed to end the watch.
