@@ -1147,6 +1147,44 @@ async fn no_ip_databases_is_said_not_passed_over() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A session the person revoked is not where they are: its place never becomes "where the
+/// account was" for the travel rule (an intruder's home line in São Paulo, revoked, then the
+/// person's own sign-in at a Berlin university a minute later, placed by the shipped data).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn travel_is_never_measured_from_a_session_revoked_here() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    // Signed in before the watching began: the first listing takes it for the person's.
+    cli.mock
+        .sign_in_device(warden_tests::mock::CHROME_WINDOWS, "189.100.20.3")
+        .await?;
+    let watch = Watching::start(&cli, &[])?;
+    let listed = Watching::next(&watch.out, &["\"type\":\"listed\"", "189.100.20.3"])?;
+    let listed: serde_json::Value = serde_json::from_str(&listed)?;
+    let id = listed["snapshot"]["sessions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["ip"] == "189.100.20.3")
+        .and_then(|s| s["id"].as_str())
+        .ok_or_else(|| anyhow::anyhow!("the intruder listed: {listed}"))?;
+    cli.ok(&["revoke", id])?;
+    Watching::next(&watch.out, &["sessionEnded", "189.100.20.3"])?;
+    cli.mock
+        .sign_in_device(FIREFOX_LINUX, "130.149.7.201")
+        .await?;
+    let person = Watching::next(&watch.out, &["sessionAppeared", "130.149.7.201"])?;
+    assert!(
+        person.contains("Berlin"),
+        "placed by the shipped data: {person}"
+    );
+    assert!(
+        !person.contains("impossible-travel") && !person.contains("Sao Paulo"),
+        "measured from the revoked intruder: {person}"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_down_is_said_once_and_never_as_no_sessions() -> anyhow::Result<()> {
     use warden_tests::hostile::Hostile;

@@ -663,11 +663,20 @@ impl Accounts {
     /// nothing twice.
     fn record_revoked<'s>(&self, ended: impl IntoIterator<Item = &'s Session>) {
         for session in ended {
+            self.detector.revoked(&session.account, &session.id);
             self.record(&Event::SessionEnded {
                 session: session.clone(),
                 how: crate::event::EndReason::RevokedHere,
             });
         }
+    }
+
+    /// The sessions of the account revoked through Session Warden, by any process.
+    pub fn revoked_here(&self, account: &Account) -> Vec<SessionId> {
+        blocking_io(|| self.ledger.revoked_here(&account.id)).unwrap_or_else(|e| {
+            tracing::warn!(account = %account.id, "cannot read the history: {e}");
+            Vec::new()
+        })
     }
 
     /// How the session ended, when the ledger already knows (a process revoked it).

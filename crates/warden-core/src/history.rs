@@ -460,6 +460,21 @@ impl Ledger {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The sessions of the account revoked through Session Warden.
+    pub fn revoked_here(&self, account: &AccountId) -> Result<Vec<SessionId>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT id FROM sessions WHERE account = ?1 AND ended_how = ?2")?;
+        let rows = stmt.query_map(
+            params![
+                account.as_str(),
+                crate::event::EndReason::RevokedHere.words()
+            ],
+            |row| Ok(SessionId::from_stored(row.get(0)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn trusted(&self, account: &AccountId) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt =

@@ -319,6 +319,9 @@ impl Poller {
                     Vec::new()
                 });
                 accounts.detector().baseline(&all, &flagged);
+                for id in accounts.revoked_here(&account) {
+                    accounts.detector().revoked(&account.id, &id);
+                }
                 Some(live)
             }
             Ok(None) => None,
@@ -566,6 +569,9 @@ fn report(
                 Some(_) => EndReason::RevokedElsewhere,
                 None => EndReason::Vanished,
             });
+        if how == EndReason::RevokedHere {
+            detector.revoked(&session.account, &session.id);
+        }
         sink.emit(Event::SessionEnded {
             session: session.clone(),
             how,

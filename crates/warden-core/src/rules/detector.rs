@@ -290,6 +290,13 @@ impl Detector {
             .is_some_and(|watch| watch.profile.trusts(session))
     }
 
+    /// A session revoked through Session Warden (`Profile::forget_sightings`).
+    pub fn revoked(&self, account: &AccountId, session: &SessionId) {
+        if let Some(watch) = self.state().accounts.get_mut(account) {
+            watch.profile.forget_sightings(session.as_str());
+        }
+    }
+
     pub fn forget(&self, account: &AccountId) {
         self.state().accounts.remove(account);
     }

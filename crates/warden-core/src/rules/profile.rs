@@ -303,6 +303,14 @@ impl Profile {
         }
     }
 
+    /// Forgets where a session was seen: one the person revoked through Session Warden was
+    /// surely not where they are (an intruder's, as likely as not), and must never become
+    /// "where the account was" for the travel rules. What else it taught stays: a device
+    /// the person revokes may well be their own old one.
+    pub fn forget_sightings(&mut self, session: &str) {
+        self.sightings.retain(|s| s.session != session);
+    }
+
     pub fn trust(&mut self, session: &Session) {
         self.trusted.insert(&device_identity(session));
         self.learn(session, false);
