@@ -374,7 +374,7 @@ mod tests {
         assert_eq!(json["code"], "BAD_CREDENTIALS");
         assert_eq!(
             json["message"],
-            "the server rejected the email or password for demo@example.com"
+            "the server rejected the sign-in of demo@example.com: a wrong password, or no such account"
         );
     }
 }

@@ -1,9 +1,12 @@
 //! A hostile (or broken) session server of our own: it speaks the hectoday course's API
-//! (docs/apis.md §3) on `127.0.0.1:0`, and answers with whatever bad answer a test sets:
+//! (docs/apis.md §3) on `127.0.0.1:0` — or Better Auth's, Matrix's or allauth's
+//! (`Hostile::start_as`, module `apis`) — and answers with whatever bad answer a test sets:
 //! escape sequences and bidi controls in every field, a "current" session that is not ours,
-//! one id listed twice, an id of dots, a year past any calendar, a 2 MB error text, a
-//! `Retry-After` of three years, a connection dropped on revoke. What Session Warden makes of
-//! it is checked from outside: no panic, no escape in any output, no session id in an error.
+//! one id listed twice (an innocent's and an intruder's), an id of dots, a year past any
+//! calendar, a 2 MB error text, a `Retry-After` of three years, a connection dropped on
+//! revoke, errors that quote the password and the tokens back, thousands of headers. What
+//! Session Warden makes of it is checked from outside: no panic, no escape in any output, no
+//! session id or secret in an error.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +23,15 @@ pub const OUR_COOKIE: &str = "our-cookie-5f0d2c8e9b1a";
 pub const PHONE_COOKIE: &str = "phone-cookie-7c41aa03de";
 pub const LAPTOP_COOKIE: &str = "laptop-cookie-51e0b2c9f4";
 pub const PASSWORD: &str = "hostile-test-password";
+/// Our token on the other APIs (Better Auth's raw session token, Matrix's access token,
+/// allauth's session token).
+pub const OUR_TOKEN: &str = "our-token-0d9e51c7a2";
+/// The phone's token, as Better Auth's listing hands it out.
+pub const PHONE_TOKEN: &str = "phone-token-3b88f01e6d";
+/// The address of the intruder whose row shares the innocent phone's id (`OneIdTwice`).
+pub const INTRUDER_IP: &str = "203.0.113.66";
+/// The innocent phone's address (`OneIdTwice`, and `Honest`).
+pub const PHONE_IP: &str = "198.51.100.20";
 
 /// What the server answers, from now on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,33 +48,137 @@ pub enum Answer {
     HugeError,
     /// 429 asking to wait three years.
     RetryInThreeYears,
+    /// An innocent phone and an intruder's laptop listed under one id; a revoke ends the
+    /// first row with the id, as a server keyed by that id would.
+    OneIdTwice,
+    /// Every error, listing and revoke alike, quotes back the password, our token and the
+    /// phone's token.
+    QuotesSecrets,
+    /// An honest listing, and a revoke refused with the secrets quoted back.
+    RevokeQuotesSecrets,
+    /// The listing comes with five thousand `Set-Cookie` headers.
+    HugeHeaders,
+}
+
+/// The API the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Hectoday,
+    BetterAuth,
+    Matrix,
+    Allauth,
+}
+
+impl Api {
+    /// Its `--dialect`.
+    pub fn dialect(self) -> &'static str {
+        match self {
+            Api::Hectoday => "hectoday",
+            Api::BetterAuth => "better-auth",
+            Api::Matrix => "matrix",
+            Api::Allauth => "allauth",
+        }
+    }
+
+    /// The login the server knows.
+    pub fn login(self) -> &'static str {
+        match self {
+            Api::Matrix => "me",
+            _ => "me@example.com",
+        }
+    }
+}
+
+/// What the server is set to answer, and what it was asked.
+#[derive(Debug)]
+pub struct ServerState {
+    pub answer: Answer,
+    /// Requests to end a session (a revoke, a sign-out of others), answered or not.
+    pub revokes: usize,
+    /// The rows still signed in: the phone's (an innocent one, under `OneIdTwice`), and the
+    /// intruder's that shares its id (`OneIdTwice`). Revoking the phone's id ends the first.
+    pub innocent_alive: bool,
+    pub intruder_alive: bool,
+}
+
+impl Default for ServerState {
+    fn default() -> Self {
+        ServerState {
+            answer: Answer::Honest,
+            revokes: 0,
+            innocent_alive: true,
+            intruder_alive: true,
+        }
+    }
+}
+
+/// The text a server that quotes secrets back puts in every error.
+pub fn quoted_secrets() -> String {
+    format!(
+        "cannot do that for me@example.com: password {PASSWORD} is fine, but token {OUR_TOKEN} \
+         (session {OUR_COOKIE}) clashes with {PHONE_TOKEN} (session {PHONE_COOKIE})"
+    )
 }
 
 pub struct Hostile {
     pub url: url::Url,
-    answer: Arc<Mutex<Answer>>,
+    pub api: Api,
+    state: Shared,
     task: tokio::task::JoinHandle<()>,
 }
 
+pub(crate) type Shared = Arc<Mutex<ServerState>>;
+
 impl Hostile {
+    /// The hectoday course's API.
     pub async fn start() -> anyhow::Result<Hostile> {
-        let answer = Arc::new(Mutex::new(Answer::Honest));
-        let app = Router::new()
-            .route("/login", post(login))
-            .route("/logout", post(|| async { "{\"message\":\"Logged out\"}" }))
-            .route("/me/sessions", get(list))
-            .route("/me/sessions/{id}", delete(revoke))
-            .with_state(Arc::clone(&answer));
+        Self::start_as(Api::Hectoday).await
+    }
+
+    pub async fn start_as(api: Api) -> anyhow::Result<Hostile> {
+        let state = Shared::default();
+        let app = match api {
+            Api::Hectoday => Router::new()
+                .route("/login", post(login))
+                .route("/logout", post(|| async { "{\"message\":\"Logged out\"}" }))
+                .route("/me/sessions", get(list))
+                .route("/me/sessions/{id}", delete(revoke)),
+            Api::BetterAuth => crate::hostile_apis::better_auth(),
+            Api::Matrix => crate::hostile_apis::matrix(),
+            Api::Allauth => crate::hostile_apis::allauth(),
+        }
+        // What web frameworks answer on a path they do not know: a page, not JSON.
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::response::Html(
+                    "<!DOCTYPE html><html><head><title>Page not found</title></head><body>\
+                     <h1>Not Found</h1><p>The requested resource was not found on this \
+                     server.</p></body></html>",
+                ),
+            )
+        })
+        .with_state(Arc::clone(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/", listener.local_addr()?).parse()?;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Hostile { url, answer, task })
+        Ok(Hostile {
+            url,
+            api,
+            state,
+            task,
+        })
     }
 
     pub fn answer(&self, answer: Answer) {
-        *self.answer.lock().unwrap_or_else(|p| p.into_inner()) = answer;
+        self.state().answer = answer;
+    }
+
+    /// What the server was asked, and which rows are still signed in.
+    pub fn state(&self) -> std::sync::MutexGuard<'_, ServerState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -72,7 +188,27 @@ impl Drop for Hostile {
     }
 }
 
-type Shared = State<Arc<Mutex<Answer>>>;
+pub(crate) type Extract = State<Shared>;
+
+pub(crate) fn answer_of(state: &Shared) -> Answer {
+    state.lock().unwrap_or_else(|p| p.into_inner()).answer
+}
+
+/// Whether a revoke is refused with the secrets quoted back.
+pub(crate) fn quotes_on_revoke(answer: Answer) -> bool {
+    matches!(answer, Answer::QuotesSecrets | Answer::RevokeQuotesSecrets)
+}
+
+/// Five thousand `Set-Cookie` headers on a 200 with `body`.
+pub(crate) fn huge_headers(body: String) -> Response {
+    let mut response = body.into_response();
+    for n in 0..5000 {
+        if let Ok(value) = header::HeaderValue::from_str(&format!("crumb{n}=x")) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
 
 async fn login(body: String) -> Response {
     if !body.contains(PASSWORD) {
@@ -99,7 +235,7 @@ fn row(id: &str, name: &str, ip: &str, last: &str, current: bool) -> serde_json:
     })
 }
 
-async fn list(State(answer): Shared, headers: HeaderMap) -> Response {
+async fn list(State(state): Extract, headers: HeaderMap) -> Response {
     let ours = headers
         .get(header::COOKIE)
         .and_then(|c| c.to_str().ok())
@@ -107,10 +243,10 @@ async fn list(State(answer): Shared, headers: HeaderMap) -> Response {
     if !ours {
         return (StatusCode::UNAUTHORIZED, "{\"error\":\"Unauthorized\"}").into_response();
     }
-    let answer = *answer.lock().unwrap_or_else(|p| p.into_inner());
+    let answer = answer_of(&state);
     let now = "2026-12-02 10:00:00";
     let rows = match answer {
-        Answer::Honest => vec![
+        Answer::Honest | Answer::RevokeQuotesSecrets => vec![
             row(OUR_COOKIE, "Chrome on Linux", "127.0.0.1", now, true),
             row(PHONE_COOKIE, "Safari on iOS", "198.51.100.20", now, false),
         ],
@@ -175,13 +311,41 @@ async fn list(State(answer): Shared, headers: HeaderMap) -> Response {
             )
                 .into_response();
         }
+        Answer::OneIdTwice => vec![
+            row(OUR_COOKIE, "Chrome on Linux", "127.0.0.1", now, true),
+            row(PHONE_COOKIE, "Safari on iOS", PHONE_IP, now, false),
+            row(PHONE_COOKIE, "Chrome on Windows", INTRUDER_IP, now, false),
+        ],
+        Answer::QuotesSecrets => {
+            let body = serde_json::json!({ "error": quoted_secrets() });
+            return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
+        }
+        Answer::HugeHeaders => {
+            return huge_headers(
+                serde_json::to_string(&[row(
+                    OUR_COOKIE,
+                    "Chrome on Linux",
+                    "127.0.0.1",
+                    now,
+                    true,
+                )])
+                .unwrap_or_default(),
+            );
+        }
     };
     axum::Json(rows).into_response()
 }
 
 /// A revoke the server drops halfway: the client sees a broken connection, with the URL
-/// (which holds the session's id, here its cookie) in reqwest's error.
-async fn revoke() -> Response {
+/// (which holds the session's id, here its cookie) in reqwest's error. Quoting secrets, it
+/// says them instead.
+async fn revoke(State(state): Extract) -> Response {
+    state.lock().unwrap_or_else(|p| p.into_inner()).revokes += 1;
+    if quotes_on_revoke(answer_of(&state)) {
+        // Not 400: hectoday's 400 means "that is your own session".
+        let body = serde_json::json!({ "error": quoted_secrets() });
+        return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
+    }
     let broken = futures_util::stream::iter([
         Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"mess")),
         Err(std::io::Error::other("dropped")),

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod desktop;
 pub mod driver;
 pub mod hostile;
+mod hostile_apis;
 pub mod mock;
 pub mod real;
 pub mod tray;

@@ -65,24 +65,42 @@ impl Cli {
         server: &warden_tests::hostile::Hostile,
         label: &str,
     ) -> anyhow::Result<()> {
-        let added = self.run(
+        let added = self.add_to(
+            server,
+            server.url.as_str(),
+            server.api.dialect(),
+            warden_tests::hostile::PASSWORD,
+            label,
+        )?;
+        anyhow::ensure!(added.status.success(), "{}", stderr(&added));
+        Ok(())
+    }
+
+    /// `accounts add` on our hostile server, as `dialect` at `url`, with `password`.
+    fn add_to(
+        &self,
+        server: &warden_tests::hostile::Hostile,
+        url: &str,
+        dialect: &str,
+        password: &str,
+        label: &str,
+    ) -> anyhow::Result<Output> {
+        self.run(
             &[
                 "accounts",
                 "add",
                 "--url",
-                server.url.as_str(),
+                url,
                 "--dialect",
-                "hectoday",
+                dialect,
                 "--login",
-                "me@example.com",
+                server.api.login(),
                 "--label",
                 label,
                 "--password-stdin",
             ],
-            &format!("{}\n", warden_tests::hostile::PASSWORD),
-        )?;
-        anyhow::ensure!(added.status.success(), "{}", stderr(&added));
-        Ok(())
+            &format!("{password}\n"),
+        )
     }
 }
 
@@ -366,7 +384,7 @@ async fn a_wrong_password_exits_3_says_so_and_stores_nothing() -> anyhow::Result
     let out = cli.add("not-the-password")?;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("rejected the email or password"),
+        stderr(&out).contains("rejected the sign-in of"),
         "{}",
         stderr(&out)
     );
@@ -482,6 +500,10 @@ async fn auto_detects_the_api_and_reads_a_totp_code_after_the_password() -> anyh
         serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
     assert_eq!(listed[0]["dialect"], "node-auth");
 
+    // The same account again (removed first: it would be refused as watched already), with a
+    // wrong code.
+    let first = listed[0]["id"].as_str().unwrap_or_default().to_owned();
+    cli.ok(&["accounts", "remove", &first])?;
     let wrong = cli.run(
         &[
             "accounts",
@@ -1539,4 +1561,284 @@ async fn revoke_takes_several_ids_and_the_idle_policy_is_previewed_before_it_is_
     cli.ok(&["policy", "demo", "--idle", "off"])?;
     assert!(cli.ok(&["policy", "demo"])?.contains(": off"));
     Ok(())
+}
+
+// --- What real and hostile servers found, API by API -----------------------------------
+
+mod hostile_apis {
+    use super::*;
+    use warden_tests::hostile::{
+        Answer, Api, Hostile, INTRUDER_IP, OUR_COOKIE, OUR_TOKEN, PASSWORD, PHONE_COOKIE, PHONE_IP,
+        PHONE_TOKEN,
+    };
+
+    /// A server listing an innocent phone and an intruder under one id: revoking either row
+    /// is refused before anything is sent (it would end the first row with the id, and the
+    /// check after would find the id's other row in its place), and says so before any
+    /// warning; signing out all others ends both, checked row by row.
+    async fn one_id_twice(api: Api) -> anyhow::Result<()> {
+        let cli = Cli::start().await?;
+        let server = Hostile::start_as(api).await?;
+        cli.add_hostile(&server, "hostile")?;
+        server.answer(Answer::OneIdTwice);
+        let listed = cli.sessions()?;
+        let id_at = |ip: &str| -> anyhow::Result<String> {
+            listed
+                .iter()
+                .find(|s| s["ip"] == ip)
+                .and_then(|s| s["id"].as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow::anyhow!("no row at {ip}: {listed:#?}"))
+        };
+        for ip in [INTRUDER_IP, PHONE_IP] {
+            let out = cli.run(&["revoke", &id_at(ip)?], "")?;
+            assert_eq!(out.status.code(), Some(6), "{api:?}: {}", stderr(&out));
+            assert_eq!(
+                stderr(&out),
+                "warden: the server lists 2 sessions under this one's id, so revoking it could \
+                 end another of them (yours, perhaps) and leave this one signed in; Session \
+                 Warden sent nothing. Sign out all other devices, or end it in the service's \
+                 own settings\n",
+                "{api:?}: refused before any warning or question"
+            );
+        }
+        {
+            let state = server.state();
+            assert_eq!(state.revokes, 0, "{api:?}: nothing sent");
+            assert!(state.innocent_alive && state.intruder_alive);
+        }
+        if api != Api::Hectoday {
+            let out = cli.run(&["revoke", "--others", "--account", "hostile"], "")?;
+            assert!(out.status.success(), "{api:?}: {}", stderr(&out));
+            let state = server.state();
+            assert!(
+                !state.innocent_alive && !state.intruder_alive,
+                "{api:?}: both ended"
+            );
+        }
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_id_twice_hectoday() -> anyhow::Result<()> {
+        one_id_twice(Api::Hectoday).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_id_twice_better_auth() -> anyhow::Result<()> {
+        one_id_twice(Api::BetterAuth).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_id_twice_matrix() -> anyhow::Result<()> {
+        one_id_twice(Api::Matrix).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_id_twice_allauth() -> anyhow::Result<()> {
+        one_id_twice(Api::Allauth).await
+    }
+
+    /// The secrets Session Warden knows on this API from its first call: the password and
+    /// our token.
+    fn own_secrets(api: Api) -> Vec<&'static str> {
+        match api {
+            Api::Hectoday => vec![PASSWORD, OUR_COOKIE],
+            _ => vec![PASSWORD, OUR_TOKEN],
+        }
+    }
+
+    /// The tokens of other sessions the API hands out in its listing, known to a process
+    /// from its first listing on (they are never written anywhere).
+    fn handed_out(api: Api) -> Vec<&'static str> {
+        match api {
+            Api::Hectoday => vec![PHONE_COOKIE],
+            Api::BetterAuth => vec![PHONE_TOKEN],
+            Api::Matrix | Api::Allauth => vec![],
+        }
+    }
+
+    /// A server quoting secrets back in its errors: `sessions`, `watch`, `revoke`, the
+    /// history and its export never repeat one, and no file of the home holds one.
+    async fn secrets_quoted_back(api: Api) -> anyhow::Result<()> {
+        let cli = Cli::start().await?;
+        let server = Hostile::start_as(api).await?;
+        cli.add_hostile(&server, "hostile")?;
+        let phone = cli
+            .sessions()?
+            .into_iter()
+            .find(|s| s["ip"] == PHONE_IP)
+            .and_then(|s| s["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| anyhow::anyhow!("the phone is listed"))?;
+        let check = |text: &str, secrets: &[&str]| {
+            for secret in secrets {
+                assert!(!text.contains(secret), "{api:?}: {secret} in {text}");
+            }
+        };
+        let everything: Vec<&str> = own_secrets(api)
+            .into_iter()
+            .chain(handed_out(api))
+            .collect();
+
+        // A one-off look whose listing fails knows the password and our token.
+        server.answer(Answer::QuotesSecrets);
+        let listing = cli.run(&["sessions"], "")?;
+        assert_eq!(listing.status.code(), Some(1), "{}", stderr(&listing));
+        assert!(
+            stderr(&listing).contains("[hidden]"),
+            "{}",
+            stderr(&listing)
+        );
+        check(&stderr(&listing), &own_secrets(api));
+
+        // A watcher that listed once knows the other sessions' tokens too.
+        server.answer(Answer::Honest);
+        {
+            let watch = Watching::start(&cli, &[])?;
+            Watching::next(&watch.out, &["\"type\":\"listed\""])?;
+            server.answer(Answer::QuotesSecrets);
+            check(&Watching::next(&watch.out, &["\"stale\""])?, &everything);
+            check(&Watching::next(&watch.err, &["poll failed"])?, &everything);
+        }
+
+        // A revoke lists first, then is refused in words quoting everything.
+        server.answer(Answer::RevokeQuotesSecrets);
+        let revoke = cli.run(&["revoke", &phone], "")?;
+        assert!(!revoke.status.success(), "{}", stderr(&revoke));
+        assert!(stderr(&revoke).contains("[hidden]"), "{}", stderr(&revoke));
+        check(&stderr(&revoke), &everything);
+        for args in [
+            &["history", "--export", "json"][..],
+            &["history", "--export", "csv"],
+            &["history"],
+        ] {
+            check(&cli.ok(args)?, &everything);
+        }
+        for secret in everything {
+            let files = files_containing(&cli.home, secret.as_bytes());
+            assert!(files.is_empty(), "{api:?}: {secret} in {files:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn secrets_quoted_back_hectoday() -> anyhow::Result<()> {
+        secrets_quoted_back(Api::Hectoday).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn secrets_quoted_back_better_auth() -> anyhow::Result<()> {
+        secrets_quoted_back(Api::BetterAuth).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn secrets_quoted_back_matrix() -> anyhow::Result<()> {
+        secrets_quoted_back(Api::Matrix).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn secrets_quoted_back_allauth() -> anyhow::Result<()> {
+        secrets_quoted_back(Api::Allauth).await
+    }
+
+    /// Thousands of headers: a server reached that answers what no client reads, not one
+    /// out of reach (exit 1, not 4).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_answer_too_large_is_a_bad_answer_not_an_unreachable_server() -> anyhow::Result<()> {
+        let cli = Cli::start().await?;
+        for api in [Api::Hectoday, Api::BetterAuth, Api::Matrix, Api::Allauth] {
+            let server = Hostile::start_as(api).await?;
+            let label = api.dialect();
+            cli.add_hostile(&server, label)?;
+            server.answer(Answer::HugeHeaders);
+            let out = cli.run(&["sessions", "--account", label], "")?;
+            assert_eq!(out.status.code(), Some(1), "{api:?}: {}", stderr(&out));
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "warden: {label} could not be listed: the server's answer could not be \
+                     understood: its headers are larger than any session API sends (a broken \
+                     or hostile server)\n"
+                ),
+                "{api:?}"
+            );
+        }
+        Ok(())
+    }
+
+    /// A wrong API, or allauth's API address pasted for the site's: said in our words, never
+    /// the server's web page.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wrong_api_or_address_is_said_in_our_words() -> anyhow::Result<()> {
+        let cli = Cli::start().await?;
+        let server = Hostile::start_as(Api::Hectoday).await?;
+        let url = server.url.as_str();
+        let wrong = cli.add_to(&server, url, "allauth", PASSWORD, "wrong api")?;
+        assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+        assert_eq!(
+            stderr(&wrong),
+            format!(
+                "warden: {url} has no django-allauth sign-in (it answered 404): check the \
+                 address, or let `--dialect auto` (Auto in the window) find the API\n"
+            )
+        );
+        let allauth = Hostile::start_as(Api::Allauth).await?;
+        let api_url = format!("{}_allauth/app/v1/", allauth.url);
+        let pasted = cli.add_to(&allauth, &api_url, "allauth", PASSWORD, "pasted")?;
+        assert_eq!(pasted.status.code(), Some(2), "{}", stderr(&pasted));
+        let site = allauth.url.as_str().trim_end_matches('/');
+        assert_eq!(
+            stderr(&pasted),
+            format!(
+                "warden: {api_url} has no django-allauth sign-in (it answered 404): give the \
+                 site's own address ({site}), not its API's\n"
+            )
+        );
+        assert!(cli.ok(&["accounts", "list"])?.contains("no accounts yet"));
+        Ok(())
+    }
+
+    /// Matrix: a wrong password in words that fit a Matrix user; revoking our own device is
+    /// refused before the encryption-key warning, which only a revoke that may go ahead
+    /// needs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn matrix_is_told_in_matrix_words() -> anyhow::Result<()> {
+        let cli = Cli::start().await?;
+        let server = Hostile::start_as(Api::Matrix).await?;
+        let wrong = cli.add_to(&server, server.url.as_str(), "matrix", "not-it", "chat")?;
+        assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+        assert_eq!(
+            stderr(&wrong),
+            "warden: the server rejected the sign-in of me: a wrong password, or no such account\n"
+        );
+        cli.add_hostile(&server, "chat")?;
+        let ours = cli
+            .sessions()?
+            .into_iter()
+            .find(|s| s["isCurrent"] == true)
+            .and_then(|s| s["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| anyhow::anyhow!("our device is listed"))?;
+        let own = cli.run(&["revoke", &ours], "")?;
+        assert_eq!(own.status.code(), Some(6), "{}", stderr(&own));
+        assert!(
+            stderr(&own).starts_with("warden: Session Warden did not send this")
+                && !stderr(&own).contains("encryption"),
+            "{}",
+            stderr(&own)
+        );
+        let phone = cli
+            .sessions()?
+            .into_iter()
+            .find(|s| s["ip"] == PHONE_IP)
+            .and_then(|s| s["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| anyhow::anyhow!("the phone is listed"))?;
+        let revoked = cli.run(&["revoke", &phone], "")?;
+        assert!(revoked.status.success(), "{}", stderr(&revoked));
+        assert!(
+            stderr(&revoked).contains("encryption keys"),
+            "{}",
+            stderr(&revoked)
+        );
+        Ok(())
+    }
 }

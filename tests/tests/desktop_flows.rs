@@ -857,12 +857,7 @@ async fn failures(desktop: &Desktop) -> anyhow::Result<()> {
         "Demo",
     )
     .await?;
-    wait_for_text(
-        &client,
-        "#add-error",
-        "The server rejected the email or password",
-    )
-    .await?;
+    wait_for_text(&client, "#add-error", "The server rejected the sign-in of").await?;
     assert_eq!(
         keyring_entries(desktop),
         "",

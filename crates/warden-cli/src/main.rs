@@ -313,12 +313,22 @@ async fn find_session(
     wanted: &str,
     which: Option<&str>,
 ) -> anyhow::Result<(Account, warden_core::Session)> {
+    let (account, session, _) = find_listed(accounts, wanted, which).await?;
+    Ok((account, session))
+}
+
+/// [`find_session`], with the listing it was found in.
+async fn find_listed(
+    accounts: &Arc<Accounts>,
+    wanted: &str,
+    which: Option<&str>,
+) -> anyhow::Result<(Account, warden_core::Session, Snapshot)> {
     let wanted_id: warden_core::SessionId = wanted.parse()?;
     let chosen = chosen_accounts(accounts, which)?;
     let (listed, failed) = reachable(accounts, &chosen).await;
     for (account, snapshot) in listed {
-        if let Some(session) = snapshot.sessions.into_iter().find(|s| s.id == wanted_id) {
-            return Ok((account, session));
+        if let Some(session) = snapshot.get(&wanted_id).cloned() {
+            return Ok((account, session, snapshot));
         }
     }
     let not_found = Error::SessionNotFound(wanted.to_owned());
@@ -407,11 +417,13 @@ async fn revoke_one(
     which: Option<&str>,
 ) -> anyhow::Result<()> {
     // The id alone names the session: find the account whose list holds it.
-    let (account, session) = find_session(accounts, wanted, which).await?;
+    let (account, session, listing) = find_listed(accounts, wanted, which).await?;
+    // What would be refused is said before any warning or question.
+    accounts.check_revocable(&session, &listing)?;
     if !confirmed(&account, &format!("sign out {}", session.device.label))? {
         return Ok(());
     }
-    let revoked = accounts.revoke_session(&account, session).await?;
+    let revoked = accounts.revoke_listed(&account, session, &listing).await?;
     println!(
         "revoked {} ({}) on {}; checked gone",
         revoked.device.label,

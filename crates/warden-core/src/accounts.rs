@@ -19,6 +19,7 @@ use crate::idle::{IdlePlan, IdlePolicy};
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
 use crate::rules::{Detector, Thresholds, device_identity};
+use crate::scrub;
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
 
@@ -37,6 +38,39 @@ pub(crate) fn blocking_io<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
+/// A sign-in that found no such route (404, 405) is a wrong address or the wrong API, not a
+/// server failing: said so, in our words, with what to try.
+fn not_this_api(error: Error, account: &Account) -> Error {
+    let status = match error {
+        Error::Server {
+            status: status @ (404 | 405),
+            ..
+        } => status,
+        other => return other,
+    };
+    let api = account.dialect.title();
+    let url = &account.base_url;
+    let path = url.path();
+    let hint = if path.contains("/_allauth/") || path.contains("/_matrix/") {
+        format!(
+            "give the site's own address ({}), not its API's",
+            url.origin().ascii_serialization()
+        )
+    } else {
+        "check the address, or let `--dialect auto` (Auto in the window) find the API".into()
+    };
+    Error::InvalidInput(format!(
+        "{url} has no {api} sign-in (it answered {status}): {hint}"
+    ))
+}
+
+/// Our token's secret parts, for the account's scrubbing.
+fn known_token(known: &scrub::Known, account: &Account, token: &Secret) {
+    for part in dialect::secret_parts(account.dialect, token) {
+        known.add_own(&part);
+    }
+}
+
 pub struct Accounts {
     home: Home,
     ledger: Ledger,
@@ -49,6 +83,8 @@ pub struct Accounts {
     /// slot is locked while signing in, so two callers never open two sessions for one
     /// account, and a slow server never holds up another account.
     tokens: Mutex<HashMap<AccountId, TokenSlot>>,
+    /// The secrets each account's calls must never let a server's text carry (`scrub`).
+    secrets: Mutex<HashMap<AccountId, scrub::Known>>,
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
     detector: Detector,
@@ -79,6 +115,7 @@ impl Accounts {
             clock,
             http: http::Clients::default(),
             tokens: Mutex::new(HashMap::new()),
+            secrets: Mutex::default(),
             prompt: Mutex::new(Arc::new(NoPrompt)),
             detector,
             geoip: Mutex::new(Arc::new(GeoIp::none())),
@@ -188,7 +225,10 @@ impl Accounts {
             login,
             added_at: self.clock.now(),
         };
-        let token = self.sign_in(&account, &password, prompt).await?;
+        let token = self
+            .sign_in(&account, &password, prompt)
+            .await
+            .map_err(|e| not_this_api(e, &account))?;
         if let Err(e) = self.keep_new_account(&account, password, &token).await {
             // The session just opened would otherwise stay signed in on the server, with
             // nobody holding it: sign it out again.
@@ -275,8 +315,11 @@ impl Accounts {
         let stored = self
             .load_secret(&account.id, SecretKind::SessionToken)
             .await?;
+        let known = self.secrets_for(&account.id);
         if let Some(token) = cached.or(stored)
-            && let Err(e) = dialect::logout(account.dialect, &self.ctx(account), &token).await
+            && let Err(e) = known
+                .scope(dialect::logout(account.dialect, &self.ctx(account), &token))
+                .await
         {
             tracing::warn!(account = %account.id, "could not sign out on the server: {e}");
         }
@@ -290,6 +333,10 @@ impl Accounts {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&account.id);
         self.ledger.remove_account(&account.id)?;
+        self.secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&account.id);
         self.known
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -448,13 +495,51 @@ impl Accounts {
             .get(id)
             .cloned()
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
-        self.revoke_session(account, session).await
+        self.revoke_listed(account, session, &before).await
     }
 
-    /// `revoke` for a caller that has just listed the session: saves a listing.
+    /// `revoke` for a caller that holds the session from a listing of its own.
     pub async fn revoke_session(&self, account: &Account, session: Session) -> Result<Session> {
+        let before = self.snapshot(account).await?;
+        self.revoke_listed(account, session, &before).await
+    }
+
+    /// Why revoking `session`, as `listing` (made now) lists it, would be refused before
+    /// anything is sent — said before the person is asked to confirm, not after. Our own
+    /// session; an id the server lists for several sessions: it would end whichever it finds
+    /// first, perhaps an innocent one, and the intruder's row would then look like it, gone.
+    pub fn check_revocable(&self, session: &Session, listing: &Snapshot) -> Result<()> {
+        if session.is_current {
+            return Err(Error::OwnSession);
+        }
+        match listing
+            .sessions
+            .iter()
+            .filter(|s| s.server_id == session.server_id)
+            .count()
+        {
+            0 => Err(Error::SessionNotFound(session.id.to_string())),
+            1 => Ok(()),
+            sharing => Err(Error::NotSent(format!(
+                "the server lists {sharing} sessions under this one's id, so revoking it could \
+                 end another of them (yours, perhaps) and leave this one signed in; Session \
+                 Warden sent nothing. Sign out all other devices, or end it in the service's \
+                 own settings"
+            ))),
+        }
+    }
+
+    /// Ends `session` as `before` (a listing made now) lists it, when `check_revocable`
+    /// allows; checked gone row by row.
+    pub async fn revoke_listed(
+        &self,
+        account: &Account,
+        session: Session,
+        before: &Snapshot,
+    ) -> Result<Session> {
         let id = &session.id;
         let target = &session;
+        self.check_revocable(&session, before)?;
         let password = self.password_for_revoke(account).await?;
         self.send_revoke(account, password.as_ref(), target)
             .await
@@ -462,8 +547,14 @@ impl Accounts {
                 Error::SessionNotFound(_) => Error::SessionNotFound(id.to_string()),
                 other => other,
             })?;
+        // By the server's id, not ours: ours is derived from the row's place among rows
+        // sharing an id, and another row may take it.
         let after = self.snapshot(account).await?;
-        if after.get(id).is_some() {
+        if after
+            .sessions
+            .iter()
+            .any(|s| s.server_id == session.server_id)
+        {
             return Err(Error::RevokeNotEffective(id.to_string()));
         }
         self.record_revoked([&session]);
@@ -488,10 +579,17 @@ impl Accounts {
     /// Signs out every session but our own, then lists again to check; returns the ended ones.
     pub async fn revoke_others(&self, account: &Account) -> Result<Vec<Session>> {
         let before = self.snapshot(account).await?;
+        // A row that shares our session's id is ours, whatever the server marks.
+        let ours: Vec<&Secret> = before
+            .sessions
+            .iter()
+            .filter(|s| s.is_current)
+            .map(|s| &s.server_id)
+            .collect();
         let others: Vec<Session> = before
             .sessions
             .iter()
-            .filter(|s| !s.is_current)
+            .filter(|s| !s.is_current && !ours.contains(&&s.server_id))
             .cloned()
             .collect();
         let listed = &before.sessions;
@@ -503,8 +601,9 @@ impl Accounts {
         })
         .await?;
         let after = self.snapshot(account).await?;
-        let (survivors, ended): (Vec<&Session>, Vec<&Session>) =
-            others.iter().partition(|s| after.get(&s.id).is_some());
+        let (survivors, ended): (Vec<&Session>, Vec<&Session>) = others
+            .iter()
+            .partition(|s| after.sessions.iter().any(|a| a.server_id == s.server_id));
         self.record_revoked(ended);
         if let Some(first) = survivors.first() {
             return Err(Error::RevokeNotEffective(first.id.to_string()));
@@ -697,12 +796,28 @@ impl Accounts {
         F: Fn(Secret) -> Fut,
         Fut: Future<Output = Result<T, CallError>> + 'a,
     {
+        let known = self.secrets_of(account).await;
+        known.scope(self.call_scoped(account, &known, op)).await
+    }
+
+    async fn call_scoped<'a, T, F, Fut>(
+        &'a self,
+        account: &'a Account,
+        known: &scrub::Known,
+        op: F,
+    ) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, CallError>> + 'a,
+    {
         let token = self.token(account).await?;
+        known_token(known, account, &token);
         match op(token.clone()).await {
             Ok(value) => Ok(value),
             Err(CallError::Other(e)) => Err(e),
             Err(CallError::Expired) => {
                 let token = self.renew_or_sign_in(account, token).await?;
+                known_token(known, account, &token);
                 match op(token).await {
                     Ok(value) => Ok(value),
                     Err(CallError::Other(e)) => Err(e),
@@ -855,14 +970,43 @@ impl Accounts {
         password: &Secret,
         prompt: &Arc<dyn CodePrompt>,
     ) -> Result<Secret> {
-        dialect::login(
-            account.dialect,
-            &self.ctx(account),
-            &account.login,
-            password,
-            prompt,
-        )
-        .await
+        let known = self.secrets_for(&account.id);
+        known.add_password(password);
+        let token = known
+            .scope(dialect::login(
+                account.dialect,
+                &self.ctx(account),
+                &account.login,
+                password,
+                prompt,
+            ))
+            .await?;
+        known_token(&known, account, &token);
+        Ok(token)
+    }
+
+    /// The account's secrets, shared by every call on it.
+    fn secrets_for(&self, id: &AccountId) -> scrub::Known {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.clone())
+            .or_default()
+            .clone()
+    }
+
+    /// [`Accounts::secrets_for`], with the password read once per process (where the API
+    /// has one): a server may quote it back at any call, not only at a sign-in.
+    async fn secrets_of(&self, account: &Account) -> scrub::Known {
+        let known = self.secrets_for(&account.id);
+        if account.dialect.uses_password() && !known.password_known() {
+            match self.load_secret(&account.id, SecretKind::Password).await {
+                Ok(Some(password)) => known.add_password(&password),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(account = %account.id, "password not read: {e}"),
+            }
+        }
+        known
     }
 
     /// Signs in again by hand, for an account that cannot by itself (its password changed:

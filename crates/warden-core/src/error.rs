@@ -7,7 +7,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the server rejected the email or password for {login}")]
+    /// Whatever the login is (an email, a Matrix user, a phone number): the message does
+    /// not guess which the server calls it.
+    #[error("the server rejected the sign-in of {login}: a wrong password, or no such account")]
     BadCredentials { login: String },
     /// node-auth's admin API refused the operator's secret.
     #[error("the admin secret was rejected by the server")]
@@ -36,6 +38,10 @@ pub enum Error {
          `warden accounts remove` (or Remove account in the window) signs it out"
     )]
     OwnSession,
+    /// Refused by Session Warden itself, before anything is sent: doing it could harm the
+    /// person (the reason says how).
+    #[error("{0}")]
+    NotSent(String),
     #[error("no session {0} on this account (it may have ended already)")]
     SessionNotFound(String),
     #[error("the server still lists session {0} after revoking it")]
@@ -111,9 +117,10 @@ impl Error {
             Error::Unreachable { .. } | Error::Timeout | Error::RateLimited { .. } => {
                 ErrorCode::Unreachable
             }
-            Error::Refused(_) | Error::RevokeNotEffective(_) | Error::OwnSession => {
-                ErrorCode::Refused
-            }
+            Error::Refused(_)
+            | Error::NotSent(_)
+            | Error::RevokeNotEffective(_)
+            | Error::OwnSession => ErrorCode::Refused,
             Error::SessionNotFound(_) | Error::AccountNotFound(_) => ErrorCode::NotFound,
             Error::InvalidInput(_) | Error::DuplicateLabel(_) | Error::AlreadyWatched(_) => {
                 ErrorCode::InvalidInput

@@ -118,6 +118,18 @@ fn transport_error(e: reqwest::Error) -> Error {
     let e = e.without_url();
     if e.is_timeout() {
         Error::Timeout
+    } else if let Some(parse) = hyper_parse_error(&e) {
+        // Reached, and answered with what no HTTP client reads: a broken or hostile
+        // server, not one out of reach.
+        // hyper tells "too large" apart only with its server half built; its words say it.
+        Error::Protocol(if parse.to_string().contains("too large") {
+            "its headers are larger than any session API sends (a broken or hostile server)".into()
+        } else {
+            format!(
+                "it is not readable HTTP ({})",
+                crate::server_text::clean_error(&parse.to_string())
+            )
+        })
     } else if e.is_connect() {
         Error::Unreachable {
             url,
@@ -135,6 +147,20 @@ fn transport_error(e: reqwest::Error) -> Error {
 /// it is cleaned like any other.
 pub(crate) fn unreadable(e: serde_json::Error) -> Error {
     Error::Protocol(crate::server_text::clean_error(&e.to_string()))
+}
+
+/// The HTTP parser's complaint about an answer, where that is what failed.
+fn hyper_parse_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a hyper::Error> {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
+            && hyper.is_parse()
+        {
+            return Some(hyper);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 fn root_cause(e: &dyn std::error::Error) -> String {
@@ -169,6 +195,14 @@ impl Response {
                     None => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
                 }
             }
+            // A web page where the API was expected (a wrong address, the wrong API): its
+            // markup would say nothing a person can use.
+            Err(_) if self.is_html() => {
+                return format!(
+                    "{} (a web page, not an answer of the API)",
+                    self.status.canonical_reason().unwrap_or("an error")
+                );
+            }
             Err(_) => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
         };
         if said.is_empty() {
@@ -179,6 +213,16 @@ impl Response {
         } else {
             said
         }
+    }
+
+    /// Whether the body is a web page (by its type, or by its first character).
+    fn is_html(&self) -> bool {
+        let typed = self
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+        typed || self.body.trim_ascii_start().starts_with(b"<")
     }
 
     /// A machine-readable error code of the body: `code` (node-auth, Better Auth), `errcode`

@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod notice;
 pub mod prompt;
 pub mod rules;
+mod scrub;
 pub mod secret;
 pub mod server_text;
 pub mod session;

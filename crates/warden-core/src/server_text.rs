@@ -6,7 +6,8 @@
 //! control characters (which could rewrite a terminal), no bidi controls or invisible
 //! format characters (which make "moc.evil" read as "live.com", or hide a word), and no
 //! more than `MAX_CHARS` of it (a megabyte of "device name" would fill notifications and
-//! the history). Markup is the notifier's business (`notice::desktop_body`), since only it
+//! the history), and no secret of the account (`scrub`: a password or token quoted back).
+//! Markup is the notifier's business (`notice::desktop_body`), since only it
 //! knows whether its reader renders any.
 
 use std::borrow::Cow;
@@ -23,13 +24,17 @@ pub const MAX_ERROR_CHARS: usize = 300;
 /// `text` without control, bidi or invisible characters and cut to `MAX_CHARS` ("…" marks
 /// the cut). Borrowed when there is nothing to clean, as with nearly every server.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    clean_to(text, MAX_CHARS)
+    match crate::scrub::session_text(text) {
+        Cow::Borrowed(text) => clean_to(text, MAX_CHARS),
+        Cow::Owned(scrubbed) => Cow::Owned(clean_to(&scrubbed, MAX_CHARS).into_owned()),
+    }
 }
 
 /// What a server says about an error (its message, a body it sent instead of JSON), cleaned
-/// like a session's text, on one line, and cut to `MAX_ERROR_CHARS`.
+/// like a session's text, on one line, and cut to `MAX_ERROR_CHARS` — after every secret of
+/// the account is taken out (`scrub`), so a cut never leaves half of one.
 pub fn clean_error(text: &str) -> String {
-    clean_to(text.trim(), MAX_ERROR_CHARS).into_owned()
+    clean_to(crate::scrub::error_text(text).trim(), MAX_ERROR_CHARS).into_owned()
 }
 
 fn clean_to(text: &str, max: usize) -> Cow<'_, str> {

@@ -214,11 +214,11 @@ async fn secureauth_403_on_an_unknown_id_is_reported_as_such() {
         .find(|s| !s.is_current)
         .cloned()
         .expect("phone");
-    // The service ends it before our click lands.
+    // The service ends it before our click lands: the click acts on the listing it saw.
     w.mock.control().end_session(&id).await.expect("ended");
     let err = w
         .accounts
-        .revoke_session(&account, phone)
+        .revoke_listed(&account, phone, &snapshot)
         .await
         .expect_err("gone already");
     assert!(matches!(err, Error::Refused(_)), "{err:?}");

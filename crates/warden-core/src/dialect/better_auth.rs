@@ -145,6 +145,13 @@ fn endpoint(ctx: &Ctx<'_>, path: &str) -> Result<Url> {
         .map_err(|e| Error::InvalidInput(format!("bad URL {}{path}: {e}", ctx.base)))
 }
 
+/// The secret parts of what we hold: the signed token, and the raw token the listing shows.
+pub(crate) fn secret_parts(token: &Secret) -> Vec<String> {
+    Held::from_secret(token)
+        .map(|held| vec![held.signed.expose().to_owned(), held.raw().to_owned()])
+        .unwrap_or_default()
+}
+
 /// The id of our session, which `token` names: read from the held secret.
 pub(crate) fn session_id_of(token: &Secret) -> Option<String> {
     Held::from_secret(token).ok().map(|h| h.session_id)
@@ -313,6 +320,7 @@ pub(crate) async fn revoke(
     let response = fetch(ctx, &held).await?;
     let wire: Vec<WireSession> =
         serde_json::from_slice(&response.body).map_err(http::unreadable)?;
+    learn_tokens(&wire);
     let their_token = wire
         .into_iter()
         .find(|w| w.id == server_id.expose())
@@ -341,6 +349,7 @@ pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), C
 /// `id` our sign-in was told); every row's token is dropped here.
 fn parse_list(account: &AccountId, body: &[u8], held: Option<&Held>) -> Result<Vec<Session>> {
     let wire: Vec<WireSession> = serde_json::from_slice(body).map_err(http::unreadable)?;
+    learn_tokens(&wire);
     let is_ours = |w: &WireSession| {
         held.is_some_and(|h| {
             w.id == h.session_id || w.token.as_ref().is_some_and(|t| t.expose() == h.raw())
@@ -356,6 +365,13 @@ fn parse_list(account: &AccountId, body: &[u8], held: Option<&Held>) -> Result<V
             into_session(account, w, current, &mut names)
         })
         .collect())
+}
+
+/// Every session's token is a secret the server handed us: never to be repeated (`scrub`).
+fn learn_tokens(wire: &[WireSession]) {
+    for token in wire.iter().filter_map(|w| w.token.as_ref()) {
+        crate::scrub::learn(token.expose());
+    }
 }
 
 /// For `dialect::parse_listing` (benchmarks, fuzzing): nothing is ours.

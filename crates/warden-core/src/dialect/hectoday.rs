@@ -113,6 +113,10 @@ pub(crate) fn parse_list(
     ours: Option<&str>,
 ) -> Result<Vec<Session>> {
     let wire: Vec<WireSession> = serde_json::from_slice(body).map_err(http::unreadable)?;
+    // Each id is that session's cookie (docs/apis.md §3): a secret, never to be repeated.
+    for w in &wire {
+        crate::scrub::learn(&w.id);
+    }
     let marked = wire.iter().filter(|w| w.is_current).count();
     let mut ours = super::Ours::new(ours, marked);
     wire.into_iter()

@@ -436,6 +436,20 @@ pub(crate) fn own_server_id(kind: DialectKind, token: &Secret) -> Option<String>
     }
 }
 
+/// The secrets within what we hold for an account, for `scrub`: not the ids and names
+/// kept beside them (a Matrix device id, Better Auth's cookie name), which are no secret
+/// and would be hidden from every text they appear in.
+pub(crate) fn secret_parts(kind: DialectKind, token: &Secret) -> Vec<String> {
+    match kind {
+        DialectKind::BetterAuth => better_auth::secret_parts(token),
+        DialectKind::Matrix | DialectKind::Allauth => split_held(token, kind.title())
+            .map(|(_, token)| vec![token.to_owned()])
+            .unwrap_or_default(),
+        // node-auth's access and refresh tokens, a line each; the others' token whole.
+        _ => token.expose().lines().map(str::to_owned).collect(),
+    }
+}
+
 /// What we hold on the APIs whose token does not name our session (Matrix, allauth): our
 /// session's (or device's) id and its token, kept as one secret.
 pub(crate) struct Held {
