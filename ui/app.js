@@ -875,7 +875,8 @@ function cancelCode() {
 
 const KIND_TEXT = {
   appeared: "Signed in", suspicious: "Suspicious", ended: "Ended", stale: "Cannot check",
-  recovered: "Checking again", trusted: "Trusted",
+  recovered: "Checking again", trusted: "Trusted", "sign-in-ending": "Sign-in ending",
+  trimmed: "History trimmed",
 };
 
 let historyReload = null;

@@ -166,7 +166,7 @@ homeCountries: Array<string>,
  */
 sharedAddressAccounts: number, };
 
-export type HistoryKind = "appeared" | "suspicious" | "ended" | "stale" | "recovered" | "trusted" | "sign-in-ending";
+export type HistoryKind = "appeared" | "suspicious" | "ended" | "stale" | "recovered" | "trusted" | "sign-in-ending" | "trimmed";
 
 export type HistoryEntry = { seq: number, at: string, account: string, kind: HistoryKind, session: string | null, device: string | null, ip: string | null, 
 /**

@@ -58,7 +58,12 @@ pub enum Answer {
     RevokeQuotesSecrets,
     /// The listing comes with five thousand `Set-Cookie` headers.
     HugeHeaders,
+    /// `RENAMED` sessions besides ours, under new ids at every listing (hectoday only).
+    Renaming,
 }
+
+/// How many sessions `Answer::Renaming` lists each time.
+pub const RENAMED: usize = 2500;
 
 /// The API the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +104,8 @@ pub struct ServerState {
     /// intruder's that shares its id (`OneIdTwice`). Revoking the phone's id ends the first.
     pub innocent_alive: bool,
     pub intruder_alive: bool,
+    /// Listings answered.
+    pub listings: usize,
 }
 
 impl Default for ServerState {
@@ -108,6 +115,7 @@ impl Default for ServerState {
             revokes: 0,
             innocent_alive: true,
             intruder_alive: true,
+            listings: 0,
         }
     }
 }
@@ -244,6 +252,11 @@ async fn list(State(state): Extract, headers: HeaderMap) -> Response {
         return (StatusCode::UNAUTHORIZED, "{\"error\":\"Unauthorized\"}").into_response();
     }
     let answer = answer_of(&state);
+    let listing = {
+        let mut seen = state.lock().unwrap_or_else(|p| p.into_inner());
+        seen.listings += 1;
+        seen.listings
+    };
     let now = "2026-12-02 10:00:00";
     let rows = match answer {
         Answer::Honest | Answer::RevokeQuotesSecrets => vec![
@@ -331,6 +344,19 @@ async fn list(State(state): Extract, headers: HeaderMap) -> Response {
                 )])
                 .unwrap_or_default(),
             );
+        }
+        Answer::Renaming => {
+            let ours = row(OUR_COOKIE, "Chrome on Linux", "127.0.0.1", now, true);
+            let renamed = (0..RENAMED).map(|n| {
+                row(
+                    &format!("renamed-{listing}-{n}"),
+                    "Firefox on Linux",
+                    "198.51.100.40",
+                    now,
+                    false,
+                )
+            });
+            std::iter::once(ours).chain(renamed).collect()
         }
     };
     axum::Json(rows).into_response()

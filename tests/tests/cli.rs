@@ -1741,6 +1741,53 @@ mod hostile_apis {
         secrets_quoted_back(Api::Allauth).await
     }
 
+    /// A server that renames its sessions at every listing: the history stays bounded (the
+    /// README's rule), and says what it removed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_history_stays_bounded_whatever_a_server_lists() -> anyhow::Result<()> {
+        use warden_core::retention::{ENDED_PER_ACCOUNT, EVENTS_PER_ACCOUNT};
+        let cli = Cli::start().await?;
+        let server = Hostile::start().await?;
+        cli.add_hostile(&server, "renaming")?;
+        server.answer(Answer::Renaming);
+        let renamed = warden_tests::hostile::RENAMED as i64;
+        // Each look after the first finds every session under a new id: the rows of the old
+        // ids are over, the new ones live.
+        let looks = ENDED_PER_ACCOUNT / renamed + 2;
+        for _ in 0..looks {
+            let out = cli.run(&["sessions", "--json"], "")?;
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let history: Vec<serde_json::Value> =
+            serde_json::from_str(&cli.ok(&["history", "--export", "json"])?)?;
+        let timeline = history.iter().filter(|e| e["kind"] != "trimmed").count();
+        assert!(
+            timeline as i64 <= EVENTS_PER_ACCOUNT,
+            "{timeline} entries kept after {looks} looks"
+        );
+        let note: Vec<&serde_json::Value> =
+            history.iter().filter(|e| e["kind"] == "trimmed").collect();
+        assert_eq!(note.len(), 1, "one note of what went");
+        assert!(
+            note[0]["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("to keep the history bounded")),
+            "{}",
+            note[0]
+        );
+        let ended: Vec<serde_json::Value> =
+            serde_json::from_str(&cli.ok(&["sessions", "--all", "--json"])?)?;
+        assert!(
+            ended.len() as i64 <= ENDED_PER_ACCOUNT + 2 * renamed + 1,
+            "{} sessions kept",
+            ended.len()
+        );
+        let size = std::fs::metadata(cli.home.join("warden.db"))?.len()
+            + std::fs::metadata(cli.home.join("warden.db-wal")).map_or(0, |m| m.len());
+        println!("{looks} looks of {renamed} renamed sessions: the ledger is {size} bytes");
+        Ok(())
+    }
+
     /// Thousands of headers: a server reached that answers what no client reads, not one
     /// out of reach (exit 1, not 4).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

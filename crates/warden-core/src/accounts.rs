@@ -85,6 +85,8 @@ pub struct Accounts {
     tokens: Mutex<HashMap<AccountId, TokenSlot>>,
     /// The secrets each account's calls must never let a server's text carry (`scrub`).
     secrets: Mutex<HashMap<AccountId, scrub::Known>>,
+    /// When this process last trimmed the history (`retention`).
+    last_trim: Mutex<Option<std::time::Instant>>,
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
     detector: Detector,
@@ -116,6 +118,7 @@ impl Accounts {
             http: http::Clients::default(),
             tokens: Mutex::new(HashMap::new()),
             secrets: Mutex::default(),
+            last_trim: Mutex::default(),
             prompt: Mutex::new(Arc::new(NoPrompt)),
             detector,
             geoip: Mutex::new(Arc::new(GeoIp::none())),
@@ -374,12 +377,31 @@ impl Accounts {
     /// logged and the event still reaches the person.
     pub fn record(&self, event: &Event) {
         let result = match event {
-            Event::Listed { snapshot } => blocking_io(|| self.ledger.observe(snapshot)),
+            Event::Listed { snapshot } => blocking_io(|| {
+                self.ledger.observe(snapshot)?;
+                self.trim_now_and_then()
+            }),
             other => blocking_io(|| self.ledger.record(other, self.clock.now())),
         };
         if let Err(e) = result {
             tracing::error!(account = %event.account(), "could not write the history: {e}");
         }
+    }
+
+    /// Keeps the history bounded (`retention`), at most every `retention::TRIM_EVERY` in
+    /// this process.
+    fn trim_now_and_then(&self) -> Result<()> {
+        {
+            let mut last = self.last_trim.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < crate::retention::TRIM_EVERY) {
+                return Ok(());
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        for (account, trimmed) in self.ledger.trim(self.clock.now())? {
+            tracing::info!(%account, ?trimmed, "history trimmed");
+        }
+        Ok(())
     }
 
     /// The events, oldest first; of one account or of all.

@@ -29,10 +29,12 @@ pub enum HistoryKind {
     Recovered,
     Trusted,
     SignInEnding,
+    /// Older history removed to keep the ledger bounded (`retention`).
+    Trimmed,
 }
 
 impl HistoryKind {
-    const ALL: [HistoryKind; 7] = [
+    const ALL: [HistoryKind; 8] = [
         HistoryKind::Appeared,
         HistoryKind::Suspicious,
         HistoryKind::Ended,
@@ -40,6 +42,7 @@ impl HistoryKind {
         HistoryKind::Recovered,
         HistoryKind::Trusted,
         HistoryKind::SignInEnding,
+        HistoryKind::Trimmed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl HistoryKind {
             HistoryKind::Recovered => "recovered",
             HistoryKind::Trusted => "trusted",
             HistoryKind::SignInEnding => "sign-in-ending",
+            HistoryKind::Trimmed => "trimmed",
         }
     }
 
@@ -150,6 +154,10 @@ fn stored_option(text: Option<String>) -> Option<String> {
     text.map(stored_text)
 }
 
+/// How the history says a session's row ended when the server went on listing it under
+/// another id.
+pub const RENAMED_WORDS: &str = "listed under a new id";
+
 impl Ledger {
     /// Records a poll: every listed session's last sight, first sight for new ones.
     pub fn observe(&self, snapshot: &Snapshot) -> Result<()> {
@@ -184,6 +192,14 @@ impl Ledger {
                     s.expires_at.map(|t| t.to_rfc3339()),
                 ])?;
             }
+            // A row this listing does not name, and no end was recorded for, is a session
+            // the server now lists under another id (`diff`'s renamed): its row is over, or
+            // a server renaming at every poll would leave rows "live" without end.
+            tx.prepare_cached(
+                "UPDATE sessions SET ended_at = ?2, ended_how = ?3
+                 WHERE account = ?1 AND ended_at IS NULL AND last_seen != ?2",
+            )?
+            .execute(params![snapshot.account.as_str(), seen, RENAMED_WORDS])?;
         }
         tx.commit()?;
         Ok(())

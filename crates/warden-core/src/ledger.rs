@@ -95,6 +95,8 @@ const MIGRATIONS: &[M<'static>] = &[
     // When the server says each session ends: our own's is "signed in until" where the
     // token does not say it (Better Auth's `expiresAt`, which moves as the session is used).
     M::up("ALTER TABLE sessions ADD COLUMN expires_at TEXT;"),
+    // Trimming (`retention`) finds each account's ended sessions newest first.
+    M::up("CREATE INDEX sessions_ended ON sessions (account, ended_at);"),
 ];
 
 pub struct Ledger {

@@ -20,6 +20,7 @@ pub mod idle;
 pub mod ledger;
 pub mod notice;
 pub mod prompt;
+pub mod retention;
 pub mod rules;
 mod scrub;
 pub mod secret;
