@@ -70,7 +70,9 @@ fn follow_views(app: tauri::AppHandle) {
 /// seconds; those it removed leave the window and the tray.
 fn follow_ledger(app: tauri::AppHandle) {
     tauri::async_runtime::spawn(async move {
-        let mut every = tokio::time::interval(warden_core::watch::FOLLOW_LEDGER_EVERY);
+        // Not at once: the accounts of the start are being watched this moment.
+        let every = warden_core::watch::FOLLOW_LEDGER_EVERY;
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             every.tick().await;
             let state = app.state::<AppState>();

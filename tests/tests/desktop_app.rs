@@ -4,7 +4,9 @@
 use fantoccini::Locator;
 use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
-use warden_tests::ui::{UI_TIMEOUT, add_account, rows, run_logged, window_screenshot};
+use warden_tests::ui::{
+    UI_TIMEOUT, add_account, rows, run_logged, wait_for_text, window_screenshot,
+};
 use warden_tests::wait::wait_until_async;
 use warden_tests::{Desktop, files_containing, workspace_binary};
 
@@ -154,6 +156,44 @@ async fn sign_in_notify_revoke(desktop: &Desktop) -> anyhow::Result<()> {
             rows(&client).await
         );
     }
+
+    // An account added from a terminal while the app runs is watched and shown within
+    // seconds, in the window and the tray.
+    let mut cli = desktop
+        .command(workspace_binary("WARDEN_CLI", "warden")?)
+        .args([
+            "accounts",
+            "add",
+            "--url",
+            &mock.url(warden_mock::Dialect::NodeAuth),
+            "--dialect",
+            "node-auth",
+            "--login",
+            warden_mock::DEMO_LOGIN,
+            "--label",
+            "From a terminal",
+            "--password-stdin",
+        ])
+        .env("WARDEN_HOME", &home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = cli.stdin.take() {
+        std::io::Write::write_all(&mut stdin, format!("{password}\n").as_bytes())?;
+    }
+    let added = cli.wait_with_output()?;
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    wait_for_text(&client, "#account-list", "From a terminal").await?;
+    let tray = warden_tests::tray::TrayMenu::find(desktop, UI_TIMEOUT)?;
+    wait_until_async("the tray naming the new account", UI_TIMEOUT, || async {
+        tray.layout().ok().filter(|l| l.contains("From a terminal"))
+    })
+    .await?;
 
     // hectoday's session ids are the session cookies: ours and every device's are secrets.
     let cookies = mock.live_ids().await?;

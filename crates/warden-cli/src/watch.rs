@@ -74,7 +74,10 @@ pub async fn run(
     if let Some(missing) = accounts.geoip().missing() {
         eprintln!("warden: {missing}");
     }
-    let mut follow_ledger = tokio::time::interval(FOLLOW_LEDGER_EVERY);
+    let mut follow_ledger = tokio::time::interval_at(
+        tokio::time::Instant::now() + FOLLOW_LEDGER_EVERY,
+        FOLLOW_LEDGER_EVERY,
+    );
     let mut outages = Outages::default();
     loop {
         let event = tokio::select! {
