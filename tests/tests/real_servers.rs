@@ -140,6 +140,18 @@ async fn better_auth_real_server_from_sign_in_to_sign_out_without_a_token_leakin
         sessions.iter().filter(|s| s["isCurrent"] == true).count(),
         1
     );
+    // Signed in until what the real server says of our session.
+    let ours = sessions
+        .iter()
+        .find(|s| s["isCurrent"] == true)
+        .ok_or_else(|| anyhow::anyhow!("ours is listed"))?;
+    let accounts: Vec<serde_json::Value> =
+        serde_json::from_str(&warden.ok(&["accounts", "list", "--json"])?)?;
+    assert!(ours["expiresAt"].is_string(), "{ours}");
+    assert_eq!(
+        accounts[0]["signedInUntil"], ours["expiresAt"],
+        "{accounts:#?}"
+    );
     let iphone = at(&sessions, "198.51.100.10")?;
     assert_eq!(iphone["device"]["kind"], "mobile", "{iphone}");
     assert_eq!(iphone["device"]["os"], "iOS", "{iphone}");
