@@ -92,6 +92,7 @@ const KIND_SHAPES = {
   mobile: [["rect", { x: 7, y: 2.5, width: 10, height: 19, rx: 2 }], ["path", { d: "M11 18h2" }]],
   tablet: [["rect", { x: 4, y: 3, width: 16, height: 18, rx: 2 }], ["path", { d: "M11 18h2" }]],
   tv: [["rect", { x: 2.5, y: 4, width: 19, height: 13, rx: 1.5 }], ["path", { d: "M8 21h8" }]],
+  token: [["circle", { cx: 8, cy: 12, r: 4 }], ["path", { d: "M12 12h9M18 12v3M21 12v2" }]],
   unknown: [["circle", { cx: 12, cy: 12, r: 9 }], ["path", { d: "M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1 .8-1 1.5M12 17h.01" }]],
 };
 
@@ -229,18 +230,19 @@ function fillRow(row, accountId, session) {
     : [session.device.browser, session.device.os, session.device.kind === "unknown" ? null : session.device.kind]
       .filter(Boolean).join(" · "));
   // Some APIs rewrite a session's address with every request: it is where it was last seen.
+  const known = view?.whatIsKnown ? ` (${view.whatIsKnown})` : "";
   setText(c.ip, session.ip ?? "—",
-    session.ip && view?.addressIsLastSeen ? `${session.ip}: where it was last seen, not where it signed in` : session.ip ?? "");
+    session.ip && view?.addressIsLastSeen ? `${session.ip}: where it was last seen, not where it signed in${known}` : session.ip ?? "");
   // Where it is and whose network: "Berlin, DE · Deutsche Telekom AG"; the AS on hover.
   const operator = session.operator;
   // Core says how sure the place is: "Berlin, DE", "near Berlin, DE", or "Germany".
   setText(c.place, [session.locationShown, operator?.name].filter(Boolean).join(" · ") || "—",
     operator ? `${operator.name}${operator.asn ? ` (AS${operator.asn})` : ""}${operator.hosting ? ", a hosting provider" : ""}` : "");
   setText(c.created, relative(session.createdAt), exact(session.createdAt));
-  // Better Auth moves "last active" once a day at most: said on hover, never finer.
-  const granularity = view?.activityGranularitySecs;
+  // What the API knows of activity (Better Auth: to the day; Home Assistant: renewals), on
+  // hover, in core's words.
   setText(c.active, relative(session.lastActiveAt),
-    granularity && session.lastActiveAt ? `${exact(session.lastActiveAt)} (this API tells activity to the day)` : exact(session.lastActiveAt));
+    session.lastActiveAt ? `${exact(session.lastActiveAt)}${known}` : "");
   setText(c.expires, relative(session.expiresAt, true), exact(session.expiresAt));
   if (c.button) {
     const who = `${name}${session.ip ? ` at ${session.ip}` : ""}`;

@@ -5,7 +5,7 @@ export type AccountId = string;
 
 export type SessionId = string;
 
-export type DialectKind = "secureauth" | "node-auth" | "hectoday" | "rtc" | "node-auth-admin" | "better-auth" | "matrix" | "allauth";
+export type DialectKind = "secureauth" | "node-auth" | "hectoday" | "rtc" | "node-auth-admin" | "better-auth" | "matrix" | "allauth" | "home-assistant";
 
 export type SignInForm = { 
 /**
@@ -34,7 +34,7 @@ login: string, addedAt: string, };
 
 export type NewAccount = { url: string, dialect: DialectKind, login: string, label: string | null, };
 
-export type DeviceKind = "desktop" | "mobile" | "tablet" | "tv" | "unknown";
+export type DeviceKind = "desktop" | "mobile" | "tablet" | "tv" | "token" | "unknown";
 
 export type Device = { kind: DeviceKind, browser: string | null, os: string | null, 
 /**
@@ -118,7 +118,7 @@ export type Snapshot = { account: AccountId, sessions: Array<Session>, fetchedAt
 
 export type Severity = "notice" | "warning" | "alert";
 
-export type RuleId = "new-device" | "new-network" | "new-country" | "impossible-travel" | "too-many-sessions" | "odd-client" | "unusual-hour" | "token-hopping" | "shared-address" | "new-city" | "hosting-network" | "several-signs";
+export type RuleId = "new-device" | "new-network" | "new-country" | "impossible-travel" | "too-many-sessions" | "odd-client" | "unusual-hour" | "token-hopping" | "shared-address" | "new-city" | "hosting-network" | "several-signs" | "new-token";
 
 export type Finding = { rule: RuleId, severity: Severity, 
 /**
@@ -217,6 +217,11 @@ renamesOnServer: boolean,
  * in (allauth and Matrix rewrite it with every request).
  */
 addressIsLastSeen: boolean, 
+/**
+ * What the API keeps of its sessions, where less than a person would assume (Home
+ * Assistant: no browser, and times of renewal, not use); shown on hover.
+ */
+whatIsKnown: string | null, 
 /**
  * How fine "last active" is, in seconds, where coarser than a poll (Better Auth: a day).
  */

@@ -1889,3 +1889,130 @@ mod hostile_apis {
         Ok(())
     }
 }
+
+/// Home Assistant from the terminal: found by `--dialect auto`, its tokens listed as the
+/// apps and sites that made them with what HA does not keep said, one revoked, the others
+/// signed out with a long-lived token left be, and no token in any file of the home.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_assistant_from_the_terminal() -> anyhow::Result<()> {
+    use warden_mock::Dialect;
+    use warden_mock::home_assistant::{ANDROID_APP, IOS_APP};
+    let cli = Cli::start().await?;
+    let url = cli.mock.url(Dialect::HomeAssistant);
+    let control = cli.mock.server.control();
+    let wrong = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--login",
+            "demo",
+            "--label",
+            "home",
+            "--password-stdin",
+        ],
+        "not-it\n",
+    )?;
+    assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+    let added = cli.run(
+        &[
+            "accounts",
+            "add",
+            "--url",
+            &url,
+            "--login",
+            "demo",
+            "--label",
+            "home",
+            "--password-stdin",
+        ],
+        &format!("{}\n", warden_mock::DEMO_PASSWORD),
+    )?;
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        stderr(&added).contains("speaks home-assistant"),
+        "{}",
+        stderr(&added)
+    );
+    let phone = control
+        .sign_in_via(
+            Dialect::HomeAssistant,
+            warden_mock::DEMO_LOGIN,
+            IOS_APP,
+            "198.51.100.20",
+            None,
+        )
+        .await?
+        .id;
+    control
+        .sign_in_via(
+            Dialect::HomeAssistant,
+            warden_mock::DEMO_LOGIN,
+            ANDROID_APP,
+            "198.51.100.21",
+            None,
+        )
+        .await?;
+    let integration = control
+        .long_lived_token(warden_mock::DEMO_LOGIN, "Node-RED")
+        .await?;
+    let table = cli.run(&["sessions"], "")?;
+    assert!(table.status.success(), "{}", stderr(&table));
+    let shown = String::from_utf8_lossy(&table.stdout).into_owned();
+    for device in [
+        "Home Assistant app on iOS",
+        "Home Assistant app on Android",
+        "Long-lived token · Node-RED",
+        "Session Warden (this app)",
+    ] {
+        assert!(shown.contains(device), "{device} in {shown}");
+    }
+    assert!(
+        stderr(&table).contains("home: Home Assistant keeps no browser or system"),
+        "{}",
+        stderr(&table)
+    );
+    let id_of = |label: &str| -> anyhow::Result<String> {
+        cli.sessions()?
+            .into_iter()
+            .find(|s| s["device"]["label"] == label)
+            .and_then(|s| s["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| anyhow::anyhow!("{label} is listed"))
+    };
+    cli.ok(&["revoke", &id_of("Home Assistant app on iOS")?])?;
+    assert!(
+        !control
+            .live_ids(warden_mock::DEMO_LOGIN)
+            .await?
+            .contains(&phone)
+    );
+    let others = cli.ok(&["revoke", "--others", "--account", "home"])?;
+    assert!(others.contains("signed out 1 other session"), "{others}");
+    let live = control.live_ids(warden_mock::DEMO_LOGIN).await?;
+    assert!(
+        live.contains(&integration),
+        "the long-lived token is left be"
+    );
+    // Neither our refresh token nor an access token is in any file.
+    let stored = cli
+        .keyring(listed_id(&cli)?.as_str(), "session")
+        .ok_or_else(|| anyhow::anyhow!("our tokens are in the keyring"))?;
+    let parts: Vec<&str> = stored.lines().filter(|p| p.len() > 20).collect();
+    assert_eq!(parts.len(), 2, "a refresh and an access token");
+    for part in parts {
+        let leaks = warden_tests::files_containing(&cli.home, part.as_bytes());
+        assert!(leaks.is_empty(), "a token is in {leaks:?}");
+    }
+    Ok(())
+}
+
+/// The one account's id, as `accounts list --json` says it.
+fn listed_id(cli: &Cli) -> anyhow::Result<String> {
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&cli.ok(&["accounts", "list", "--json"])?)?;
+    listed
+        .first()
+        .and_then(|a| a["id"].as_str().map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("an account"))
+}

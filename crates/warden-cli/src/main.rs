@@ -164,6 +164,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if addresses && let Some(missing) = accounts.geoip().missing() {
                 eprintln!("warden: {missing}");
             }
+            // What an API does not keep (Home Assistant: no browser; renewals, not use).
+            for (account, _) in &snapshots {
+                if let Some(known) = account.dialect.what_is_known() {
+                    eprintln!("warden: {}: {known}", account.label);
+                }
+            }
             fail_for(failed)?;
         }
         Command::Revoke(args) => revoke(&accounts, args).await?,

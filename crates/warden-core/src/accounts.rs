@@ -608,10 +608,13 @@ impl Accounts {
             .filter(|s| s.is_current)
             .map(|s| &s.server_id)
             .collect();
+        // Tokens a person made for scripts and integrations (Home Assistant's long-lived
+        // ones) are not devices: signing out the others leaves them be.
         let others: Vec<Session> = before
             .sessions
             .iter()
             .filter(|s| !s.is_current && !ours.contains(&&s.server_id))
+            .filter(|s| s.device.kind != crate::session::DeviceKind::Token)
             .cloned()
             .collect();
         let listed = &before.sessions;
@@ -837,13 +840,14 @@ impl Accounts {
         match op(token.clone()).await {
             Ok(value) => Ok(value),
             Err(CallError::Other(e)) => Err(e),
-            Err(CallError::Expired) => {
-                let token = self.renew_or_sign_in(account, token).await?;
+            Err(gone @ (CallError::Expired | CallError::Revoked)) => {
+                let renewable = matches!(gone, CallError::Expired);
+                let token = self.renew_or_sign_in(account, token, renewable).await?;
                 known_token(known, account, &token);
                 match op(token).await {
                     Ok(value) => Ok(value),
                     Err(CallError::Other(e)) => Err(e),
-                    Err(CallError::Expired) => Err(Error::Protocol(
+                    Err(CallError::Expired | CallError::Revoked) => Err(Error::Protocol(
                         "the server rejected a session it had just opened".into(),
                     )),
                 }
@@ -882,7 +886,14 @@ impl Accounts {
     /// refresh), else signs in again and ends the session held before. Under the account's
     /// lock, across processes: a process that waited for it uses the token the other just
     /// stored, and never spends a refresh token twice.
-    async fn renew_or_sign_in(&self, account: &Account, stale: Secret) -> Result<Secret> {
+    /// `renewable`: false when the server said our session is gone for good (its token is
+    /// never sent again, not even to renew it).
+    async fn renew_or_sign_in(
+        &self,
+        account: &Account,
+        stale: Secret,
+        renewable: bool,
+    ) -> Result<Secret> {
         let _only_us = self.account_lock(account).await?;
         let stored = self
             .load_secret(&account.id, SecretKind::SessionToken)
@@ -892,7 +903,12 @@ impl Accounts {
             *self.slot(&account.id).lock().await = Some(theirs.clone());
             return Ok(theirs);
         }
-        match dialect::renew(account.dialect, &self.ctx(account), &stale).await {
+        let renewed = if renewable {
+            dialect::renew(account.dialect, &self.ctx(account), &stale).await?
+        } else {
+            None
+        };
+        match renewed {
             Some(renewed) => {
                 tracing::debug!(account = %account.id, "token renewed");
                 self.replace_token(account, &stale, renewed).await

@@ -74,7 +74,7 @@ impl Device {
             DeviceKind::Mobile => "a phone",
             DeviceKind::Tablet => "a tablet",
             DeviceKind::Desktop => "a computer",
-            DeviceKind::Tv | DeviceKind::Unknown => "an unknown device",
+            DeviceKind::Tv | DeviceKind::Token | DeviceKind::Unknown => "an unknown device",
         };
         let label = format!(
             "{} on {place}",

@@ -36,10 +36,13 @@ pub struct Known(Arc<Mutex<Secrets>>);
 
 #[derive(Default)]
 struct Secrets {
-    /// The password and our own tokens: few, and looked for in every text a server sends.
+    /// The password and our own tokens, in every form a server may quote them (`forms`):
+    /// few, and looked for in every text a server sends.
     own: Vec<String>,
-    /// Other sessions' tokens: looked for in error texts only (a listing names thousands).
+    /// Other sessions' tokens, in every form: looked for in error texts only (a listing
+    /// names thousands). The set answers "known already?" for each token of each listing.
     handed_out: VecDeque<String>,
+    handed_out_set: std::collections::HashSet<String>,
     password_known: bool,
 }
 
@@ -52,8 +55,10 @@ impl Known {
     pub fn add_own(&self, secret: &str) {
         let mut secrets = self.lock();
         for part in parts(secret) {
-            if !secrets.own.iter().any(|s| s == part) {
-                secrets.own.push(part.to_owned());
+            for form in forms(part) {
+                if !secrets.own.iter().any(|s| *s == form) {
+                    secrets.own.push(form.into_owned());
+                }
             }
         }
     }
@@ -70,13 +75,18 @@ impl Known {
     fn add_handed_out(&self, token: &str) {
         let mut secrets = self.lock();
         for part in parts(token) {
-            if secrets.own.iter().any(|s| s == part) || secrets.handed_out.contains(&part.into()) {
+            if secrets.handed_out_set.contains(part) {
                 continue;
             }
-            if secrets.handed_out.len() >= HANDED_OUT {
-                secrets.handed_out.pop_front();
+            for form in forms(part) {
+                if secrets.handed_out.len() >= HANDED_OUT
+                    && let Some(oldest) = secrets.handed_out.pop_front()
+                {
+                    secrets.handed_out_set.remove(&oldest);
+                }
+                secrets.handed_out_set.insert(form.to_string());
+                secrets.handed_out.push_back(form.into_owned());
             }
-            secrets.handed_out.push_back(part.to_owned());
         }
     }
 
@@ -91,10 +101,8 @@ impl Known {
         let handed_out = secrets.handed_out.iter().filter(|_| everything);
         let mut text = Cow::Borrowed(text);
         for secret in secrets.own.iter().chain(handed_out) {
-            for form in forms(secret) {
-                if text.contains(form.as_ref()) {
-                    text = Cow::Owned(text.replace(form.as_ref(), HIDDEN));
-                }
+            if text.contains(secret.as_str()) {
+                text = Cow::Owned(text.replace(secret.as_str(), HIDDEN));
             }
         }
         text

@@ -98,6 +98,9 @@ pub enum DeviceKind {
     Mobile,
     Tablet,
     Tv,
+    /// Not a device: a token a person made for a script or an integration (Home
+    /// Assistant's long-lived access tokens). Never a "new device".
+    Token,
     Unknown,
 }
 

@@ -56,6 +56,9 @@ pub struct AccountView {
     /// Whether a session's address is where it was last seen rather than where it signed
     /// in (allauth and Matrix rewrite it with every request).
     pub address_is_last_seen: bool,
+    /// What the API keeps of its sessions, where less than a person would assume (Home
+    /// Assistant: no browser, and times of renewal, not use); shown on hover.
+    pub what_is_known: Option<String>,
     /// How fine "last active" is, in seconds, where coarser than a poll (Better Auth: a day).
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub activity_granularity_secs: Option<i64>,
@@ -256,6 +259,7 @@ impl Views {
             revoke_warning: account.dialect.revoke_warning().map(str::to_owned),
             renames_on_server: account.dialect.renames_on_server(),
             address_is_last_seen: account.dialect.address_is_last_seen(),
+            what_is_known: account.dialect.what_is_known().map(str::to_owned),
             activity_granularity_secs: account
                 .dialect
                 .activity_granularity()

@@ -66,6 +66,30 @@ impl ControlClient {
             .await
     }
 
+    /// A Home Assistant long-lived access token named `name` is made on `login`'s account
+    /// (by an integration's owner, or an intruder); returns its id.
+    pub async fn long_lived_token(
+        &self,
+        login: &str,
+        name: &str,
+    ) -> Result<String, reqwest::Error> {
+        let made: SignedInDevice = self
+            .http
+            .post(self.url("__mock/sessions"))
+            .json(&serde_json::json!({
+                "login": login,
+                "userAgent": "",
+                "dialect": Dialect::HomeAssistant,
+                "name": name,
+            }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(made.id)
+    }
+
     /// A device signs in to `login`'s account; returns the server's session id.
     pub async fn sign_in_device(
         &self,

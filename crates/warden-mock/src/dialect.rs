@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::MockState;
 use crate::store::{Device, Session, User};
-use crate::{allauth, better_auth, hectoday, matrix, node_auth, rtc, secureauth};
+use crate::{allauth, better_auth, hectoday, home_assistant, matrix, node_auth, rtc, secureauth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Dialect {
@@ -26,10 +26,12 @@ pub enum Dialect {
     Matrix,
     #[serde(rename = "allauth")]
     Allauth,
+    #[serde(rename = "home-assistant")]
+    HomeAssistant,
 }
 
 impl Dialect {
-    pub const ALL: [Dialect; 7] = [
+    pub const ALL: [Dialect; 8] = [
         Dialect::SecureAuth,
         Dialect::NodeAuth,
         Dialect::Hectoday,
@@ -37,6 +39,7 @@ impl Dialect {
         Dialect::BetterAuth,
         Dialect::Matrix,
         Dialect::Allauth,
+        Dialect::HomeAssistant,
     ];
 
     /// The name used on the command line, in the control API and in scenarios.
@@ -49,6 +52,7 @@ impl Dialect {
             Dialect::BetterAuth => "better-auth",
             Dialect::Matrix => "matrix",
             Dialect::Allauth => "allauth",
+            Dialect::HomeAssistant => "home-assistant",
         }
     }
 
@@ -63,6 +67,7 @@ impl Dialect {
             Dialect::BetterAuth => "/better-auth",
             Dialect::Matrix => "/matrix",
             Dialect::Allauth => "/allauth",
+            Dialect::HomeAssistant => "/home-assistant",
         }
     }
 }
@@ -139,6 +144,8 @@ pub fn sign_in_at(
         Dialect::BetterAuth => (None, Some(better_auth::EXPIRES_IN)),
         Dialect::Matrix => (None, None),
         Dialect::Allauth => (None, Some(allauth::IDLE_TIMEOUT)),
+        // A refresh token lives 90 days from its last use (each access token issued).
+        Dialect::HomeAssistant => (Some(now + home_assistant::REFRESH_IDLE), None),
     };
     let session = state
         .store
@@ -152,6 +159,7 @@ pub fn sign_in_at(
         Dialect::BetterAuth => better_auth::credentials(state, &session),
         Dialect::Matrix => matrix::credentials(state, &session),
         Dialect::Allauth => allauth::credentials(state, &session),
+        Dialect::HomeAssistant => home_assistant::credentials(state, &session),
     };
     (session, credentials)
 }

@@ -14,6 +14,7 @@ mod device;
 pub mod dialect;
 pub mod faults;
 mod hectoday;
+pub mod home_assistant;
 mod jwt;
 mod matrix;
 mod node_auth;
@@ -81,6 +82,8 @@ pub struct MockState {
     admin_secret: Arc<str>,
     /// Better Auth's `freshAge`, in seconds (`set_fresh_age`).
     fresh_age_secs: Arc<std::sync::atomic::AtomicI64>,
+    /// Home Assistant's login flows, auth codes, failed logins and bans.
+    pub home_assistant: Arc<home_assistant::HomeAssistant>,
 }
 
 impl MockState {
@@ -99,6 +102,7 @@ impl MockState {
             rate_limit: Arc::default(),
             admin_secret: admin_secret.into(),
             fresh_age_secs: Arc::new(better_auth::FRESH_AGE.num_seconds().into()),
+            home_assistant: Arc::default(),
         };
         state.seed_demo_users();
         state
@@ -136,6 +140,7 @@ impl MockState {
         self.requests.clear();
         self.rate_limit.clear();
         self.set_fresh_age(better_auth::FRESH_AGE);
+        self.home_assistant.clear();
         self.scenario.restart(self);
     }
 
@@ -170,6 +175,7 @@ pub fn router(state: MockState) -> Router {
             Dialect::BetterAuth => better_auth::routes(),
             Dialect::Matrix => matrix::routes(),
             Dialect::Allauth => allauth::routes(),
+            Dialect::HomeAssistant => home_assistant::routes(),
         };
         apis = apis.nest(dialect.prefix(), routes);
     }

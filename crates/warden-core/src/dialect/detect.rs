@@ -66,20 +66,40 @@ fn answers_like(kind: DialectKind, response: &http::Response) -> bool {
                 && body.get("status").and_then(|s| s.as_u64()) == Some(401)
                 && body.pointer("/data/flows").is_some()
         }
+        // Its login providers, which anyone may ask for.
+        DialectKind::HomeAssistant => {
+            response.status == StatusCode::OK && body.get("providers").is_some_and(|p| p.is_array())
+        }
         // Chosen by the person, never guessed: it needs the operator's secret.
         DialectKind::NodeAuthAdmin => false,
     }
 }
 
-/// Probes `base` (every API at once) and names the API it speaks.
+/// Home Assistant is asked first, alone: the other probes' paths under `/api/` are 401s
+/// there, and HA counts each 401 as a failed login of the address (and may ban it).
+const HOME_ASSISTANT_PROBE: &str = "auth/providers";
+
+/// Probes `base` (Home Assistant first, then every other API at once) and names the API it
+/// speaks.
 pub async fn detect(http: &reqwest::Client, base: &Url) -> Result<DialectKind> {
+    let mut unreachable = None;
+    if let Some(url) = probe_url(DialectKind::HomeAssistant, base, HOME_ASSISTANT_PROBE) {
+        match http::send(http.get(url)).await {
+            Ok(response) if answers_like(DialectKind::HomeAssistant, &response) => {
+                return Ok(DialectKind::HomeAssistant);
+            }
+            Ok(_) => {}
+            // A server out of reach is out of reach for every probe.
+            Err(e @ (Error::Unreachable { .. } | Error::Timeout)) => return Err(e),
+            Err(_) => {}
+        }
+    }
     let probes = PROBES.map(|(kind, path)| async move {
         let url = probe_url(kind, base, path)?;
         let response = http::send(http.get(url)).await;
         Some((kind, response))
     });
     let answers = futures_util::future::join_all(probes).await;
-    let mut unreachable = None;
     for (kind, response) in answers.into_iter().flatten() {
         match response {
             Ok(response) if answers_like(kind, &response) => return Ok(kind),
@@ -90,9 +110,10 @@ pub async fn detect(http: &reqwest::Client, base: &Url) -> Result<DialectKind> {
     }
     Err(unreachable.unwrap_or_else(|| {
         Error::InvalidInput(format!(
-            "{base} does not answer like any API Session Warden knows ({}); \
+            "{base} does not answer like any API Session Warden knows ({}, {}); \
              check the URL, or name the API with --dialect",
-            PROBES.map(|(d, _)| d.as_str()).join(", ")
+            PROBES.map(|(d, _)| d.as_str()).join(", "),
+            DialectKind::HomeAssistant.as_str()
         ))
     }))
 }

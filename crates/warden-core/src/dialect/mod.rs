@@ -6,6 +6,7 @@ pub mod allauth;
 pub mod better_auth;
 mod detect;
 pub mod hectoday;
+pub mod home_assistant;
 pub mod matrix;
 pub mod node_auth;
 pub mod node_auth_admin;
@@ -48,10 +49,12 @@ pub enum DialectKind {
     Matrix,
     #[serde(rename = "allauth")]
     Allauth,
+    #[serde(rename = "home-assistant")]
+    HomeAssistant,
 }
 
 impl DialectKind {
-    pub const ALL: [DialectKind; 8] = [
+    pub const ALL: [DialectKind; 9] = [
         DialectKind::SecureAuth,
         DialectKind::NodeAuth,
         DialectKind::Hectoday,
@@ -60,6 +63,7 @@ impl DialectKind {
         DialectKind::BetterAuth,
         DialectKind::Matrix,
         DialectKind::Allauth,
+        DialectKind::HomeAssistant,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +76,7 @@ impl DialectKind {
             DialectKind::BetterAuth => "better-auth",
             DialectKind::Matrix => "matrix",
             DialectKind::Allauth => "allauth",
+            DialectKind::HomeAssistant => "home-assistant",
         }
     }
 
@@ -86,6 +91,7 @@ impl DialectKind {
             DialectKind::BetterAuth => "Better Auth",
             DialectKind::Matrix => "Matrix",
             DialectKind::Allauth => "django-allauth",
+            DialectKind::HomeAssistant => "Home Assistant",
         }
     }
 
@@ -118,6 +124,7 @@ impl DialectKind {
     pub fn activity_granularity(self) -> Option<chrono::TimeDelta> {
         match self {
             DialectKind::BetterAuth => Some(better_auth::ACTIVITY_GRANULARITY),
+            DialectKind::HomeAssistant => Some(home_assistant::ACTIVITY_GRANULARITY),
             _ => None,
         }
     }
@@ -125,13 +132,30 @@ impl DialectKind {
     /// Whether a session's address and agent are where it was last seen (allauth rewrites
     /// them on every request) rather than where it signed in.
     pub fn address_is_last_seen(self) -> bool {
-        matches!(self, DialectKind::Allauth | DialectKind::Matrix)
+        matches!(
+            self,
+            DialectKind::Allauth | DialectKind::Matrix | DialectKind::HomeAssistant
+        )
+    }
+
+    /// What the API keeps of its sessions, where that is less than a person would assume:
+    /// the window says it on hover, `warden sessions` under its table.
+    pub fn what_is_known(self) -> Option<&'static str> {
+        match self {
+            DialectKind::HomeAssistant => Some(home_assistant::WHAT_IS_KNOWN),
+            DialectKind::BetterAuth => Some(
+                "Better Auth records activity once a day at most: \"last active\" is known to \
+                 the day",
+            ),
+            _ => None,
+        }
     }
 
     /// Whether Session Warden can sign in again by itself when its session ends: SecureAuth
-    /// needs a new code from the person every time.
+    /// needs a new code from the person every time; Home Assistant counts a refused try
+    /// against the address, so only the person signs in there.
     pub fn signs_in_alone(self) -> bool {
-        self != DialectKind::SecureAuth
+        !matches!(self, DialectKind::SecureAuth | DialectKind::HomeAssistant)
     }
 
     /// Whether the account signs in with a password (or secret): SecureAuth signs in with a
@@ -238,6 +262,13 @@ impl DialectKind {
                 Some("an authenticator code or a recovery code, where two-factor sign-in is on"),
                 again_with_password,
             ),
+            DialectKind::HomeAssistant => (
+                "Username",
+                password("Password"),
+                Some("an authenticator code, where two-factor sign-in is on"),
+                "Home Assistant no longer accepts Session Warden's sign-in (it was signed out, \
+                 or unused for 90 days): sign in again with your password.",
+            ),
         };
         SignInForm {
             login_label: login.to_owned(),
@@ -273,8 +304,12 @@ impl std::str::FromStr for DialectKind {
 /// What a dialect call can say beyond success: the caller re-authenticates on `Expired`.
 #[derive(Debug)]
 pub(crate) enum CallError {
-    /// Our own session on the server is gone (expired, revoked, signed out).
+    /// Our own session on the server is gone (expired, revoked, signed out), or its token
+    /// ran out: renewed where the API can, else signed in again.
     Expired,
+    /// Our own session is gone for good, and the server counts each use of its token as a
+    /// failed login (Home Assistant): not renewed, signed in again only by the person.
+    Revoked,
     Other(Error),
 }
 
@@ -303,6 +338,7 @@ pub fn parse_listing(
         DialectKind::BetterAuth => better_auth::parse_anonymous(account, body),
         DialectKind::Matrix => matrix::parse_anonymous(account, body),
         DialectKind::Allauth => allauth::parse_anonymous(account, body),
+        DialectKind::HomeAssistant => home_assistant::parse_anonymous(account, body),
     }?;
     admitted(sessions)
 }
@@ -433,6 +469,7 @@ pub(crate) fn own_server_id(kind: DialectKind, token: &Secret) -> Option<String>
         DialectKind::BetterAuth => better_auth::session_id_of(token),
         DialectKind::Matrix => matrix::device_id_of(token),
         DialectKind::Allauth => allauth::session_id_of(token),
+        DialectKind::HomeAssistant => home_assistant::own_id(token),
     }
 }
 
@@ -620,15 +657,22 @@ pub(crate) async fn login(
         DialectKind::BetterAuth => better_auth::login(ctx, login, password, prompt).await,
         DialectKind::Matrix => matrix::login(ctx, login, password).await,
         DialectKind::Allauth => allauth::login(ctx, login, password, prompt).await,
+        DialectKind::HomeAssistant => home_assistant::login(ctx, login, password, prompt).await,
     }
 }
 
-/// A new token without asking anyone, where the API can (node-auth's refresh). `None`
-/// when it cannot: the caller signs in again.
-pub(crate) async fn renew(kind: DialectKind, ctx: &Ctx<'_>, token: &Secret) -> Option<Secret> {
+/// A new token without asking anyone, where the API can (node-auth's and Home Assistant's
+/// refresh). `Ok(None)` when it cannot, or the server refused: the caller signs in again.
+/// An error (a server down) keeps the token we hold.
+pub(crate) async fn renew(
+    kind: DialectKind,
+    ctx: &Ctx<'_>,
+    token: &Secret,
+) -> Result<Option<Secret>> {
     match kind {
-        DialectKind::NodeAuth => node_auth::refresh(ctx, token).await,
-        _ => None,
+        DialectKind::NodeAuth => Ok(node_auth::refresh(ctx, token).await),
+        DialectKind::HomeAssistant => home_assistant::renew(ctx, token).await,
+        _ => Ok(None),
     }
 }
 
@@ -644,6 +688,7 @@ pub(crate) async fn logout(kind: DialectKind, ctx: &Ctx<'_>, token: &Secret) -> 
         DialectKind::BetterAuth => better_auth::logout(ctx, token).await,
         DialectKind::Matrix => matrix::logout(ctx, token).await,
         DialectKind::Allauth => allauth::logout(ctx, token).await,
+        DialectKind::HomeAssistant => home_assistant::logout(ctx, token).await,
     }
 }
 
@@ -661,6 +706,7 @@ pub(crate) async fn list(
         DialectKind::BetterAuth => better_auth::list(ctx, token).await,
         DialectKind::Matrix => matrix::list(ctx, token).await,
         DialectKind::Allauth => allauth::list(ctx, token).await,
+        DialectKind::HomeAssistant => home_assistant::list(ctx, token).await,
     }?;
     Ok(admitted(sessions)?)
 }
@@ -698,6 +744,7 @@ pub(crate) async fn revoke_id(
         DialectKind::BetterAuth => better_auth::revoke(ctx, token, id).await,
         DialectKind::Matrix => matrix::revoke(ctx, token, id).await,
         DialectKind::Allauth => allauth::revoke(ctx, token, id).await,
+        DialectKind::HomeAssistant => home_assistant::revoke(ctx, token, id).await,
     }
 }
 
@@ -731,6 +778,7 @@ pub(crate) async fn revoke_others(
         DialectKind::BetterAuth => better_auth::revoke_others(ctx, token).await,
         DialectKind::Matrix => matrix::revoke_others(ctx, token, listed).await,
         DialectKind::Allauth => allauth::revoke_others(ctx, token, listed).await,
+        DialectKind::HomeAssistant => home_assistant::revoke_others(ctx, token).await,
         // node-auth has no such endpoint; RTC's logout-all would end ours too.
         DialectKind::NodeAuth | DialectKind::Rtc | DialectKind::NodeAuthAdmin => {
             for session in listed.iter().filter(|s| !s.is_current) {

@@ -48,7 +48,7 @@ impl Owned<'_> {
 pub(crate) async fn login(ctx: &Ctx<'_>, user_id: &str, secret: &Secret) -> Result<Secret> {
     match list(ctx, secret, user_id).await {
         Ok(_) => Ok(secret.clone()),
-        Err(CallError::Expired) => Err(Error::BadAdminSecret),
+        Err(CallError::Expired | CallError::Revoked) => Err(Error::BadAdminSecret),
         Err(CallError::Other(e)) => Err(e),
     }
 }

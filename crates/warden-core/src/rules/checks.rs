@@ -9,7 +9,7 @@ use super::geo::Place;
 use super::geo::margin;
 use super::profile::{Whereabouts, coarse, device_identity};
 use super::{Context, Finding, Rule, RuleId, Severity};
-use crate::session::Session;
+use crate::session::{DeviceKind, Session};
 
 /// Another session active this recently is "in use".
 const IN_USE: Duration = Duration::minutes(30);
@@ -35,13 +35,46 @@ fn network_words(session: &Session) -> String {
 /// A device this account has never been used from.
 pub struct NewDevice;
 
+/// A long-lived token made on the account: the person makes one for an integration now and
+/// then, and knows it; an intruder makes one to keep their access after every sign-in of
+/// theirs is gone.
+pub struct NewToken;
+
+impl Rule for NewToken {
+    fn id(&self) -> RuleId {
+        RuleId::NewToken
+    }
+
+    fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
+        if ctx.previous.is_some() || session.device.kind != DeviceKind::Token {
+            return None;
+        }
+        finding(
+            self.id(),
+            Severity::Warning,
+            format!(
+                "A new {}: full access to this account until it is deleted; if you did not \
+                 make it, delete it",
+                session
+                    .device
+                    .label
+                    .replacen("Long-lived token", "long-lived token", 1)
+            ),
+        )
+    }
+}
+
 impl Rule for NewDevice {
     fn id(&self) -> RuleId {
         RuleId::NewDevice
     }
 
     fn check(&self, session: &Session, ctx: &Context<'_>) -> Option<Finding> {
-        if ctx.previous.is_some() || ctx.profile.knows_device(session) {
+        // A token is not a device (`NewToken` tells of it).
+        if ctx.previous.is_some()
+            || session.device.kind == DeviceKind::Token
+            || ctx.profile.knows_device(session)
+        {
             return None;
         }
         let seen_elsewhere =

@@ -61,6 +61,8 @@ fn live_count(snapshot: &Snapshot, now: DateTime<Utc>) -> usize {
         .sessions
         .iter()
         .filter(|s| !s.is_ours() && !s.is_expired(now))
+        // Tokens of scripts and integrations are not sessions of the person's.
+        .filter(|s| s.device.kind != crate::session::DeviceKind::Token)
         .count()
 }
 

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::session::{Session, Snapshot};
 
 pub use checks::{
-    HostingNetwork, ImpossibleTravel, NewCity, NewCountry, NewDevice, NewNetwork, OddClient,
-    SharedAddress, TokenHopping, TooManySessions, UnusualHour,
+    HostingNetwork, ImpossibleTravel, NewCity, NewCountry, NewDevice, NewNetwork, NewToken,
+    OddClient, SharedAddress, TokenHopping, TooManySessions, UnusualHour,
 };
 pub use detector::Detector;
 pub use profile::{Profile, Sighting, Whereabouts, device_identity, stored_identity};
@@ -58,6 +58,9 @@ pub enum RuleId {
     HostingNetwork,
     /// Several small signs on one sign-in, which together are worth a warning.
     SeveralSigns,
+    /// A token made for a script or an integration (Home Assistant's long-lived tokens): not
+    /// a device, but full access for as long as it lives.
+    NewToken,
 }
 
 /// Why a session looks wrong.
@@ -170,6 +173,7 @@ pub fn all() -> Vec<Box<dyn Rule>> {
         Box::new(OddClient),
         Box::new(HostingNetwork),
         Box::new(NewDevice),
+        Box::new(NewToken),
         Box::new(NewCountry),
         Box::new(NewCity),
         Box::new(NewNetwork),

@@ -195,6 +195,7 @@ pub fn kind_of(dialect: Dialect) -> DialectKind {
         Dialect::BetterAuth => DialectKind::BetterAuth,
         Dialect::Matrix => DialectKind::Matrix,
         Dialect::Allauth => DialectKind::Allauth,
+        Dialect::HomeAssistant => DialectKind::HomeAssistant,
     }
 }
 
