@@ -113,11 +113,14 @@ pub enum AccountsCommand {
         #[arg(long)]
         url: String,
         /// Which session API the service speaks: secureauth, node-auth, node-auth-admin,
-        /// hectoday, rtc, better-auth, matrix, allauth, or auto to find out by asking the
-        /// server.
+        /// hectoday, rtc, better-auth, matrix, allauth, home-assistant, or auto to find out by
+        /// asking the server (Home Assistant is asked first and alone: it counts every refused
+        /// request as a failed login of your address). On Home Assistant, Session Warden never
+        /// signs in again by itself: when it is signed out there, `accounts login` does it.
         #[arg(long, value_parser = parse_dialect, default_value = "auto")]
         dialect: DialectChoice,
-        /// The email or username you sign in with (SecureAuth: the phone number).
+        /// The email or username you sign in with (SecureAuth: the phone number; Home
+        /// Assistant: the username).
         #[arg(long)]
         login: String,
         /// A name for the account (default: login@host).
