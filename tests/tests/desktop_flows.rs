@@ -618,7 +618,8 @@ async fn password_apis(desktop: &Desktop) -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn better_auth_matrix_and_allauth_accounts_are_added_from_the_window() -> anyhow::Result<()> {
+async fn better_auth_matrix_allauth_and_home_assistant_accounts_are_added_from_the_window()
+-> anyhow::Result<()> {
     let desktop = Desktop::start()?;
     run_logged(&desktop, widely_used_apis(&desktop)).await
 }
@@ -655,6 +656,12 @@ async fn widely_used_apis(desktop: &Desktop) -> anyhow::Result<()> {
             DEMO_LOGIN,
             "Forum (allauth)",
         ),
+        (
+            Dialect::HomeAssistant,
+            "Detected: Home Assistant",
+            "demo",
+            "Home (Home Assistant)",
+        ),
     ] {
         if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
             click(&client, "#show-add").await?;
@@ -673,6 +680,30 @@ async fn widely_used_apis(desktop: &Desktop) -> anyhow::Result<()> {
             .for_element(Locator::Css("#session-rows .badge.current:not([hidden])"))
             .await?;
     }
+    // Home Assistant's iOS app signs in: named from its client id, and what HA does not
+    // keep is said on hover.
+    mock.sign_in_via(
+        Dialect::HomeAssistant,
+        DEMO_LOGIN,
+        warden_mock::home_assistant::IOS_APP,
+        "198.51.100.88",
+    )
+    .await?;
+    let phone = client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .for_element(Locator::Css("tr[data-device='Home Assistant app on iOS']"))
+        .await?;
+    let mut hovers = Vec::new();
+    for cell in phone.find_all(Locator::Css("td")).await? {
+        hovers.push(cell.attr("title").await?.unwrap_or_default());
+    }
+    assert!(
+        hovers
+            .iter()
+            .any(|h| h.contains("Home Assistant keeps no browser or system")),
+        "{hovers:?}"
+    );
     // What the window is told over IPC never holds another session's token.
     let answers = client
         .execute_async(
