@@ -142,10 +142,9 @@ const DEMO_POLL: Duration = Duration::from_secs(5);
 
 pub fn run(args: Args) {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
-                .unwrap_or_else(|_| "session_warden_lib=info,warden_core=info".into()),
-        )
+        .with_env_filter(warden_core::log_filter(
+            "session_warden_lib=info,warden_core=info",
+        ))
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never into a log file.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use warden_tests::cli::{Warden, Watching};
 use warden_tests::real::{allauth::Allauth, better_auth::BetterAuth, synapse::Synapse};
+
 use warden_tests::{files_containing, wait_until};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -447,4 +448,168 @@ async fn allauth_real_site_sessions_listed_and_ended_through_the_app_client() ->
         server.sign_in_device(EMAIL, PASSWORD, FIREFOX, "198.51.100.33"),
         "198.51.100.33",
     )
+}
+
+// --- Home Assistant ------------------------------------------------------------------------
+
+const HA_IOS: &str = "https://home-assistant.io/iOS";
+const HA_ANDROID: &str = "https://home-assistant.io/android";
+
+/// The real Home Assistant, banning an address at its first failed login
+/// (`login_attempts_threshold: 1`, the strictest there is): Session Warden signs in, lists
+/// three devices with their own addresses, revokes one (HA then refuses its refresh token),
+/// signs out the others (a long-lived token survives), watches a new sign-in — and the
+/// machine's address is never banned. Then no token of any kind is in the home, the logs at
+/// trace level, the output or an export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_assistant_real_server_never_bans_the_person_and_keeps_no_token() -> anyhow::Result<()>
+{
+    use warden_tests::real::home_assistant::{HomeAssistant, OWNER, PASSWORD as HA_PASSWORD};
+    let server = HomeAssistant::start(1).await?;
+    let warden = Warden::start()?;
+    let url = server.url.clone();
+    let out = add(&warden, &url, "auto", OWNER, &format!("{HA_PASSWORD}\n"))?;
+    assert!(
+        stderr(&out).contains("speaks home-assistant"),
+        "{}",
+        stderr(&out)
+    );
+    added(out)?;
+
+    let phone = server.sign_in_device(HA_IOS, "198.51.100.10").await?;
+    let tablet = server.sign_in_device(HA_ANDROID, "198.51.100.11").await?;
+    server.sign_in_device(&url, "198.51.100.12").await?;
+    let owner_access = tablet["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let integration: String = server
+        .command(
+            &owner_access,
+            serde_json::json!({
+                "type": "auth/long_lived_access_token", "client_name": "Node-RED",
+                "lifespan": 365,
+            }),
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let sessions = sessions_with(
+        &warden,
+        &["198.51.100.10", "198.51.100.11", "198.51.100.12"],
+    )?;
+    assert_eq!(
+        sessions.iter().filter(|s| s["isCurrent"] == true).count(),
+        1,
+        "{sessions:#?}"
+    );
+    assert_eq!(
+        at(&sessions, "198.51.100.10")?["device"]["label"],
+        "Home Assistant app on iOS"
+    );
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s["device"]["label"] == "Long-lived token · Node-RED"),
+        "{sessions:#?}"
+    );
+
+    warden.ok(&["revoke", &id(&at(&sessions, "198.51.100.10")?)])?;
+    let phone_refresh = phone["refresh_token"].as_str().unwrap_or_default();
+    warden.ok(&["revoke", "--others"])?;
+    // The long-lived token still works: it lists the owner's tokens.
+    let left = server.tokens(&integration).await?;
+    let normal: Vec<&serde_json::Value> = left.iter().filter(|t| t["type"] == "normal").collect();
+    assert_eq!(normal.len(), 1, "only ours is left: {left:#?}");
+    assert_eq!(normal[0]["client_id"], "https://session-warden.app/");
+    a_new_sign_in_is_watched_and_kept(
+        &warden,
+        server.sign_in_device(HA_IOS, "198.51.100.13"),
+        "198.51.100.13",
+    )?;
+    assert!(!server.banned_here(), "banned:\n{}", server.log());
+
+    // No token of any kind anywhere of ours.
+    let traced = warden.run_with(&["sessions", "--json"], "", &[("WARDEN_LOG", "trace")])?;
+    let exported = warden.ok(&["history", "--export", "json"])?;
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&warden.ok(&["accounts", "list", "--json"])?)?;
+    let stored = warden
+        .keyring(listed[0]["id"].as_str().unwrap_or_default(), "session")
+        .unwrap_or_default();
+    let mut secrets: Vec<String> = stored.lines().map(str::to_owned).collect();
+    secrets.extend([phone_refresh.to_owned(), integration.clone()]);
+    assert!(secrets.len() >= 4, "our two tokens and two others");
+    for secret in secrets.iter().filter(|s| s.len() > 20) {
+        assert!(
+            files_containing(&warden.home, secret.as_bytes()).is_empty(),
+            "a token is in a file of the home"
+        );
+        for text in [
+            String::from_utf8_lossy(&traced.stdout).into_owned(),
+            stderr(&traced),
+            exported.clone(),
+        ] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a token reached the output or a log line"
+            );
+        }
+    }
+    // The revoked phone's refresh token is refused now: asked last, as HA counts it a failed
+    // login (and bans at this threshold).
+    assert!(!server.refreshes(HA_IOS, phone_refresh).await?);
+
+    Ok(())
+}
+
+/// The real Home Assistant: a wrong password is refused (exit 3), and an owner with an
+/// authenticator signs in with the password and the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_assistant_real_server_wrong_password_and_totp() -> anyhow::Result<()> {
+    use warden_tests::real::home_assistant::{HomeAssistant, OWNER, PASSWORD as HA_PASSWORD};
+    let server = HomeAssistant::start(-1).await?;
+    let warden = Warden::start()?;
+    let url = server.url.clone();
+    let wrong = add(&warden, &url, "home-assistant", OWNER, "not-it\n")?;
+    assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
+    // The owner turns their authenticator on, over the WebSocket as the profile page does.
+    let browser = server.sign_in_device(&url, "198.51.100.20").await?;
+    let access = browser["access_token"].as_str().unwrap_or_default();
+    let setup = server
+        .command(
+            access,
+            serde_json::json!({ "type": "auth/setup_mfa", "mfa_module_id": "totp" }),
+        )
+        .await?;
+    let secret = setup["description_placeholders"]["code"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no TOTP secret: {setup}"))?
+        .to_owned();
+    let now = || chrono::Utc::now();
+    let code = warden_mock::totp::code_at(&secret, now()).unwrap_or_default();
+    server
+        .command(
+            access,
+            serde_json::json!({
+                "type": "auth/setup_mfa", "flow_id": setup["flow_id"],
+                "user_input": { "code": code },
+            }),
+        )
+        .await?;
+    let code = warden_mock::totp::code_at(&secret, now()).unwrap_or_default();
+    added(add(
+        &warden,
+        &url,
+        "home-assistant",
+        OWNER,
+        &format!("{HA_PASSWORD}\n{code}\n"),
+    )?)?;
+    let sessions = warden.sessions()?;
+    assert!(
+        sessions.iter().any(|s| s["isCurrent"] == true),
+        "{sessions:#?}"
+    );
+    Ok(())
 }

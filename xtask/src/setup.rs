@@ -210,24 +210,41 @@ fn install_bundler() -> anyhow::Result<()> {
 }
 
 /// The real servers the tests run for the APIs published on registries: the Better Auth
-/// app's packages from npm, and Synapse and django-allauth from PyPI into a virtualenv of
-/// their own, exactly as `tests/servers/python/requirements.lock` pins every package (again
-/// whenever the lock changes).
+/// app's packages from npm; Synapse and django-allauth, and Home Assistant, from PyPI, each
+/// into a virtualenv of their own (`install_venv`).
 fn install_real_servers() -> anyhow::Result<()> {
     let servers = crate::workspace_root().join("tests").join("servers");
     npm_ci(&servers.join("better-auth"), "Better Auth")?;
-    let python = servers.join("python");
-    let lock = std::fs::read(python.join("requirements.lock"))?;
-    let venv = python.join(".venv");
+    install_venv(
+        std::path::Path::new("python3"),
+        &servers.join("python"),
+        "Synapse and django-allauth",
+    )?;
+    // The newest Home Assistant that installs here needs Python 3.13; Debian's is 3.11.
+    install_venv(
+        &pyenv_python("3.13")?,
+        &servers.join("home-assistant"),
+        "Home Assistant",
+    )
+}
+
+/// A virtualenv of `python` in `dir/.venv`, exactly as `dir/requirements.lock` pins every
+/// package (again whenever the lock changes). A few packages come as sources only and are
+/// built with the machine's compiler.
+fn install_venv(python: &std::path::Path, dir: &std::path::Path, what: &str) -> anyhow::Result<()> {
+    let lock = std::fs::read(dir.join("requirements.lock"))?;
+    let venv = dir.join(".venv");
     let stamp = venv.join(".installed-lock");
     if std::fs::read(&stamp).is_ok_and(|s| s == lock) {
         return Ok(());
     }
     println!(
-        "xtask: installing Synapse and django-allauth (tests/servers/python/requirements.lock)"
+        "xtask: installing {what} with {} ({})",
+        python.display(),
+        dir.join("requirements.lock").display()
     );
     let _ = std::fs::remove_dir_all(&venv);
-    crate::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    crate::run(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
     crate::run(
         Command::new(venv.join("bin").join("pip"))
             .args([
@@ -235,12 +252,41 @@ fn install_real_servers() -> anyhow::Result<()> {
                 "--quiet",
                 "--disable-pip-version-check",
                 "--no-deps",
+                "--prefer-binary",
                 "-r",
             ])
-            .arg(python.join("requirements.lock")),
+            .arg(dir.join("requirements.lock")),
     )?;
     std::fs::write(&stamp, lock)?;
     Ok(())
+}
+
+/// pyenv's newest Python `minor` (`3.13` → `~/.pyenv/versions/3.13.0/bin/python3`).
+fn pyenv_python(minor: &str) -> anyhow::Result<std::path::PathBuf> {
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".pyenv")))
+        .ok_or_else(|| anyhow::anyhow!("no PYENV_ROOT and no HOME"))?;
+    let versions = root.join("versions");
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(&versions)
+        .map_err(|e| anyhow::anyhow!("no pyenv Pythons in {}: {e}", versions.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == minor || n.starts_with(&format!("{minor}.")))
+        })
+        .map(|p| p.join("bin").join("python3"))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop().ok_or_else(|| {
+        anyhow::anyhow!(
+            "Home Assistant's tests need Python {minor}, which pyenv provides here: none in {}",
+            versions.display()
+        )
+    })
 }
 
 fn install_tauri_driver() -> anyhow::Result<()> {

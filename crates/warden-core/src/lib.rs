@@ -44,3 +44,19 @@ pub use notice::{DesktopNotifier, Notice, Notifier, Outages};
 pub use prompt::{CodePrompt, CodeRequest, NoPrompt};
 pub use secret::Secret;
 pub use session::{Device, DeviceKind, Session, SessionId, Snapshot};
+
+/// Libraries whose detailed output carries what they send: never more talkative than
+/// `warn`, whatever `WARDEN_LOG` asks. tungstenite traces each WebSocket frame, and the first
+/// one Session Warden sends to Home Assistant holds its access token.
+const QUIET_LOG_TARGETS: &[&str] = &["tungstenite=warn", "tokio_tungstenite=warn"];
+
+/// The log filter of every front end: `WARDEN_LOG` (else `default`), with
+/// `QUIET_LOG_TARGETS` on top.
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+        .unwrap_or_else(|_| default.into());
+    QUIET_LOG_TARGETS
+        .iter()
+        .filter_map(|quiet| quiet.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
+}

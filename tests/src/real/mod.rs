@@ -5,6 +5,7 @@
 
 pub mod allauth;
 pub mod better_auth;
+pub mod home_assistant;
 pub mod synapse;
 
 use std::path::{Path, PathBuf};
