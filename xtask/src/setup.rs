@@ -220,9 +220,8 @@ fn install_real_servers() -> anyhow::Result<()> {
         &servers.join("python"),
         "Synapse and django-allauth",
     )?;
-    // The newest Home Assistant that installs here needs Python 3.13; Debian's is 3.11.
     install_venv(
-        &pyenv_python("3.13")?,
+        std::path::Path::new("python3"),
         &servers.join("home-assistant"),
         "Home Assistant",
     )
@@ -259,34 +258,6 @@ fn install_venv(python: &std::path::Path, dir: &std::path::Path, what: &str) -> 
     )?;
     std::fs::write(&stamp, lock)?;
     Ok(())
-}
-
-/// pyenv's newest Python `minor` (`3.13` → `~/.pyenv/versions/3.13.0/bin/python3`).
-fn pyenv_python(minor: &str) -> anyhow::Result<std::path::PathBuf> {
-    let root = std::env::var_os("PYENV_ROOT")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".pyenv")))
-        .ok_or_else(|| anyhow::anyhow!("no PYENV_ROOT and no HOME"))?;
-    let versions = root.join("versions");
-    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(&versions)
-        .map_err(|e| anyhow::anyhow!("no pyenv Pythons in {}: {e}", versions.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == minor || n.starts_with(&format!("{minor}.")))
-        })
-        .map(|p| p.join("bin").join("python3"))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found.pop().ok_or_else(|| {
-        anyhow::anyhow!(
-            "Home Assistant's tests need Python {minor}, which pyenv provides here: none in {}",
-            versions.display()
-        )
-    })
 }
 
 fn install_tauri_driver() -> anyhow::Result<()> {

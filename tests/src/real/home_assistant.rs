@@ -1,5 +1,5 @@
-//! A real Home Assistant (PyPI `homeassistant`, pinned by
-//! `tests/servers/home-assistant/requirements.lock`, on pyenv's Python 3.13), configured
+//! A real Home Assistant (PyPI `homeassistant` 2024.3.3, pinned by
+//! `tests/servers/home-assistant/requirements.lock`, on Debian's Python 3.11), configured
 //! fresh in a temp dir, on 127.0.0.1 on a free port, onboarded over HTTP as a person's
 //! browser would: its owner is the person whose account Session Warden watches. Devices sign
 //! in through the real login flow from addresses of their own (`X-Forwarded-For` from the
