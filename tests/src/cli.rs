@@ -109,12 +109,22 @@ pub struct Watching {
 impl Watching {
     /// `warden watch --json --interval 1`, and `more` arguments.
     pub fn start(warden: &Warden, more: &[&str]) -> anyhow::Result<Watching> {
+        Self::start_with(warden, more, &[])
+    }
+
+    /// [`Watching::start`] with more environment.
+    pub fn start_with(
+        warden: &Warden,
+        more: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Watching> {
         let mut child = warden
             .desktop
             .command(&warden.binary)
             .args(["watch", "--json", "--interval", "1"])
             .args(more)
             .env("WARDEN_HOME", &warden.home)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;

@@ -1143,29 +1143,9 @@ async fn no_ip_databases_is_said_not_passed_over() -> anyhow::Result<()> {
         "{}",
         stderr(&out)
     );
-    let mut watch = cli
-        .desktop
-        .command(&cli.binary)
-        .args(["watch", "--json"])
-        .env("WARDEN_HOME", &cli.home)
-        .env("WARDEN_GEOIP_DIR", &empty)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut first = String::new();
-    let mut err = std::io::BufReader::new(
-        watch
-            .stderr
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("stderr"))?,
-    );
-    std::io::BufRead::read_line(&mut err, &mut first)?;
-    let _ = watch.kill();
-    let _ = watch.wait();
-    assert!(
-        first.starts_with("warden: No IP databases were found"),
-        "{first}"
-    );
+    // Said by `watch` too, at its start: waited for, never read blocking.
+    let watch = Watching::start_with(&cli, &[], &none)?;
+    Watching::next(&watch.err, &["warden: No IP databases were found"])?;
     Ok(())
 }
 

@@ -1040,7 +1040,7 @@ impl Accounts {
         if account.dialect.uses_password() && !known.password_known() {
             match self.load_secret(&account.id, SecretKind::Password).await {
                 Ok(Some(password)) => known.add_password(&password),
-                Ok(None) => {}
+                Ok(None) => known.no_password(),
                 Err(e) => tracing::debug!(account = %account.id, "password not read: {e}"),
             }
         }

@@ -68,6 +68,11 @@ impl Known {
         self.lock().password_known = true;
     }
 
+    /// The keyring was asked and holds no password: not asked again by this process.
+    pub fn no_password(&self) {
+        self.lock().password_known = true;
+    }
+
     pub fn password_known(&self) -> bool {
         self.lock().password_known
     }

@@ -60,6 +60,11 @@ async fn device(w: &World, client_id: &str, ip: &str) -> String {
         .id
 }
 
+/// Every failed login the mock's HA counted, from any address.
+fn failed_logins(w: &World) -> u32 {
+    w.state.home_assistant.failed_logins().values().sum()
+}
+
 /// A long-lived token the person made for an integration.
 fn long_lived(w: &World, name: &str) -> String {
     let user = w
@@ -197,7 +202,7 @@ async fn a_refused_refresh_token_is_final_and_nothing_more_is_sent() {
         .await
         .expect_err("needs the person");
     assert!(matches!(err, Error::NeedsSignIn { .. }), "{err:?}");
-    let failed: u32 = w.state.home_assistant.failed_logins().values().sum();
+    let failed = failed_logins(&w);
     assert_eq!(failed, 1, "the one refresh that told us");
     // Poll after poll: nothing more reaches the server.
     for _ in 0..5 {
@@ -205,7 +210,7 @@ async fn a_refused_refresh_token_is_final_and_nothing_more_is_sent() {
         let err = w.accounts.snapshot(&account).await.expect_err("still");
         assert!(matches!(err, Error::NeedsSignIn { .. }), "{err:?}");
     }
-    let failed: u32 = w.state.home_assistant.failed_logins().values().sum();
+    let failed = failed_logins(&w);
     assert_eq!(failed, 1, "never tried again");
 }
 
@@ -224,7 +229,7 @@ async fn a_refused_access_token_is_not_followed_by_a_refresh() {
         .await
         .expect_err("needs the person");
     assert!(matches!(err, Error::NeedsSignIn { .. }), "{err:?}");
-    let failed: u32 = w.state.home_assistant.failed_logins().values().sum();
+    let failed = failed_logins(&w);
     assert_eq!(
         failed, 1,
         "the WebSocket's refusal, and no refresh after it"

@@ -44,7 +44,7 @@ const MFA_TRIES: u32 = 5;
 pub const IOS_APP: &str = "https://home-assistant.io/iOS";
 pub const ANDROID_APP: &str = "https://home-assistant.io/android";
 
-pub fn routes() -> Router<MockState> {
+pub fn routes(state: MockState) -> Router<MockState> {
     Router::new()
         .route("/auth/providers", get(providers))
         .route("/auth/login_flow", post(start_flow))
@@ -52,6 +52,20 @@ pub fn routes() -> Router<MockState> {
         .route("/auth/token", post(token))
         .route("/auth/revoke", post(revoke))
         .route("/api/websocket", get(websocket))
+        .layer(axum::middleware::from_fn_with_state(state, refuse_banned))
+}
+
+/// A banned address gets 403 for everything, as HA's `ip_bans.yaml` makes it.
+async fn refuse_banned(
+    State(state): State<MockState>,
+    addr: ClientAddr,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if state.home_assistant.is_banned(&address(&addr)) {
+        return (StatusCode::FORBIDDEN, "403: Forbidden").into_response();
+    }
+    next.run(request).await
 }
 
 /// What HA remembers between requests besides the store: login flows, auth codes, failed
@@ -142,14 +156,7 @@ fn message(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "message": text }))).into_response()
 }
 
-fn banned() -> Response {
-    (StatusCode::FORBIDDEN, "403: Forbidden").into_response()
-}
-
-async fn providers(State(state): State<MockState>, addr: ClientAddr) -> Response {
-    if state.home_assistant.is_banned(&address(&addr)) {
-        return banned();
-    }
+async fn providers() -> Response {
     Json(json!({
         "providers": [{ "name": "Home Assistant Local", "id": null, "type": "homeassistant" }],
         "preselect_remember_me": true,
@@ -194,9 +201,6 @@ async fn start_flow(
     Json(body): Json<Start>,
 ) -> Response {
     let ip = address(&addr);
-    if state.home_assistant.is_banned(&ip) {
-        return banned();
-    }
     let (Some(client_id), Some(_), Some(redirect_uri)) =
         (body.client_id, body.handler, body.redirect_uri)
     else {
@@ -246,9 +250,6 @@ async fn flow_step(
 ) -> Response {
     let ha = &state.home_assistant;
     let ip = address(&addr);
-    if ha.is_banned(&ip) {
-        return banned();
-    }
     let now = state.clock.now();
     let (flow_ip, client_id, redirect_uri, created, mfa_user) = {
         let inner = ha.lock();
@@ -423,9 +424,6 @@ async fn token(
 ) -> Response {
     let ha = &state.home_assistant;
     let ip = address(&addr);
-    if ha.is_banned(&ip) {
-        return banned();
-    }
     let now = state.clock.now();
     if form.action.as_deref() == Some("revoke") {
         if let Some(session) = form.token.as_deref().and_then(|t| by_refresh(&state, t)) {
@@ -515,9 +513,6 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let ip = address(&addr);
-    if state.home_assistant.is_banned(&ip) {
-        return banned();
-    }
     upgrade.on_upgrade(move |socket| serve_socket(state, ip, socket))
 }
 

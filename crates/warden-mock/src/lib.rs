@@ -175,7 +175,7 @@ pub fn router(state: MockState) -> Router {
             Dialect::BetterAuth => better_auth::routes(),
             Dialect::Matrix => matrix::routes(),
             Dialect::Allauth => allauth::routes(),
-            Dialect::HomeAssistant => home_assistant::routes(),
+            Dialect::HomeAssistant => home_assistant::routes(state.clone()),
         };
         apis = apis.nest(dialect.prefix(), routes);
     }

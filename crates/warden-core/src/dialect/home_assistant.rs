@@ -273,8 +273,8 @@ pub(crate) async fn logout(ctx: &Ctx<'_>, token: &Secret) -> Result<()> {
 pub(crate) async fn list(ctx: &Ctx<'_>, token: &Secret) -> Result<Vec<Session>, CallError> {
     let pair = Pair::from_secret(token)?;
     let result = command(ctx, &pair, json!({ "type": "auth/refresh_tokens" })).await?;
-    let body = serde_json::to_vec(&result).map_err(http::unreadable)?;
-    Ok(parse_list(ctx.account, &body, pair.id().as_deref())?)
+    let wire: Vec<WireToken> = serde_json::from_value(result).map_err(http::unreadable)?;
+    Ok(into_sessions(ctx.account, wire, pair.id().as_deref()))
 }
 
 pub(crate) async fn revoke(
@@ -347,13 +347,10 @@ async fn command(ctx: &Ctx<'_>, pair: &Pair, mut command: Value) -> Result<Value
             .send(Message::text(command.to_string()))
             .await
             .map_err(|e| websocket_error(&origin, e))?;
+        // Deleting a token closes its sockets before any answer: ours is never deleted here,
+        // so a close is a failure.
         let result = loop {
-            let frame = match next_json(&mut socket, &origin).await {
-                Ok(frame) => frame,
-                // Deleting a token closes its sockets before any answer: ours is never
-                // deleted here, so a close is a failure.
-                Err(e) => return Err(e.into()),
-            };
+            let frame = next_json(&mut socket, &origin).await?;
             if frame.get("id").and_then(Value::as_u64) == Some(1) {
                 break frame;
             }
@@ -490,15 +487,18 @@ struct WireToken {
 /// token's id.
 fn parse_list(account: &AccountId, body: &[u8], ours: Option<&str>) -> Result<Vec<Session>> {
     let wire: Vec<WireToken> = serde_json::from_slice(body).map_err(http::unreadable)?;
+    Ok(into_sessions(account, wire, ours))
+}
+
+fn into_sessions(account: &AccountId, wire: Vec<WireToken>, ours: Option<&str>) -> Vec<Session> {
     let marked = wire.iter().filter(|w| w.is_current).count();
     let mut ours = super::Ours::new(ours, marked);
-    Ok(wire
-        .into_iter()
+    wire.into_iter()
         .map(|w| {
             let current = ours.claim(&w.id, w.is_current);
             into_session(account, w, current)
         })
-        .collect())
+        .collect()
 }
 
 pub(crate) fn parse_anonymous(account: &AccountId, body: &[u8]) -> Result<Vec<Session>> {
