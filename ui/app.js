@@ -513,6 +513,21 @@ function overviewRow(key) {
   return entry;
 }
 
+/** Rows keep the places they are shown in while the pointer is over the table or a row is
+ * selected: our own sessions' activity moves at every poll, and a row jumping away between
+ * aiming and clicking would select the wrong session. New rows go below; the order is newest
+ * activity first again once the pointer leaves with nothing selected.
+ * @param {{ view: AccountView, session: Session }[]} rows newest activity first */
+function holdOverviewOrder(rows) {
+  const table = $("overview-rows").closest("table");
+  if (!table?.matches(":hover") && overviewSelected.size === 0) return rows;
+  const place = new Map([...$("overview-rows").children].map((row, i) => [/** @type {HTMLElement} */ (row).dataset.key, i]));
+  const key = (/** @type {{ view: AccountView, session: Session }} */ r) => `${r.view.account.id}/${r.session.id}`;
+  const placed = rows.filter((r) => place.has(key(r)));
+  placed.sort((a, b) => (place.get(key(a)) ?? 0) - (place.get(key(b)) ?? 0));
+  return [...placed, ...rows.filter((r) => !place.has(key(r)))];
+}
+
 function renderOverview() {
   $("overview-view").hidden = state.view !== "overview";
   if (state.view !== "overview") return;
@@ -525,7 +540,7 @@ function renderOverview() {
       ...state.order.map((id) => el("option", { value: id }, state.accounts.get(id)?.account.label ?? id)));
     filter.value = chosen;
   }
-  const rows = overviewRows();
+  const rows = holdOverviewOrder(overviewRows());
   const shown = new Set(rows.map(({ view, session }) => `${view.account.id}/${session.id}`));
   for (const key of [...overviewSelected]) if (!shown.has(key)) overviewSelected.delete(key);
   for (const key of [...overviewRowsByKey.keys()]) if (!shown.has(key)) overviewRowsByKey.delete(key);
@@ -562,7 +577,8 @@ function renderOverviewSelection() {
   const n = overviewSelected.size;
   const button = $button("overview-sign-out");
   button.disabled = n === 0;
-  button.textContent = n === 0 ? "Sign out selected" : `Sign out ${n} selected`;
+  // Unchanged text is not written again: a new text node under a pressed pointer loses the click.
+  setText(button, n === 0 ? "Sign out selected" : `Sign out ${n} selected`);
 }
 
 function selectAllShown() {
@@ -1035,6 +1051,7 @@ async function start() {
   $button("show-overview").addEventListener("click", () => show("overview"));
   $select("overview-account").addEventListener("change", renderOverview);
   $input("overview-suspicious").addEventListener("change", renderOverview);
+  $("overview-rows").closest("table")?.addEventListener("pointerleave", renderOverview);
   $input("overview-all").addEventListener("change", selectAllShown);
   $button("overview-sign-out").addEventListener("click", signOutSelected);
   $select("idle-after").addEventListener("change", previewIdle);

@@ -811,7 +811,31 @@ async fn overview(desktop: &Desktop) -> anyhow::Result<()> {
     rows(0).await?;
     click(&client, "#overview-suspicious").await?;
     rows(6).await?;
-    // Two sessions of two accounts on two APIs, signed out together.
+    // Two sessions of two accounts on two APIs, signed out together. The pointer rests on the
+    // table first, as a person's does before they click: rows then hold their places although
+    // our own sessions' activity moves at every poll.
+    {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+        let table = client.find(Locator::Css("table.overview")).await?;
+        let rest = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: table,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        client.perform_actions(rest).await?;
+        wait_until_async("the pointer over the overview", UI_TIMEOUT, || async {
+            let over = client
+                .execute(
+                    "return document.querySelector('table.overview').matches(':hover')",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (over == serde_json::Value::Bool(true)).then_some(())
+        })
+        .await?;
+    }
     client.find(row_box("203.0.113.10")).await?.click().await?;
     client.find(row_box("203.0.113.20")).await?.click().await?;
     wait_for_text(&client, "#overview-sign-out", "Sign out 2 selected").await?;
