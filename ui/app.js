@@ -739,14 +739,14 @@ async function signInAgain(event) {
 // The fields each API asks for come from core (`sign_in_form`), never decided here.
 let formAsked = 0;
 /** The add form's API list: every API core speaks, in core's words. */
-/** A demo says so above everything: its account and its server are made up. */
+/** A demo says so above everything: its accounts and its server are made up. */
 async function showDemo() {
   /** @type {import("./bindings").DemoInfo | null} */
   const demo = await invoke("demo");
   if (!demo) return;
-  setText($("demo-banner"), `Demo: Session Warden is watching ${demo.account}, a made-up account on the bundled mock server (${demo.server}). ` +
+  setText($("demo-banner"), `Demo: Session Warden is watching ${demo.accounts.join(" and ")}, made-up accounts on the bundled mock server (${demo.server}). ` +
     "Nothing is written to your keyring or your history, and the demo's files go when you quit it from the tray. " +
-    "A stranger signs in from another continent about a minute in.");
+    "A stranger signs in from another continent about a minute in, and into the home server a minute later.");
   $("demo-banner").hidden = false;
   $("demo-badge").hidden = false;
   document.title = "Session Warden — Demo";

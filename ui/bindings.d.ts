@@ -312,4 +312,8 @@ export type DemoInfo = {
 /**
  * The bundled mock server's address.
  */
-server: string, account: string, };
+server: string, 
+/**
+ * The labels of the made-up accounts it watches.
+ */
+accounts: Array<string>, };

@@ -1,8 +1,9 @@
 //! `session-warden --demo`: try Session Warden before trusting it with a password. It starts
 //! the bundled mock server (`warden-mock`, installed beside the app), adds the mock's made-up
-//! demo account in a home of its own under the app's data directory, keeps the demo password
-//! in memory only (never in the keyring), and removes that home when it quits. The person's
-//! own accounts, keyring entries and history are never opened.
+//! demo accounts (a web service and a Home Assistant) in a home of its own under the app's
+//! data directory, keeps the demo password in memory only (never in the keyring), and
+//! removes that home when it quits. The person's own accounts, keyring entries and history
+//! are never opened.
 //!
 //! A demo that is killed cannot clean up after itself: its mock goes with it (the mock stops
 //! when its standard input closes), and the next demo removes the home it left (one whose
@@ -16,13 +17,26 @@ use warden_core::watch_lock::WatchLock;
 use warden_core::{DialectKind, Home, NewAccount, Secret};
 
 /// The mock's demo user, as `warden-mock` prints it in its banner.
-const LOGIN: &str = "demo@example.com";
 const PASSWORD: &str = "demo-password";
-/// RTC Collector is the mock's API that says where each device is, so the demo scenario's
-/// stranger from another continent shows as what it is. The mock plays it under `/rtc`.
-const DIALECT: DialectKind = DialectKind::Rtc;
-const DIALECT_PATH: &str = "/rtc";
-pub const ACCOUNT_LABEL: &str = "Demo (RTC Collector)";
+
+/// The demo's accounts: where on the mock, how, as whom, and their labels.
+/// RTC Collector is the mock's web API that says where each device is, so the demo
+/// scenario's stranger from another continent shows as what it is; Home Assistant shows
+/// what a home server's tokens look like, and a long-lived token made as a way back in.
+const ACCOUNTS: [(&str, DialectKind, &str, &str); 2] = [
+    (
+        "/rtc",
+        DialectKind::Rtc,
+        "demo@example.com",
+        "Demo (RTC Collector)",
+    ),
+    (
+        "/home-assistant",
+        DialectKind::HomeAssistant,
+        "demo",
+        "Demo home (Home Assistant)",
+    ),
+];
 
 /// What the window and the tray say about a demo: that it is one, and what it watches.
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
@@ -30,7 +44,8 @@ pub const ACCOUNT_LABEL: &str = "Demo (RTC Collector)";
 pub struct DemoInfo {
     /// The bundled mock server's address.
     pub server: String,
-    pub account: String,
+    /// The labels of the made-up accounts it watches.
+    pub accounts: Vec<String>,
 }
 
 /// Managed app state: in demo mode, what the window, the tray and the settings say and
@@ -123,7 +138,10 @@ impl Demo {
             lock: Some(lock),
             info: DemoInfo {
                 server,
-                account: ACCOUNT_LABEL.into(),
+                accounts: ACCOUNTS
+                    .iter()
+                    .map(|(_, _, _, label)| (*label).to_owned())
+                    .collect(),
             },
         })
     }
@@ -137,17 +155,22 @@ impl Demo {
         self.lock.take()
     }
 
-    /// The demo account, on the mock's RTC Collector API.
-    pub fn account(&self) -> (NewAccount, Secret) {
-        (
-            NewAccount {
-                url: format!("{}{DIALECT_PATH}", self.info.server),
-                dialect: DIALECT,
-                login: LOGIN.into(),
-                label: Some(ACCOUNT_LABEL.into()),
-            },
-            Secret::new(PASSWORD),
-        )
+    /// The demo accounts, on the mock's APIs.
+    pub fn accounts(&self) -> Vec<(NewAccount, Secret)> {
+        ACCOUNTS
+            .iter()
+            .map(|(path, dialect, login, label)| {
+                (
+                    NewAccount {
+                        url: format!("{}{path}", self.info.server),
+                        dialect: *dialect,
+                        login: (*login).into(),
+                        label: Some((*label).into()),
+                    },
+                    Secret::new(PASSWORD),
+                )
+            })
+            .collect()
     }
 }
 

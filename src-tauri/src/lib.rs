@@ -220,10 +220,13 @@ pub fn run(args: Args) {
                 Accounts::open(&home, secrets, Arc::new(SystemClock))?
                     .with_geoip(Arc::new(GeoIp::discover(ip_database.as_deref()))),
             );
-            if let Some(demo) = &demo {
-                let (account, password) = demo.account();
-                tauri::async_runtime::block_on(accounts.add(account, password))
-                    .map_err(|e| format!("cannot add the demo account: {e}"))?;
+            // The person started the demo, so its accounts are signed in to as theirs (Home
+            // Assistant is never signed in to by Session Warden alone); none asks a code.
+            let person: Arc<dyn warden_core::CodePrompt> = Arc::new(warden_core::PasswordOnly);
+            for (account, password) in demo.iter().flat_map(demo::Demo::accounts) {
+                let label = account.label.clone().unwrap_or_default();
+                tauri::async_runtime::block_on(accounts.add_with(account, password, &person))
+                    .map_err(|e| format!("cannot add the demo account {label}: {e}"))?;
             }
             let views = Arc::new(Views::default());
             let sink = AppSink::new(

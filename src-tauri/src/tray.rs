@@ -246,11 +246,11 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
         .collect();
     let (level, mut tooltip) = Views::summary(&views);
     let mut menu = Vec::new();
-    // A demo says so first, on the tray as in the window: its account is made up.
+    // A demo says so first, on the tray as in the window: its accounts are made up.
     if let Some(demo) = app.state::<DemoMode>().info() {
         tooltip = format!("Demo — {tooltip}");
         menu.push(Entry::Item(
-            format!("Demo mode: a made-up account on {}", demo.server),
+            format!("Demo mode: made-up accounts on {}", demo.server),
             None,
         ));
     }

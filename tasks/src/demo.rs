@@ -13,11 +13,14 @@ use warden_tests::{Desktop, wait_until};
 
 use crate::mock::{self, Banner, Running};
 
-/// The demo watches the mock's RTC Collector API: of the four, it is the one that says where
-/// a device is, so the demo's stranger shows as what it is — a sign-in from another
-/// continent minutes after the account was used near Berlin.
-const DEMO_API: &str = "rtc";
-const LABEL: &str = "Demo (RTC Collector)";
+/// The demo watches the mock's RTC Collector API — of the web APIs, the one that says where a
+/// device is, so the demo's stranger shows as what it is: a sign-in from another continent
+/// minutes after the account was used near Berlin — and the same person's Home Assistant,
+/// where the stranger signs in next and leaves a long-lived token behind.
+const ACCOUNTS: [(&str, &str); 2] = [
+    ("rtc", "Demo (RTC Collector)"),
+    ("home-assistant", "Demo home (Home Assistant)"),
+];
 
 /// Runs the demo with the debug binaries in `binaries`, its home and pictures in `out`,
 /// until the app quits or Ctrl-C.
@@ -49,7 +52,9 @@ pub fn run(binaries: &Path, out: &Path, private_desktop: bool) -> anyhow::Result
         Banner::Show,
     )?;
     let warden = binaries.join("warden");
-    mock::add_demo_account(command(&warden), &root, DEMO_API, LABEL, &home)?;
+    for (dialect, label) in ACCOUNTS {
+        mock::add_demo_account(command(&warden), &root, dialect, label, &home)?;
+    }
 
     let mut app = Running(
         command(&binaries.join("session-warden"))
@@ -71,14 +76,17 @@ pub fn run(binaries: &Path, out: &Path, private_desktop: bool) -> anyhow::Result
         None => String::new(),
     };
     println!(
-        "\nSession Warden is running, watching {LABEL} on the mock server.\n\
+        "\nSession Warden is running, watching {} and {} on the mock server.\n\
          In about a minute the demo scenario signs a stranger in from São Paulo, minutes after\n\
-         the account was used near Berlin; watch the notification, the tray and the window.\n\
+         the account was used near Berlin, then into the Home Assistant, where they make a\n\
+         long-lived token; watch the notifications, the tray and the window.\n\
          Or sign a device in yourself:\n\n    \
          curl -X POST {root}/__mock/sessions -H 'content-type: application/json' \\\n      \
          -d '{{\"login\":\"demo@example.com\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\",\"ip\":\"203.0.113.7\"}}'\n\n\
          The CLI sees the same account:\n\n    {cli_env}WARDEN_HOME={} {} sessions\n\n\
          Quit from the tray menu, or press Ctrl-C here.\n",
+        ACCOUNTS[0].1,
+        ACCOUNTS[1].1,
         home.display(),
         warden.display()
     );
@@ -111,13 +119,15 @@ pub fn run(binaries: &Path, out: &Path, private_desktop: bool) -> anyhow::Result
         std::thread::sleep(Duration::from_millis(200));
     }
     drop(app);
-    // Take the demo account's password back out of the user's own keyring. A private
+    // Take the demo accounts' passwords back out of the user's own keyring. A private
     // desktop's keyring goes away with it (and Ctrl-C has already stopped its D-Bus).
     if desktop.is_none() {
-        let _ = command(&warden)
-            .args(["accounts", "remove", LABEL])
-            .env("WARDEN_HOME", &home)
-            .status();
+        for (_, label) in ACCOUNTS {
+            let _ = command(&warden)
+                .args(["accounts", "remove", label])
+                .env("WARDEN_HOME", &home)
+                .status();
+        }
     }
     drop(mock);
     println!("xtask: demo stopped");

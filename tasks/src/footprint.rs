@@ -64,7 +64,8 @@ pub fn measure(binaries: &Path) -> anyhow::Result<()> {
         ("hectoday", "Demo (hectoday)"),
         ("rtc", "Demo (RTC)"),
         ("node-auth", "Demo (node-auth)"),
-        ("hectoday", "Demo (hectoday, again)"),
+        // One account once: a second copy of the same one is refused.
+        ("allauth", "Demo (allauth)"),
     ] {
         add_demo_account(
             desktop.command(release("warden")),

@@ -89,7 +89,11 @@ pub fn add_demo_account(
             "--dialect",
             dialect,
             "--login",
-            warden_mock::DEMO_LOGIN,
+            // Matrix and Home Assistant sign in with the user name.
+            match dialect {
+                "matrix" | "home-assistant" => "demo",
+                _ => warden_mock::DEMO_LOGIN,
+            },
             "--label",
             label,
             "--password-stdin",

@@ -49,6 +49,7 @@ fn sections(program: &str) -> Vec<(&'static str, Vec<(String, String)>)> {
                 .map(|(status, meaning)| (status.to_string(), (*meaning).to_owned()))
                 .collect();
             sections.push(("EXIT STATUS", statuses));
+            sections.push(("SESSION APIS", warden_cli::session_apis()));
         }
         _ => {}
     }
@@ -200,6 +201,22 @@ mod tests {
         for (status, _) in warden_cli::EXIT_STATUS {
             assert!(page.contains(&format!(".TP\n\\fB{status}\\fR\n")), "{page}");
         }
+        // Every API, with what it keeps and who signs in again where that is not the usual.
+        let apis = page
+            .split(".SH \"SESSION APIS\"")
+            .nth(1)
+            .unwrap_or_default();
+        let listed = warden_cli::session_apis();
+        assert_eq!(listed.len(), 9, "{listed:?}");
+        for (name, _) in listed {
+            let name = name.replace('-', "\\-");
+            assert!(apis.contains(&format!("\\fB{name}\\fR")), "{name}: {apis}");
+        }
+        assert!(
+            apis.contains("Home Assistant keeps no browser or system for a sign\\-in")
+                && apis.contains("never signs in there again by itself"),
+            "{apis}"
+        );
         assert!(
             page.contains(
                 ".SH \"SEE ALSO\"\n\\fBsession\\-warden\\fR(1), \\fBwarden\\-mock\\fR(1)"

@@ -11,13 +11,16 @@ use crate::desktop::Desktop;
 use crate::driver::Driver;
 use crate::files_containing;
 use crate::tray::TrayMenu;
-use crate::ui::{UI_TIMEOUT, rows, save_screenshot, shown, wait_for_text, window_screenshot};
+use crate::ui::{
+    UI_TIMEOUT, overview_rows, save_screenshot, shown, wait_for_text, window_screenshot,
+};
 use crate::wait::{wait_until, wait_until_async};
 
 /// Starts `app --demo` and checks that:
 /// - its window opens by itself;
-/// - the window says it is a demo and lists the demo account's devices (the mock's
-///   scenario signs in three near Berlin, plus our own session);
+/// - the window says it is a demo and lists both demo accounts' devices (the mock's
+///   scenario signs in three near Berlin on the web service, and on the Home Assistant the
+///   iOS app, a browser and a Node-RED token; plus our own session on each);
 /// - the tray's menu says it is a demo;
 /// - nothing reaches the keyring, and the made-up password no file;
 /// - the demo keeps its files in a home of its own under the app's data directory, and no
@@ -45,12 +48,21 @@ pub async fn check(
     );
     assert_eq!(client.title().await?, "Session Warden — Demo");
     wait_for_text(&client, "#account-list", "Demo (RTC Collector)").await?;
-    let devices = wait_until_async("the demo's four sessions", UI_TIMEOUT, || async {
-        let rows = rows(&client).await;
-        (rows.len() >= 4).then_some(rows)
+    wait_for_text(&client, "#account-list", "Demo home (Home Assistant)").await?;
+    // Two accounts: the window opens on every account's sessions at once. Four on the web
+    // service and four tokens on the Home Assistant, ours among each.
+    let devices = wait_until_async("the demo's eight sessions", UI_TIMEOUT, || async {
+        let rows = overview_rows(&client).await;
+        (rows.len() >= 8).then_some(rows)
     })
     .await?;
-    assert!(devices.iter().any(|d| d.contains("on")), "{devices:?}");
+    for device in [
+        "Safari on a phone",
+        "Home Assistant app on iOS",
+        "Long-lived token · Node-RED",
+    ] {
+        assert!(devices.iter().any(|d| d == device), "{device}: {devices:?}");
+    }
     // The demo's home, made under a loose umask, is the person's alone like any other.
     let open = crate::open_to_others(&data);
     assert!(open.is_empty(), "open to others: {open:?}");
@@ -61,7 +73,7 @@ pub async fn check(
     let tray = TrayMenu::find(desktop, UI_TIMEOUT)?;
     let layout = tray.layout()?;
     let server = layout
-        .split("Demo mode: a made-up account on ")
+        .split("Demo mode: made-up accounts on ")
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
         .with_context(|| format!("the tray does not say it is a demo:\n{layout}"))?

@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -16,7 +16,13 @@ use crate::wait::wait_until;
 pub struct Driver {
     child: Child,
     port: u16,
+    /// Where the app logs: its last lines say why a launch failed.
+    log: PathBuf,
 }
+
+/// How long an app may take to open its window (a cold start of a debug build on a busy
+/// machine takes seconds; an app that stopped at start never does).
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(90);
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -28,6 +34,7 @@ impl Driver {
     pub fn start(desktop: &Desktop, env: &[(&str, String)], log: &Path) -> anyhow::Result<Driver> {
         let port = free_port()?;
         let native = free_port()?;
+        let log_path = log.to_owned();
         let log = std::fs::File::create(log)?;
         let child = desktop
             .command("tauri-driver")
@@ -55,7 +62,11 @@ impl Driver {
                 || std::net::TcpStream::connect(("127.0.0.1", port)).ok(),
             )?;
         }
-        Ok(Driver { child, port })
+        Ok(Driver {
+            child,
+            port,
+            log: log_path,
+        })
     }
 
     /// Launches the app with `args` and returns a WebDriver session on its window.
@@ -66,12 +77,28 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": app, "args": args }),
         );
-        ClientBuilder::rustls()
-            .context("TLS set-up")?
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .context("cannot open a WebDriver session on the app")
+        let mut builder = ClientBuilder::rustls().context("TLS set-up")?;
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let connect = builder.capabilities(caps).connect(&url);
+        // WebKitWebDriver waits for a window forever when the app stops before it opens one.
+        match tokio::time::timeout(LAUNCH_TIMEOUT, connect).await {
+            Ok(client) => client.context("cannot open a WebDriver session on the app"),
+            Err(_) => anyhow::bail!(
+                "the app opened no window within {LAUNCH_TIMEOUT:?}; the end of its log:\n{}",
+                self.log_tail()
+            ),
+        }
+    }
+
+    /// The app's last log lines, for a failure's message.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log
+            .lines()
+            // Neither debug chatter nor a backtrace's frames: the panic's own line stays.
+            .filter(|l| !l.contains(" DEBUG ") && !l.contains(" TRACE ") && !l.starts_with(' '))
+            .collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 }
 

@@ -11,7 +11,16 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The devices listed in the sessions table, top to bottom.
 pub async fn rows(client: &Client) -> Vec<String> {
-    let Ok(rows) = client.find_all(Locator::Css("#session-rows tr")).await else {
+    devices_in(client, "#session-rows tr").await
+}
+
+/// The devices of every account's sessions on one screen (the overview), as listed.
+pub async fn overview_rows(client: &Client) -> Vec<String> {
+    devices_in(client, "#overview-rows tr").await
+}
+
+async fn devices_in(client: &Client, rows: &str) -> Vec<String> {
+    let Ok(rows) = client.find_all(Locator::Css(rows)).await else {
         return Vec::new();
     };
     let mut devices = Vec::new();

@@ -464,7 +464,9 @@ const HA_ANDROID: &str = "https://home-assistant.io/android";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_assistant_real_server_never_bans_the_person_and_keeps_no_token() -> anyhow::Result<()>
 {
-    use warden_tests::real::home_assistant::{HomeAssistant, OWNER, PASSWORD as HA_PASSWORD};
+    use warden_tests::real::home_assistant::{
+        HomeAssistant, OWNER, PASSWORD as HA_PASSWORD, closes,
+    };
     let server = HomeAssistant::start(1).await?;
     let warden = Warden::start()?;
     let url = server.url.clone();
@@ -478,7 +480,16 @@ async fn home_assistant_real_server_never_bans_the_person_and_keeps_no_token() -
 
     let phone = server.sign_in_device(HA_IOS, "198.51.100.10").await?;
     let tablet = server.sign_in_device(HA_ANDROID, "198.51.100.11").await?;
-    server.sign_in_device(&url, "198.51.100.12").await?;
+    let browser = server.sign_in_device(&url, "198.51.100.12").await?;
+    // The phone and the browser have HA open: each holds a WebSocket.
+    let access = |tokens: &serde_json::Value| {
+        tokens["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut phone_open = server.connect(&access(&phone)).await?;
+    let mut browser_open = server.connect(&access(&browser)).await?;
     let owner_access = tablet["access_token"]
         .as_str()
         .unwrap_or_default()
@@ -515,9 +526,23 @@ async fn home_assistant_real_server_never_bans_the_person_and_keeps_no_token() -
         "{sessions:#?}"
     );
 
+    let within = std::time::Duration::from_secs(10);
+    assert!(
+        !closes(&mut phone_open, std::time::Duration::from_secs(1)).await,
+        "an open connection stays open while its token lives"
+    );
     warden.ok(&["revoke", &id(&at(&sessions, "198.51.100.10")?)])?;
+    // Revoked is gone now, not at the phone's next renewal: HA closes its open connection.
+    assert!(
+        closes(&mut phone_open, within).await,
+        "the revoked phone's WebSocket is still open after {within:?}"
+    );
     let phone_refresh = phone["refresh_token"].as_str().unwrap_or_default();
     warden.ok(&["revoke", "--others"])?;
+    assert!(
+        closes(&mut browser_open, within).await,
+        "the browser's WebSocket is still open after signing out the others"
+    );
     // The long-lived token still works: it lists the owner's tokens.
     let left = server.tokens(&integration).await?;
     let normal: Vec<&serde_json::Value> = left.iter().filter(|t| t["type"] == "normal").collect();

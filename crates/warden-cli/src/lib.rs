@@ -64,6 +64,44 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
 ];
 
+/// What `man warden` says of each session API: its name on the command line, and what the
+/// person should know of watching an account through it (what it keeps, what watching costs,
+/// who signs in again), in core's words.
+pub fn session_apis() -> Vec<(String, String)> {
+    use warden_core::DialectKind;
+    DialectKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let form = kind.sign_in_form();
+            let mut text = format!(
+                "{}: signs in with the {}",
+                kind.title(),
+                form.login_label.to_lowercase()
+            );
+            if let Some(password) = &form.password_label {
+                text.push_str(&format!(" and the {}", password.to_lowercase()));
+            }
+            if let Some(codes) = &form.codes {
+                text.push_str(&format!(", then {codes}"));
+            }
+            text.push('.');
+            for note in [kind.what_is_known().map(str::to_owned), kind.caveat()]
+                .into_iter()
+                .flatten()
+            {
+                text.push_str(&format!(" {}.", note.trim_end_matches('.')));
+            }
+            if !kind.signs_in_alone() {
+                text.push_str(
+                    " Session Warden never signs in there again by itself: when its session \
+                     ends, `warden accounts login` does.",
+                );
+            }
+            (kind.as_str().to_owned(), text)
+        })
+        .collect()
+}
+
 /// The whole command line, as clap describes it.
 pub fn command() -> clap::Command {
     <args::Cli as clap::CommandFactory>::command()

@@ -125,7 +125,7 @@ async fn list_sessions(
     };
     let sessions: Vec<_> = state
         .store
-        .sessions_of(&user.id, state.clock.now())
+        .every_session_of(&user.id, state.clock.now())
         .iter()
         .map(|s| session_json(s, &user.email))
         .collect();

@@ -43,6 +43,9 @@ const MFA_TRIES: u32 = 5;
 /// The official apps' client ids, which may redirect to the app's own scheme.
 pub const IOS_APP: &str = "https://home-assistant.io/iOS";
 pub const ANDROID_APP: &str = "https://home-assistant.io/android";
+/// The web UI's client id is the address the browser has it open at; a scenario's browser
+/// that names none has it at Home Assistant's usual local address.
+pub const WEB_UI: &str = "http://homeassistant.local:8123/";
 
 pub fn routes(state: MockState) -> Router<MockState> {
     Router::new()
@@ -663,7 +666,7 @@ fn run(state: &MockState, user: &User, ours: &Session, command: &Value) -> Answe
     let tokens = || {
         state
             .store
-            .sessions_of(&user.id, now)
+            .every_session_of(&user.id, now)
             .into_iter()
             .filter(|s| s.dialect == Dialect::HomeAssistant)
     };

@@ -79,25 +79,28 @@ async fn main() -> anyhow::Result<()> {
             Dialect::SecureAuth => {
                 format!("phone {DEMO_PHONE}, code from http://{addr}/__mock/outbox")
             }
-            // Matrix signs in with the user name.
-            Dialect::Matrix => format!("demo / {DEMO_PASSWORD}"),
+            // Matrix and Home Assistant sign in with the user name.
+            Dialect::Matrix | Dialect::HomeAssistant => format!("demo / {DEMO_PASSWORD}"),
             _ => format!("{DEMO_LOGIN} / {DEMO_PASSWORD}"),
         };
         println!(
-            "  {:<11} http://{addr}{:<12} {sign_in}",
+            "  {:<14} http://{addr}{:<16} {sign_in}",
             dialect.name(),
             dialect.prefix()
         );
     }
     println!(
-        "  {:<11} Authorization: Bearer {}",
+        "  {:<14} Authorization: Bearer {}",
         "  admin API", args.admin_secret
     );
     println!();
-    println!("  with TOTP   {DEMO_TOTP_LOGIN} / {DEMO_PASSWORD}");
-    println!("              TOTP secret {DEMO_TOTP_SECRET}");
-    println!("              backup codes {}", DEMO_BACKUP_CODES.join(" "));
-    println!("              current code: http://{addr}/__mock/users/{DEMO_TOTP_LOGIN}/totp");
+    println!("  with TOTP      {DEMO_TOTP_LOGIN} / {DEMO_PASSWORD}");
+    println!("                 TOTP secret {DEMO_TOTP_SECRET}");
+    println!(
+        "                 backup codes {}",
+        DEMO_BACKUP_CODES.join(" ")
+    );
+    println!("                 current code: http://{addr}/__mock/users/{DEMO_TOTP_LOGIN}/totp");
     println!();
     if let Some(line) = scenario_line {
         println!("  scenario    {line}");

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use crate::MockState;
 use crate::dialect::{self, Dialect};
 use crate::faults::FaultSpec;
-use crate::node_auth;
 use crate::store::{Device, Location, NewUser};
 use crate::totp;
+use crate::{home_assistant, node_auth};
 
 /// The scenarios that ship with `warden-mock`, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -131,6 +131,15 @@ pub struct ScenarioDevice {
     pub location: Option<Location>,
     #[serde(default)]
     pub remember_me: bool,
+    /// What it calls itself when it signs in to Home Assistant, which keeps no user agent:
+    /// an app's client id, or for a browser the address of the web UI it has open
+    /// ([`home_assistant::WEB_UI`] when absent).
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The name the device gives itself (Matrix's display name). On Home Assistant, with an
+    /// empty `client_id`, the name of a long-lived token made instead of a sign-in.
+    #[serde(default)]
+    pub display_name: Option<String>,
 }
 
 fn default_dialect() -> Dialect {
@@ -203,6 +212,11 @@ pub struct Step {
     /// No occurrence between these two offsets (a trip away).
     #[serde(default)]
     pub pause: Option<[Offset; 2]>,
+    /// `activity` by someone else holding a copy of the device's credentials (a copied
+    /// cookie or token). It is the same session everywhere; on Home Assistant the copy is
+    /// another client, which gets its own access tokens (see `Running::issued`).
+    #[serde(default)]
+    pub copied: bool,
 }
 
 /// A span of the day, "HH:MM-HH:MM", start included, end not.
@@ -347,6 +361,10 @@ struct Running {
     agents: HashMap<String, String>,
     /// Device name → the id of the node-auth refresh token it was last given.
     refresh_tokens: HashMap<String, String>,
+    /// Home Assistant: client (a device's name, or `name (copy)`) → when it was last given
+    /// an access token. A client uses that token until it runs out and only then asks for
+    /// another, HA's one moment of recording where and when a token was used.
+    issued: HashMap<String, DateTime<Utc>>,
 }
 
 impl Running {
@@ -410,6 +428,7 @@ impl ScenarioRunner {
             sessions: HashMap::new(),
             agents: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            issued: HashMap::new(),
         };
         if skip_past {
             for step in 0..steps {
@@ -513,7 +532,12 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
         .map(|ip| running.address(&ip, at));
     let location = pick(&s.locations, k).or_else(|| s.location.clone());
     let agent = pick(&s.user_agents, k);
-    let (action, fault, first_agent) = (s.action, s.fault.clone(), s.user_agents.first().cloned());
+    let (action, fault, first_agent, copied) = (
+        s.action,
+        s.fault.clone(),
+        s.user_agents.first().cloned(),
+        s.copied,
+    );
     match action {
         Action::SignIn => {
             let Some(device) = device else { return };
@@ -534,6 +558,10 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
                 sign_in(state, running, &device, ip, location, None, at);
                 return;
             };
+            if current.dialect == Dialect::HomeAssistant {
+                running.use_home_assistant(state, &current, &device.name, ip, at);
+                return;
+            }
             if let Some(ip) = ip.clone().filter(|ip| current.ip.as_ref() != Some(ip)) {
                 let location = location.clone().or_else(|| running.place(&ip, &device));
                 state.store.move_to(&current.id, ip, location);
@@ -569,6 +597,20 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
         }
         Action::Activity => {
             let Some(id) = session else { return };
+            let home_assistant = state
+                .store
+                .session(&id)
+                .filter(|s| s.dialect == Dialect::HomeAssistant && s.is_live(at));
+            if let (Some(current), Some(device)) = (home_assistant, &device) {
+                let client = if copied {
+                    format!("{} (copy)", device.name)
+                } else {
+                    device.name.clone()
+                };
+                let ip = ip.or_else(|| current.ip.clone());
+                running.use_home_assistant(state, &current, &client, ip, at);
+                return;
+            }
             if let Some(ip) = ip {
                 let location = location.or_else(|| running.scenario.locate(&ip));
                 state.store.move_to(&id, ip, location);
@@ -620,6 +662,29 @@ impl Running {
         self.scenario.locate(ip).or_else(|| device.location.clone())
     }
 
+    /// A Home Assistant client uses its session: with the access token it holds while that
+    /// lasts (the server sees nothing), else it refreshes, and the token's `last_used_*`
+    /// become now and `ip`.
+    fn use_home_assistant(
+        &mut self,
+        state: &MockState,
+        session: &crate::store::Session,
+        client: &str,
+        ip: Option<String>,
+        at: DateTime<Utc>,
+    ) {
+        let holds = self
+            .issued
+            .get(client)
+            .is_some_and(|&issued| at - issued < home_assistant::ACCESS_LIFETIME);
+        if holds {
+            return;
+        }
+        self.issued.insert(client.to_owned(), at);
+        let ip = ip.or_else(|| session.ip.clone()).unwrap_or_default();
+        home_assistant::issued(state, session, ip, at);
+    }
+
     fn remember_refresh_token(&mut self, state: &MockState, device: &str, user_id: &str) {
         if let Some(jti) = state.store.refresh_token(user_id) {
             self.refresh_tokens.insert(device.to_owned(), jti);
@@ -645,14 +710,22 @@ fn sign_in(
         Some(ip) => running.place(ip, device),
         None => device.location.clone(),
     });
-    let user_agent = agent
-        .or_else(|| running.agents.get(&device.name).cloned())
-        .unwrap_or_else(|| device.user_agent.clone());
+    let user_agent = if device.dialect == Dialect::HomeAssistant {
+        running.issued.insert(device.name.clone(), at);
+        device
+            .client_id
+            .clone()
+            .unwrap_or_else(|| home_assistant::WEB_UI.to_owned())
+    } else {
+        agent
+            .or_else(|| running.agents.get(&device.name).cloned())
+            .unwrap_or_else(|| device.user_agent.clone())
+    };
     let seen = Device {
         user_agent,
         ip,
         location,
-        name: None,
+        name: device.display_name.clone(),
     };
     let (session, _) =
         dialect::sign_in_at(state, &user, device.dialect, seen, device.remember_me, at);
@@ -687,6 +760,85 @@ mod tests {
         assert_eq!(parse_offset("-PT3H"), Ok(Duration::hours(-3)));
         assert!(parse_offset("P1M").is_err());
         assert!(parse_offset("soon").is_err());
+    }
+
+    /// HA records where and when a token is used only when it issues an access token: a
+    /// client keeps using the one it holds for 30 minutes. A copy of the token held by
+    /// someone else is another client, which asks at once.
+    #[test]
+    fn home_assistant_sees_use_only_at_each_renewal_and_a_copy_at_once() {
+        let text = r#"
+            start = "2026-11-02T00:00:00Z"
+            [[user]]
+            email = "mia@example.com"
+            password = "pw"
+            username = "mia"
+            [[device]]
+            name = "phone"
+            user = "mia@example.com"
+            client_id = "https://home-assistant.io/iOS"
+            ip = "10.0.0.1"
+            [[step]]
+            at = "PT1H"
+            action = "sign-in"
+            device = "phone"
+            [[step]]
+            at = "PT1H10M"
+            every = "PT10M"
+            count = 6
+            action = "use"
+            device = "phone"
+            ips = ["10.0.0.2", "10.0.0.3"]
+            [[step]]
+            at = "PT1H45M"
+            action = "activity"
+            device = "phone"
+            ip = "203.0.113.9"
+            copied = true
+        "#;
+        let scenario = Scenario::parse(text)
+            .expect("parses")
+            .via(Dialect::HomeAssistant);
+        let state = MockState::with_demo_user();
+        state.start_scenario(scenario, false);
+        let start = state.clock.now();
+        let user = state.store.user_by_email("mia@example.com").expect("Mia");
+        let token = |at: Duration| {
+            state
+                .clock
+                .set_offset_ms((start + at - Utc::now()).num_milliseconds());
+            state.scenario.run_due(&state);
+            let sessions = state.store.every_session_of(&user.id, state.clock.now());
+            assert_eq!(sessions.len(), 1, "one token, the copy's use included");
+            let s = sessions[0].clone();
+            // In whole minutes: the mock's clock runs on between the scenario's start and now.
+            let used = (s.last_active_at - start).num_milliseconds() as f64 / 60_000.0;
+            (s.user_agent, s.ip, Duration::minutes(used.round() as i64))
+        };
+        let (client, ip, used) = token(Duration::minutes(60));
+        assert_eq!(client, "https://home-assistant.io/iOS");
+        assert_eq!(
+            (ip.as_deref(), used),
+            (Some("10.0.0.1"), Duration::minutes(60))
+        );
+        // 10, 20 min after: the access token from the sign-in still holds.
+        let (_, ip, used) = token(Duration::minutes(80));
+        assert_eq!(
+            (ip.as_deref(), used),
+            (Some("10.0.0.1"), Duration::minutes(60))
+        );
+        // 30 min after: renewed, from where the phone is then.
+        let (_, ip, used) = token(Duration::minutes(90));
+        assert_eq!(
+            (ip.as_deref(), used),
+            (Some("10.0.0.2"), Duration::minutes(90))
+        );
+        let (_, ip, used) = token(Duration::minutes(105));
+        assert_eq!(
+            (ip.as_deref(), used),
+            (Some("203.0.113.9"), Duration::minutes(105)),
+            "the copy has no access token of its own: it renews at once"
+        );
     }
 
     #[test]

@@ -415,8 +415,18 @@ impl Store {
         }
     }
 
-    /// The user's live sessions, newest activity first. Forgets long-ended ones on the way.
+    /// The user's live sessions on the web service every API but Home Assistant speaks,
+    /// newest activity first. Home Assistant is a server of its own: its tokens are listed by
+    /// it alone ([`Store::every_session_of`]).
     pub fn sessions_of(&self, user_id: &str, now: DateTime<Utc>) -> Vec<Session> {
+        let mut sessions = self.every_session_of(user_id, now);
+        sessions.retain(|s| s.dialect != Dialect::HomeAssistant);
+        sessions
+    }
+
+    /// Every live session and token of the user, whatever the API, newest activity first.
+    /// Forgets long-ended ones on the way.
+    pub fn every_session_of(&self, user_id: &str, now: DateTime<Utc>) -> Vec<Session> {
         let mut inner = self.read();
         let mut live = Vec::new();
         let mut forgotten = Vec::new();
@@ -442,14 +452,15 @@ impl Store {
         live
     }
 
-    /// Every live session of every user, newest sign-in first (node-auth's admin listing).
+    /// Every live session of every user on the web service, newest sign-in first (node-auth's
+    /// admin listing).
     pub fn all_live_sessions(&self, now: DateTime<Utc>) -> Vec<Session> {
         let mut live: Vec<Session> = self
             .read()
             .data
             .sessions
             .values()
-            .filter(|s| s.is_live(now))
+            .filter(|s| s.is_live(now) && s.dialect != Dialect::HomeAssistant)
             .cloned()
             .collect();
         live.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));

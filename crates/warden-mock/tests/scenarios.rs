@@ -26,6 +26,13 @@ async fn advance(server: &MockServer, by: &str) {
     server.control().advance_clock(by).await.expect("advances");
 }
 
+/// The sessions of the web service, and Home Assistant's tokens (a server of its own).
+fn web_and_home_assistant(sessions: Vec<Value>) -> (Vec<Value>, Vec<Value>) {
+    sessions
+        .into_iter()
+        .partition(|s| s["dialect"] != "home-assistant")
+}
+
 fn agents(sessions: &[Value]) -> Vec<String> {
     sessions
         .iter()
@@ -36,8 +43,9 @@ fn agents(sessions: &[Value]) -> Vec<String> {
 #[tokio::test]
 async fn demo_a_stranger_from_another_country_signs_in_after_a_minute() {
     let server = playing("demo").await;
-    let before = live(&server).await;
+    let (before, home) = web_and_home_assistant(live(&server).await);
     assert_eq!(before.len(), 3, "phone, work PC, home Mac");
+    assert_eq!(home.len(), 3, "the iOS app, a browser, Node-RED's token");
     assert!(before.iter().all(|s| s["location"]["country"] == "DE"));
     let dialects: Vec<&str> = before
         .iter()
@@ -46,10 +54,10 @@ async fn demo_a_stranger_from_another_country_signs_in_after_a_minute() {
     for d in ["secureauth", "node-auth", "rtc"] {
         assert!(dialects.contains(&d), "{dialects:?}");
     }
-    // `cargo xtask demo` watches the account through hectoday, where no session lives
-    // longer than 24 hours: the scene must not show one older than that.
+    // hectoday, one of the scene's APIs, keeps no session longer than 24 hours: the scene
+    // must not show one older than that.
     let now = server.state().clock.now();
-    for session in &before {
+    for session in before.iter().chain(&home) {
         let created = session["createdAt"].as_str().unwrap_or_default();
         let created = chrono::DateTime::parse_from_rfc3339(created).expect("an RFC 3339 time");
         assert!(
@@ -58,9 +66,9 @@ async fn demo_a_stranger_from_another_country_signs_in_after_a_minute() {
         );
     }
     advance(&server, "PT59S").await;
-    assert_eq!(live(&server).await.len(), 3);
+    assert_eq!(live(&server).await.len(), 6);
     advance(&server, "PT2S").await;
-    let after = live(&server).await;
+    let (after, _) = web_and_home_assistant(live(&server).await);
     assert_eq!(after.len(), 4);
     let stranger = after
         .iter()
@@ -73,9 +81,18 @@ async fn demo_a_stranger_from_another_country_signs_in_after_a_minute() {
             .contains("Firefox")
     );
     assert_eq!(stranger["ip"], "203.0.113.77");
+    // A minute later the stranger is in the home server too, and half a minute after that
+    // has made a long-lived token there.
+    advance(&server, "PT1M").await;
+    let (_, home) = web_and_home_assistant(live(&server).await);
+    assert_eq!(home.len(), 4);
+    assert!(home.iter().any(|s| s["ip"] == "189.100.20.3"), "{home:#?}");
+    advance(&server, "PT30S").await;
+    let (_, home) = web_and_home_assistant(live(&server).await);
+    assert_eq!(home.len(), 5);
     // The devices stay in use: an hour later, every session is still live.
     advance(&server, "PT1H").await;
-    assert_eq!(live(&server).await.len(), 4);
+    assert_eq!(live(&server).await.len(), 9);
 }
 
 #[tokio::test]
@@ -184,12 +201,12 @@ async fn flaky_cycles_through_errors_latency_bad_bodies_throttling_and_calm() {
 #[tokio::test]
 async fn reset_plays_the_scenario_again_from_its_start() {
     let server = playing("demo").await;
-    advance(&server, "PT2M").await;
-    assert_eq!(live(&server).await.len(), 4);
+    advance(&server, "PT3M").await;
+    assert_eq!(live(&server).await.len(), 9);
     server.control().reset().await.expect("reset");
     assert_eq!(
         live(&server).await.len(),
-        3,
+        6,
         "the scene again, no stranger yet"
     );
 }

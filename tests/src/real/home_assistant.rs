@@ -39,8 +39,23 @@ fn hass() -> anyhow::Result<PathBuf> {
     Ok(hass)
 }
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Whether HA closes `socket` within `within`: what it does to every open connection of a
+/// refresh token it deletes, so a revoked device loses its live view at once, not only its
+/// next renewal.
+pub async fn closes(socket: &mut Socket, within: Duration) -> bool {
+    let ended = async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    };
+    tokio::time::timeout(within, ended).await.is_ok()
+}
 
 /// The next text frame, as JSON.
 async fn read(socket: &mut Socket) -> anyhow::Result<Value> {
@@ -186,8 +201,8 @@ impl HomeAssistant {
         Ok(response.status().is_success())
     }
 
-    /// One WebSocket command with `access`; its `result`.
-    pub async fn command(&self, access: &str, mut command: Value) -> anyhow::Result<Value> {
+    /// A WebSocket signed in with `access`, as an open app or browser tab holds one.
+    pub async fn connect(&self, access: &str) -> anyhow::Result<Socket> {
         let url = format!("{}api/websocket", self.url.replacen("http", "ws", 1));
         let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
         anyhow::ensure!(read(&mut socket).await?["type"] == "auth_required");
@@ -195,6 +210,12 @@ impl HomeAssistant {
         socket.send(Message::text(auth.to_string())).await?;
         let answer = read(&mut socket).await?;
         anyhow::ensure!(answer["type"] == "auth_ok", "{answer}");
+        Ok(socket)
+    }
+
+    /// One WebSocket command with `access`; its `result`.
+    pub async fn command(&self, access: &str, mut command: Value) -> anyhow::Result<Value> {
+        let mut socket = self.connect(access).await?;
         command["id"] = json!(1);
         socket.send(Message::text(command.to_string())).await?;
         loop {
