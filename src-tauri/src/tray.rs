@@ -175,14 +175,14 @@ fn clicked(app: &AppHandle, item: TrayItem) {
         }
         TrayItem::Revoke { account, session } => {
             let app2 = app.clone();
-            Notifications::spawn_reported(app, "revoke the session".into(), async move {
+            Notifications::spawn_reported("revoke the session".into(), async move {
                 let ended = actions::revoke(&app2, &account, &session).await?;
                 Ok(format!("Signed out {}", ended.device.label))
             });
         }
         TrayItem::SignOutOthers { account } => {
             let app2 = app.clone();
-            Notifications::spawn_reported(app, "sign out the other devices".into(), async move {
+            Notifications::spawn_reported("sign out the other devices".into(), async move {
                 let ended = actions::sign_out_others(&app2, &account).await?;
                 let n = ended.len();
                 Ok(format!(

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use warden_core::alert::{Alert, AlertPolicy, AlertSettings, COALESCE, Told};
+use warden_core::alert::{AlertPolicy, AlertSettings};
 use warden_core::history::HistoryEntry;
 use warden_core::watch::{FOLLOW_LEDGER_EVERY, WatchSettings, Watcher};
 use warden_core::watch_lock::WatchLock;
-use warden_core::{Account, Accounts, DesktopNotifier, Event, Notice, Notifier};
+use warden_core::{Account, Accounts, Event};
 
 /// What to tell on the desktop besides the terminal's lines.
 #[derive(Debug, Clone, Copy)]
@@ -65,8 +65,17 @@ pub async fn run(
             .find(|a| &a.id == event.account())
             .map_or_else(|| event.account().to_string(), |a| a.label.clone())
     };
-    // The app's alert policy, so the desktop is told the same things in the same words.
-    let policy = Arc::new(AlertPolicy::default());
+    // The app's alert policy, so the desktop is told the same things in the same words; it
+    // publishes each notification when it is due, shown here without actions (a terminal
+    // has nobody to act on a click).
+    let (policy, mut alerts) = AlertPolicy::new(tokio::runtime::Handle::current());
+    if tell.notify {
+        tokio::spawn(async move {
+            while let Some(alert) = alerts.recv().await {
+                tokio::task::spawn_blocking(move || warden_notify::show_plain(&alert));
+            }
+        });
+    }
     let settings = AlertSettings {
         every_sign_in: tell.every_sign_in,
         ..AlertSettings::default()
@@ -104,19 +113,7 @@ pub async fn run(
             let Some(account) = list.iter().find(|a| &a.id == event.account()) else {
                 continue;
             };
-            match policy.on_event(&event, account, &settings, now, hour) {
-                Told::Nothing => {}
-                Told::Now(alert) => show(alert),
-                Told::AfterBurst => {
-                    let policy = Arc::clone(&policy);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(COALESCE).await;
-                        if let Some(alert) = policy.take_burst() {
-                            show(alert);
-                        }
-                    });
-                }
-            }
+            policy.tell(&event, account, &settings, now, hour);
         }
     }
 }
@@ -171,15 +168,6 @@ fn followed(watcher: &Watcher, list: &mut Vec<Account>) {
         }
         Err(e) => tracing::warn!("cannot read the accounts: {e}"),
     }
-}
-
-/// On the desktop, without actions (a terminal has nobody to act on a click).
-fn show(alert: Alert) {
-    let notice = Notice {
-        summary: alert.summary,
-        body: alert.body,
-    };
-    tokio::task::spawn_blocking(move || DesktopNotifier.notify(&notice));
 }
 
 /// When following stops.

@@ -3,10 +3,14 @@
 //! suspicious sign-in is told with [Revoke] and [It's me] (a click opens the window on it);
 //! a burst of them within `COALESCE` is one notification; notifications off, a pause or quiet
 //! hours hold back everything but alerts; outages and a sign-in about to end are told as
-//! `Outages` decides. A front end shows the `Alert`s it is handed, nothing more.
+//! `Outages` decides. The policy publishes finished `Alert`s on a channel, as `Views`
+//! publishes views: a front end shows what it receives and carries out its actions, nothing
+//! more (the showing is `warden-notify`'s, so core does no desktop I/O).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -114,24 +118,73 @@ struct Pending {
     revoke_offered: bool,
 }
 
-/// The policy's memory: sign-ins waiting to be told together, the pause, the outages told.
-#[derive(Default)]
+/// The policy's memory: sign-ins waiting to be told together, the pause, the outages told;
+/// and where its finished alerts go.
 pub struct AlertPolicy {
     pending: Mutex<Vec<Pending>>,
     paused_until: Mutex<Option<DateTime<Utc>>>,
     outages: Outages,
+    published: mpsc::UnboundedSender<Alert>,
+    /// Where a burst waits for the sign-ins that follow its first.
+    runtime: tokio::runtime::Handle,
 }
 
-/// What an event asks of the front end: nothing, an alert now, or a wait of `COALESCE`
-/// before `AlertPolicy::take_burst` (a sign-in, which others may follow).
+/// What an event asks of the policy: nothing, an alert now, or a wait of `COALESCE` before
+/// `AlertPolicy::take_burst` (a sign-in, which others may follow).
 #[derive(Debug, PartialEq, Eq)]
-pub enum Told {
+enum Told {
     Nothing,
     Now(Alert),
     AfterBurst,
 }
 
 impl AlertPolicy {
+    /// A policy, and the alerts it will publish: each to be shown as it arrives. Bursts
+    /// wait on `runtime`.
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+    ) -> (Arc<AlertPolicy>, mpsc::UnboundedReceiver<Alert>) {
+        let (published, alerts) = mpsc::unbounded_channel();
+        let policy = AlertPolicy {
+            pending: Mutex::default(),
+            paused_until: Mutex::default(),
+            outages: Outages::default(),
+            published,
+            runtime,
+        };
+        (Arc::new(policy), alerts)
+    }
+
+    /// Takes `event` (on `account`) into account at `now` and the local `hour`: what it asks
+    /// to tell is published at once, or `COALESCE` later with the sign-ins that followed it.
+    pub fn tell(
+        self: &Arc<Self>,
+        event: &Event,
+        account: &crate::Account,
+        settings: &AlertSettings,
+        now: DateTime<Utc>,
+        hour: u8,
+    ) {
+        match self.on_event(event, account, settings, now, hour) {
+            Told::Nothing => {}
+            Told::Now(alert) => self.publish(alert),
+            Told::AfterBurst => {
+                let policy = Arc::clone(self);
+                self.runtime.spawn(async move {
+                    tokio::time::sleep(COALESCE).await;
+                    if let Some(alert) = policy.take_burst() {
+                        policy.publish(alert);
+                    }
+                });
+            }
+        }
+    }
+
+    fn publish(&self, alert: Alert) {
+        // Nobody listening: the front end is shutting down.
+        let _ = self.published.send(alert);
+    }
+
     pub fn pause_until(&self, until: DateTime<Utc>) {
         *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(until);
     }
@@ -149,9 +202,8 @@ impl AlertPolicy {
         *paused
     }
 
-    /// What `event` (on the account named `label`) asks of the front end, at `now` and the
-    /// local `hour`.
-    pub fn on_event(
+    /// What `event` (on `account`) asks of the policy, at `now` and the local `hour`.
+    fn on_event(
         &self,
         event: &Event,
         account: &crate::Account,
@@ -210,7 +262,7 @@ impl AlertPolicy {
 
     /// The sign-ins gathered since the first of a burst, as one alert: the one sign-in with
     /// Revoke and It's me, or a summary of several that opens the window.
-    pub fn take_burst(&self) -> Option<Alert> {
+    fn take_burst(&self) -> Option<Alert> {
         let batch: Vec<Pending> =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         match batch.as_slice() {
@@ -263,24 +315,27 @@ impl AlertPolicy {
 mod tests {
     use super::*;
 
-    /// A new sign-in on an account of `dialect`: the alert the policy gives for it.
-    fn alert_on(dialect: crate::DialectKind) -> Option<Alert> {
-        let account = crate::Account {
+    fn account(dialect: crate::DialectKind) -> crate::Account {
+        crate::Account {
             id: crate::AccountId::from_stored("a".into()),
             label: "Chat".into(),
             base_url: "https://example.com/".parse().expect("a URL"),
             dialect,
             login: "me".into(),
             added_at: Utc::now(),
-        };
-        let server_id = crate::Secret::new("PHONE");
+        }
+    }
+
+    /// A new sign-in on `account` from `ip`.
+    fn new_sign_in(account: &crate::Account, ip: &str) -> Event {
+        let server_id = crate::Secret::new(ip);
         let session = crate::Session {
             id: SessionId::derive(&account.id, &server_id),
             account: account.id.clone(),
             server_id,
             device: crate::Device::from_label("Element on Android").into(),
             user_agent: None,
-            ip: Some("198.51.100.1".into()),
+            ip: Some(ip.into()),
             location: None,
             coordinates: None,
             location_margin_km: None,
@@ -294,18 +349,57 @@ mod tests {
             is_current: false,
             ours_earlier: false,
         };
-        let event = Event::SessionAppeared {
+        Event::SessionAppeared {
             session,
             findings: Vec::new(),
-        };
-        let policy = AlertPolicy::default();
-        let settings = AlertSettings {
-            every_sign_in: true,
-            ..AlertSettings::default()
-        };
-        let told = policy.on_event(&event, &account, &settings, Utc::now(), 12);
+        }
+    }
+
+    const EVERY_SIGN_IN: AlertSettings = AlertSettings {
+        notifications: true,
+        quiet_hours: None,
+        every_sign_in: true,
+    };
+
+    /// A new sign-in on an account of `dialect`: the alert the policy gives for it.
+    fn alert_on(dialect: crate::DialectKind) -> Option<Alert> {
+        let account = account(dialect);
+        let event = new_sign_in(&account, "198.51.100.1");
+        let (policy, _alerts) = policy();
+        let told = policy.on_event(&event, &account, &EVERY_SIGN_IN, Utc::now(), 12);
         assert!(matches!(told, Told::AfterBurst), "{dialect}");
         policy.take_burst()
+    }
+
+    /// Three sign-ins within `COALESCE` are published as one notification, once.
+    #[tokio::test]
+    async fn a_burst_is_published_as_one_notification() {
+        let account = account(crate::DialectKind::Hectoday);
+        let (policy, mut alerts) = policy();
+        for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+            let event = new_sign_in(&account, ip);
+            policy.tell(&event, &account, &EVERY_SIGN_IN, Utc::now(), 12);
+        }
+        let alert = tokio::time::timeout(COALESCE * 10, alerts.recv())
+            .await
+            .expect("published within the wait")
+            .expect("an alert");
+        assert_eq!(alert.summary, "3 new sign-ins");
+        assert_eq!(alert.actions, vec![AlertAction::Open]);
+        assert!(alerts.try_recv().is_err(), "told once");
+    }
+
+    fn policy() -> (Arc<AlertPolicy>, mpsc::UnboundedReceiver<Alert>) {
+        // A runtime of its own, kept for the test's whole run.
+        static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+        let runtime = RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_time()
+                .build()
+                .expect("a runtime")
+        });
+        AlertPolicy::new(runtime.handle().clone())
     }
 
     #[test]
@@ -360,7 +454,7 @@ mod tests {
 
     #[test]
     fn a_pause_ends_by_itself() {
-        let policy = AlertPolicy::default();
+        let (policy, _alerts) = policy();
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         policy.pause_until(now + chrono::TimeDelta::hours(1));
         assert!(policy.paused_until(now).is_some());

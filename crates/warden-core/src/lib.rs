@@ -40,7 +40,7 @@ pub use event::{EndReason, Event, EventSink};
 pub use geoip::{GeoIp, Operator};
 pub use home::Home;
 pub use idle::{IdleAfter, IdlePlan, IdlePolicy};
-pub use notice::{DesktopNotifier, Notice, Notifier, Outages};
+pub use notice::{Notice, Outages};
 pub use prompt::{CodePrompt, CodeRequest, NoPrompt, PasswordOnly};
 pub use secret::Secret;
 pub use session::{Device, DeviceKind, Session, SessionId, Snapshot};

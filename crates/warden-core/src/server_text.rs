@@ -7,7 +7,7 @@
 //! format characters (which make "moc.evil" read as "live.com", or hide a word), and no
 //! more than `MAX_CHARS` of it (a megabyte of "device name" would fill notifications and
 //! the history), and no secret of the account (`scrub`: a password or token quoted back).
-//! Markup is the notifier's business (`notice::desktop_body`), since only it
+//! Markup is the notifier's business (`warden_notify::desktop_body`), since only it
 //! knows whether its reader renders any.
 
 use std::borrow::Cow;

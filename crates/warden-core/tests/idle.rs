@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use warden_core::alert::{AlertPolicy, AlertSettings, Told};
+use warden_core::alert::{AlertPolicy, AlertSettings};
 use warden_core::watch::Poller;
 use warden_core::{EndReason, Event, IdleAfter, IdlePolicy};
 use warden_mock::{DEMO_LOGIN, Dialect};
@@ -112,17 +112,19 @@ async fn a_week_ends_exactly_the_sessions_idle_longer_records_them_and_tells_onc
         assert!(live.contains(kept), "only the idle one ends");
     }
 
-    // Told in one notification, in these words.
-    let alerts = AlertPolicy::default();
-    let Told::Now(alert) = alerts.on_event(
+    // Told in one notification, in these words, published by the policy.
+    let (policy, mut alerts) = AlertPolicy::new(tokio::runtime::Handle::current());
+    policy.tell(
         &told[0],
         &account,
         &AlertSettings::default(),
         chrono::Utc::now(),
         12,
-    ) else {
-        panic!("not told")
-    };
+    );
+    let alert = tokio::time::timeout(std::time::Duration::from_secs(10), alerts.recv())
+        .await
+        .expect("published")
+        .expect("an alert");
     assert_eq!(alert.summary, "Signed out 1 session idle for over a week");
 
     // The next polls: the end is reported and recorded once, as the policy's; nothing more
