@@ -423,7 +423,7 @@ async function trust(accountId, session) {
   const done = await busy(`trust:${session.id}`, () =>
     invoke("trust_session", { account: accountId, session: session.id }));
   if (done) {
-    note($("sessions-note"), `${session.device.label} is trusted: it raises no more alerts.`);
+    note($("sessions-note"), `${session.device.label} is trusted: nothing is flagged for it, unless its session is used from elsewhere.`);
     render();
   }
 }

@@ -270,7 +270,7 @@ export type AppSettings = {
  */
 pollSeconds: number, notifications: boolean, 
 /**
- * Local hours in which only the most serious alerts notify.
+ * Local hours in which only alerts (the top severity) notify.
  */
 quietHours: QuietHours | null, startAtLogin: boolean, 
 /**

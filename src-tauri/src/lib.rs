@@ -8,7 +8,7 @@
 //! `--demo` mode: the bundled mock, a home of its own) stand alone, and `args` (the command
 //! line) is plain clap, shared with the manual page (warden-tasks). Core decides
 //! what the person sees (`warden_core::status`) and what interrupts them
-//! (`warden_core::alert`); here, `sink` feeds both with the watcher's events, `lib`'s
+//! (`warden_core::notification`); here, `sink` feeds both with the watcher's events, `lib`'s
 //! `follow_views` hands each changed view to the window and rebuilds the tray, and `notify`
 //! shows the alerts and carries out their actions.
 #![forbid(unsafe_code)]

@@ -1,4 +1,4 @@
-//! Notifications on the desktop: the alerts core's policy publishes (`warden_core::alert`),
+//! Notifications on the desktop: what core's policy publishes (`warden_core::notification`),
 //! shown by `warden-notify` with their actions ([Revoke], [It's me], a click that opens the
 //! window on the session), each action done as the window would do it.
 
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Manager};
-use warden_core::alert::{Alert, AlertAction, AlertPolicy};
+use warden_core::notification::{Notification, NotificationAction, NotificationPolicy};
 use warden_core::{AccountId, Event, SessionId};
 
 use crate::actions;
@@ -15,18 +15,18 @@ use crate::window::Focus;
 
 pub struct Notifications {
     app: AppHandle,
-    policy: Arc<AlertPolicy>,
+    policy: Arc<NotificationPolicy>,
 }
 
 impl Notifications {
     /// The policy, and the task that shows what it publishes.
     pub fn new(app: AppHandle) -> Self {
         let runtime = tauri::async_runtime::handle().inner().clone();
-        let (policy, mut alerts) = AlertPolicy::new(runtime);
+        let (policy, mut published) = NotificationPolicy::new(runtime);
         let shown = app.clone();
         tauri::async_runtime::spawn(async move {
-            while let Some(alert) = alerts.recv().await {
-                show(&shown, alert);
+            while let Some(notification) = published.recv().await {
+                show(&shown, notification);
             }
         });
         Self { app, policy }
@@ -50,7 +50,7 @@ impl Notifications {
 
     /// Hands `event` (on `account`) to the policy, which publishes what it tells when due.
     pub fn event(&self, event: &Event, account: &warden_core::Account) {
-        let settings = self.app.state::<AppState>().settings.get().alerts();
+        let settings = self.app.state::<AppState>().settings.get().notifications();
         let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
         self.policy
             .tell(event, account, &settings, self.now(), hour);
@@ -72,13 +72,13 @@ impl Notifications {
     }
 }
 
-/// Shows one published alert; the action the person picks is carried out here.
-fn show(app: &AppHandle, alert: Alert) {
+/// Shows one published notification; the action the person picks is carried out here.
+fn show(app: &AppHandle, notification: Notification) {
     let app = app.clone();
-    let account = alert.account.clone();
-    let (session, device) = alert.session.clone().unzip();
-    warden_notify::show(&alert, move |action| match (action, session) {
-        (AlertAction::Revoke, Some(session)) => {
+    let account = notification.account.clone();
+    let (session, device) = notification.session.clone().unzip();
+    warden_notify::show(&notification, move |action| match (action, session) {
+        (NotificationAction::Revoke, Some(session)) => {
             let app2 = app.clone();
             let device = device.unwrap_or_default();
             Notifications::spawn_reported("revoke the session".into(), async move {
@@ -86,7 +86,7 @@ fn show(app: &AppHandle, alert: Alert) {
                 Ok(format!("Signed out {device}"))
             });
         }
-        (AlertAction::Trust, Some(session)) => {
+        (NotificationAction::Trust, Some(session)) => {
             let app2 = app.clone();
             let device = device.unwrap_or_default();
             Notifications::spawn_reported("trust the device".into(), async move {
@@ -94,7 +94,7 @@ fn show(app: &AppHandle, alert: Alert) {
                 Ok(format!("{device} is trusted now"))
             });
         }
-        (AlertAction::Open, session) => open_on(&app, account, session),
+        (NotificationAction::Open, session) => open_on(&app, account, session),
         _ => {}
     });
 }

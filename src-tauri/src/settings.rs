@@ -14,7 +14,7 @@ pub struct AppSettings {
     /// Seconds between two polls of an account.
     pub poll_seconds: u32,
     pub notifications: bool,
-    /// Local hours in which only the most serious alerts notify.
+    /// Local hours in which only alerts (the top severity) notify.
     pub quiet_hours: Option<QuietHours>,
     pub start_at_login: bool,
     /// Tell of every new sign-in, a known device's from a known network too (off: those
@@ -37,13 +37,13 @@ impl Default for AppSettings {
     }
 }
 
-// Quiet hours are the alert policy's (core decides what interrupts the person).
-pub use warden_core::alert::QuietHours;
+// Quiet hours are the notification policy's (core decides what interrupts the person).
+pub use warden_core::notification::QuietHours;
 
 impl AppSettings {
-    /// The part of the settings the alert policy reads.
-    pub fn alerts(&self) -> warden_core::alert::AlertSettings {
-        warden_core::alert::AlertSettings {
+    /// The part of the settings the notification policy reads.
+    pub fn notifications(&self) -> warden_core::notification::NotificationSettings {
+        warden_core::notification::NotificationSettings {
             notifications: self.notifications,
             quiet_hours: self.quiet_hours,
             every_sign_in: self.every_sign_in,

@@ -96,13 +96,13 @@ impl From<&TrayItem> for MenuId {
 
 const QUIET_ICON: &[u8] = include_bytes!("../../icons/tray-quiet.png");
 const ATTENTION_ICON: &[u8] = include_bytes!("../../icons/tray-attention.png");
-const ALERT_ICON: &[u8] = include_bytes!("../../icons/tray-alert.png");
+const SUSPICIOUS_ICON: &[u8] = include_bytes!("../../icons/tray-alert.png");
 
 fn icon(level: Level) -> &'static [u8] {
     match level {
         Level::Quiet => QUIET_ICON,
         Level::Attention => ATTENTION_ICON,
-        Level::Alert => ALERT_ICON,
+        Level::Suspicious => SUSPICIOUS_ICON,
     }
 }
 
@@ -311,15 +311,20 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
         menu.push(Entry::Sub(account.label.clone(), sub));
     }
     menu.push(Entry::Separator);
+    // A pause holds back every notification but an alert's (the top severity): the words say
+    // so, since an alert that still shows would otherwise look like a broken pause.
     menu.push(match app.state::<Notifications>().paused_until() {
         Some(until) => Entry::Item(
             format!(
-                "Resume alerts (paused until {})",
+                "Resume notifications (paused until {}; alerts still show)",
                 until.with_timezone(&chrono::Local).format("%H:%M")
             ),
             Some(TrayItem::Resume),
         ),
-        None => Entry::Item("Pause alerts for 1 hour".into(), Some(TrayItem::PauseHour)),
+        None => Entry::Item(
+            "Pause notifications for 1 hour (alerts still show)".into(),
+            Some(TrayItem::PauseHour),
+        ),
     });
     menu.push(Entry::Item(
         "Open Session Warden".into(),

@@ -255,7 +255,7 @@ fn notified(calls: &str, needle: &str) -> Vec<(String, String)> {
 }
 
 /// `warden watch --notify` and the app tell the desktop the same things in the same words:
-/// both take them from core's alert policy. Two homes on one mock account; one stranger.
+/// both take them from core's notification policy. Two homes on one mock account; one stranger.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_and_watch_notify_tell_the_same_words() -> anyhow::Result<()> {
     let desktop = Desktop::start()?;

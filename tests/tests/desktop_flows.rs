@@ -354,7 +354,7 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
     for item in [
         "Course & Co",
         "Sign out all other devices",
-        "Pause alerts for 1 hour",
+        "Pause notifications for 1 hour (alerts still show)",
         "Open Session Warden",
         "Quit",
     ] {
@@ -369,17 +369,18 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
             .is_ok_and(|ids| !ids.contains(&second))
     })
     .await?;
-    // "Pause alerts for 1 hour" becomes "Resume alerts (paused until …)", and back.
+    // "Pause notifications for 1 hour" becomes "Resume notifications (paused until …)", and
+    // back.
     let menu_says = |text: &'static str| {
         let tray = &tray;
         move || async move { tray.layout().is_ok_and(|l| l.contains(text)) }
     };
     let others = "Sign out all other devices";
-    let paused = menu_says("Resume alerts (paused until");
-    tray.click_until(others, "Pause alerts for 1 hour", UI_TIMEOUT, paused)
+    let paused = menu_says("Resume notifications (paused until");
+    tray.click_until(others, "Pause notifications for 1 hour", UI_TIMEOUT, paused)
         .await?;
-    let resumed = menu_says("Pause alerts for 1 hour");
-    tray.click_until(others, "Resume alerts", UI_TIMEOUT, resumed)
+    let resumed = menu_says("Pause notifications for 1 hour");
+    tray.click_until(others, "Resume notifications", UI_TIMEOUT, resumed)
         .await?;
     wait_for_rows(&client, 1).await?;
 

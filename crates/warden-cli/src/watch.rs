@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use warden_core::alert::{AlertPolicy, AlertSettings};
 use warden_core::history::HistoryEntry;
+use warden_core::notification::{NotificationPolicy, NotificationSettings};
 use warden_core::watch::{FOLLOW_LEDGER_EVERY, WatchSettings, Watcher};
 use warden_core::watch_lock::WatchLock;
 use warden_core::{Account, Accounts, Event};
@@ -65,20 +65,20 @@ pub async fn run(
             .find(|a| &a.id == event.account())
             .map_or_else(|| event.account().to_string(), |a| a.label.clone())
     };
-    // The app's alert policy, so the desktop is told the same things in the same words; it
+    // The app's notification policy, so the desktop is told the same things in the same words; it
     // publishes each notification when it is due, shown here without actions (a terminal
     // has nobody to act on a click).
-    let (policy, mut alerts) = AlertPolicy::new(tokio::runtime::Handle::current());
+    let (policy, mut published) = NotificationPolicy::new(tokio::runtime::Handle::current());
     if tell.notify {
         tokio::spawn(async move {
-            while let Some(alert) = alerts.recv().await {
-                tokio::task::spawn_blocking(move || warden_notify::show_plain(&alert));
+            while let Some(notification) = published.recv().await {
+                tokio::task::spawn_blocking(move || warden_notify::show_plain(&notification));
             }
         });
     }
-    let settings = AlertSettings {
+    let settings = NotificationSettings {
         every_sign_in: tell.every_sign_in,
-        ..AlertSettings::default()
+        ..NotificationSettings::default()
     };
     if let Some(missing) = accounts.geoip().missing() {
         eprintln!("warden: {missing}");

@@ -454,7 +454,7 @@ impl Ledger {
                 session.id.as_str(),
                 session.device.label,
                 session.ip,
-                "the person said \"It's me\": this device raises no more alerts",
+                "the person said \"It's me\": nothing is flagged for this device unless its session is used from elsewhere",
                 HistoryKind::Trusted.as_str(),
             ],
         )?;

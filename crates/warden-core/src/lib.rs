@@ -4,7 +4,6 @@
 
 pub mod account;
 pub mod accounts;
-pub mod alert;
 pub mod clock;
 pub mod credential;
 pub mod device;
@@ -18,7 +17,8 @@ pub mod home;
 mod http;
 pub mod idle;
 pub mod ledger;
-pub mod notice;
+pub mod message;
+pub mod notification;
 pub mod prompt;
 pub mod retention;
 pub mod rules;
@@ -40,7 +40,7 @@ pub use event::{EndReason, Event, EventSink};
 pub use geoip::{GeoIp, Operator};
 pub use home::Home;
 pub use idle::{IdleAfter, IdlePlan, IdlePolicy};
-pub use notice::{Notice, Outages};
+pub use message::{Message, Outages};
 pub use prompt::{CodePrompt, CodeRequest, NoPrompt, PasswordOnly};
 pub use secret::Secret;
 pub use session::{Device, DeviceKind, Session, SessionId, Snapshot};

@@ -127,7 +127,7 @@ pub enum Level {
     /// Something needs a look: an account cannot be checked.
     Attention,
     /// A live session looks wrong.
-    Alert,
+    Suspicious,
 }
 
 impl Views {
@@ -188,7 +188,7 @@ impl Views {
                 self.flag(&session.account, &session.id, findings);
             }
             Event::SessionEnded { session, .. } => self.unflag(&session.account, &session.id),
-            // Told by the alert policy; the account's view shows the end all along, and the
+            // Told by the notification policy; the account's view shows the end all along, and the
             // sessions the idle policy ended leave with the next listing.
             Event::SignInEnding { .. } | Event::IdleSignedOut { .. } => {}
         }
@@ -288,7 +288,7 @@ impl Views {
         if flagged > 0 {
             let s = if flagged == 1 { "" } else { "s" };
             return (
-                Level::Alert,
+                Level::Suspicious,
                 format!("Session Warden: {flagged} suspicious session{s}"),
             );
         }

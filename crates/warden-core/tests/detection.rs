@@ -8,7 +8,7 @@ use common::{World, next_event};
 use tokio::sync::mpsc;
 use warden_core::rules::{RuleId, Severity};
 use warden_core::watch::Watcher;
-use warden_core::{Account, Event, Notice};
+use warden_core::{Account, Event, Message};
 use warden_mock::{DEMO_LOGIN, Dialect};
 
 async fn playing(scenario: &'static str) -> World {
@@ -54,7 +54,7 @@ async fn impossible_travel_and_a_copied_token_are_alerts_with_reasons() {
         .unwrap_or_else(|| panic!("impossible travel among {findings:?}"));
     assert_eq!(travel.severity, Severity::Alert);
     assert!(travel.reason.contains("Berlin, DE"), "{}", travel.reason);
-    let notice = Notice::for_event(
+    let notice = Message::for_event(
         &Event::SessionAppeared {
             session: session.clone(),
             findings: findings.clone(),

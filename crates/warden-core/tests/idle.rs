@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use warden_core::alert::{AlertPolicy, AlertSettings};
+use warden_core::notification::{NotificationPolicy, NotificationSettings};
 use warden_core::watch::Poller;
 use warden_core::{EndReason, Event, IdleAfter, IdlePolicy};
 use warden_mock::{DEMO_LOGIN, Dialect};
@@ -113,19 +113,19 @@ async fn a_week_ends_exactly_the_sessions_idle_longer_records_them_and_tells_onc
     }
 
     // Told in one notification, in these words, published by the policy.
-    let (policy, mut alerts) = AlertPolicy::new(tokio::runtime::Handle::current());
+    let (policy, mut published) = NotificationPolicy::new(tokio::runtime::Handle::current());
     policy.tell(
         &told[0],
         &account,
-        &AlertSettings::default(),
+        &NotificationSettings::default(),
         chrono::Utc::now(),
         12,
     );
-    let alert = tokio::time::timeout(std::time::Duration::from_secs(10), alerts.recv())
+    let shown = tokio::time::timeout(std::time::Duration::from_secs(10), published.recv())
         .await
         .expect("published")
-        .expect("an alert");
-    assert_eq!(alert.summary, "Signed out 1 session idle for over a week");
+        .expect("a notification");
+    assert_eq!(shown.summary, "Signed out 1 session idle for over a week");
 
     // The next polls: the end is reported and recorded once, as the policy's; nothing more
     // is ended or told.

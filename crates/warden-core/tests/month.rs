@@ -19,8 +19,8 @@ use common::{Events, MockTime, Outbox};
 use warden_core::rules::{RuleId, Severity, worst};
 use warden_core::watch::Poller;
 use warden_core::{
-    Accounts, DeviceKind, DialectKind, Event, GeoIp, Home, MemoryStore, NewAccount, Notice, Secret,
-    Session,
+    Accounts, DeviceKind, DialectKind, Event, GeoIp, Home, MemoryStore, Message, NewAccount,
+    Secret, Session,
 };
 use warden_mock::{Dialect, MockState, Scenario};
 
@@ -328,7 +328,7 @@ fn note(tally: &mut Tally, event: &Event, now: DateTime<Utc>) {
                 .map(|f| f.rule),
         );
     }
-    if let Some(notice) = Notice::for_event(event, "Mia") {
+    if let Some(notice) = Message::for_event(event, "Mia") {
         tally.told.push(Told {
             at: now,
             summary: notice.summary,

@@ -70,7 +70,7 @@ async fn secureauth_says_a_day_ahead_that_its_sign_in_will_need_a_new_code() {
     };
     assert_eq!(*at, until);
     let notice = Outages::default()
-        .notice(&told[0], "mine", w.state.clock.now())
+        .message(&told[0], "mine", w.state.clock.now())
         .expect("a notification");
     assert_eq!(notice.summary, "mine will need a new code");
     assert!(

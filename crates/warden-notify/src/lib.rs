@@ -1,5 +1,5 @@
-//! The desktop's side of notifications: shows what core's alert policy publishes
-//! (`warden_core::alert`), with its actions, on the notification service
+//! The desktop's side of notifications: shows what core's notification policy publishes
+//! (`warden_core::notification`), with its actions, on the notification service
 //! (org.freedesktop.Notifications on Linux). Core decides what to tell and when; this crate
 //! only shows it and reports the action picked. Shared by the app and `warden watch
 //! --notify`, so both show the same notification the same way.
@@ -7,17 +7,24 @@
 
 use std::borrow::Cow;
 
-use notify_rust::{Hint, Notification, Timeout, Urgency};
-use warden_core::alert::{Alert, AlertAction};
+use notify_rust::{Hint, Timeout, Urgency};
+use warden_core::notification::{Notification, NotificationAction};
 use warden_core::rules::Severity;
 
-/// Shows `alert` with its actions and waits, on a thread of its own, for the one the person
+/// Shows `notification` with its actions and waits, on a thread of its own, for the one the person
 /// picks: `on_action` gets it (a desktop without actions, or a notification closed unused,
 /// never calls back). A missing notification service is logged, not fatal: the window and
 /// the terminal still tell.
-pub fn show(alert: &Alert, on_action: impl FnOnce(AlertAction) + Send + 'static) {
-    let mut n = base(&alert.summary, &alert.body, alert.severity);
-    for action in &alert.actions {
+pub fn show(
+    notification: &Notification,
+    on_action: impl FnOnce(NotificationAction) + Send + 'static,
+) {
+    let mut n = base(
+        &notification.summary,
+        &notification.body,
+        notification.severity,
+    );
+    for action in &notification.actions {
         let (key, label) = action.key_and_label();
         n.action(key, label);
     }
@@ -25,9 +32,13 @@ pub fn show(alert: &Alert, on_action: impl FnOnce(AlertAction) + Send + 'static)
         Ok(handle) => {
             let mut on_action = Some(on_action);
             handle.wait_for_action(|key| {
-                let picked = [AlertAction::Open, AlertAction::Revoke, AlertAction::Trust]
-                    .into_iter()
-                    .find(|a| a.key_and_label().0 == key);
+                let picked = [
+                    NotificationAction::Open,
+                    NotificationAction::Revoke,
+                    NotificationAction::Trust,
+                ]
+                .into_iter()
+                .find(|a| a.key_and_label().0 == key);
                 if let (Some(action), Some(f)) = (picked, on_action.take()) {
                     f(action);
                 }
@@ -37,10 +48,16 @@ pub fn show(alert: &Alert, on_action: impl FnOnce(AlertAction) + Send + 'static)
     });
 }
 
-/// Shows `alert` without actions (a terminal has nobody to act on a click). May block on
+/// Shows `notification` without actions (a terminal has nobody to act on a click). May block on
 /// D-Bus: call off the async runtime.
-pub fn show_plain(alert: &Alert) {
-    if let Err(e) = base(&alert.summary, &alert.body, alert.severity).show() {
+pub fn show_plain(notification: &Notification) {
+    if let Err(e) = base(
+        &notification.summary,
+        &notification.body,
+        notification.severity,
+    )
+    .show()
+    {
         tracing::warn!("could not show a notification: {e}");
     }
 }
@@ -55,8 +72,8 @@ pub fn tell(summary: &str, body: &str) {
     }
 }
 
-fn base(summary: &str, body: &str, severity: Option<Severity>) -> Notification {
-    let mut n = Notification::new();
+fn base(summary: &str, body: &str, severity: Option<Severity>) -> notify_rust::Notification {
+    let mut n = notify_rust::Notification::new();
     n.appname("Session Warden")
         .summary(summary)
         .body(&desktop_body(body))

@@ -13,26 +13,26 @@ use crate::session::{Session, Snapshot};
 
 /// A notification's text. No secret ever goes in here: only labels, devices and addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
+pub struct Message {
     pub summary: String,
     pub body: String,
 }
 
-impl Notice {
-    /// The notice for an event worth interrupting the person for, if it is one: a sign-in
+impl Message {
+    /// The message for an event worth interrupting the person for, if it is one: a sign-in
     /// or a change that raised a warning or an alert not told before. A plain new sign-in
     /// (a known device from a known network) is history only.
-    pub fn for_event(event: &Event, account_label: &str) -> Option<Notice> {
+    pub fn for_event(event: &Event, account_label: &str) -> Option<Message> {
         Self::for_event_with(event, account_label, false)
     }
 
-    /// [`Notice::for_event`], telling also of every plain new sign-in when `every_sign_in`
+    /// [`Message::for_event`], telling also of every plain new sign-in when `every_sign_in`
     /// (a setting, off by default).
     pub fn for_event_with(
         event: &Event,
         account_label: &str,
         every_sign_in: bool,
-    ) -> Option<Notice> {
+    ) -> Option<Message> {
         let news = |findings: &[Finding]| {
             findings
                 .iter()
@@ -47,12 +47,12 @@ impl Notice {
                 } else {
                     return None;
                 };
-                Some(Notice {
+                Some(Message {
                     summary,
                     body: body(session, findings),
                 })
             }
-            Event::Suspicious { session, findings } if news(findings) => Some(Notice {
+            Event::Suspicious { session, findings } if news(findings) => Some(Message {
                 summary: format!("Suspicious activity on {account_label}"),
                 body: body(session, findings),
             }),
@@ -75,7 +75,7 @@ pub struct Outages {
 }
 
 impl Outages {
-    pub fn notice(&self, event: &Event, label: &str, now: DateTime<Utc>) -> Option<Notice> {
+    pub fn message(&self, event: &Event, label: &str, now: DateTime<Utc>) -> Option<Message> {
         let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
         match event {
             Event::Stale {
@@ -95,7 +95,7 @@ impl Outages {
                 }
                 told.insert(account.clone(), (*since, *needs_sign_in));
                 Some(if *needs_sign_in {
-                    Notice {
+                    Message {
                         summary: format!("Sign in again to keep watching {label}"),
                         body: {
                             // The error may already say where (a code is needed); a
@@ -112,7 +112,7 @@ impl Outages {
                         },
                     }
                 } else {
-                    Notice {
+                    Message {
                         summary: format!("Cannot check {label}"),
                         body: format!(
                             "Not since {}: {}.\nSession Warden keeps trying, and will \
@@ -123,7 +123,7 @@ impl Outages {
                     }
                 })
             }
-            Event::IdleSignedOut { after, ended, .. } => Some(Notice {
+            Event::IdleSignedOut { after, ended, .. } => Some(Message {
                 summary: crate::idle::summary(ended.len(), *after),
                 body: format!(
                     "On {label}: {}.",
@@ -137,7 +137,7 @@ impl Outages {
                         .join(", ")
                 ),
             }),
-            Event::SignInEnding { at, .. } => Some(Notice {
+            Event::SignInEnding { at, .. } => Some(Message {
                 summary: format!("{label} will need a new code"),
                 body: format!(
                     "Session Warden's sign-in on {label} ends {} (SecureAuth signs a device in \
@@ -152,7 +152,7 @@ impl Outages {
             Event::Recovered { account }
             | Event::Listed {
                 snapshot: Snapshot { account, .. },
-            } => told.remove(account).map(|_| Notice {
+            } => told.remove(account).map(|_| Message {
                 summary: format!("{label} is watched again"),
                 body: "Session Warden can check its sessions again.".into(),
             }),
@@ -204,7 +204,7 @@ mod tests {
         let outages = Outages::default();
         let start = DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
         let at = |minutes| start + TimeDelta::minutes(minutes);
-        let told = |event: &Event, minutes| outages.notice(event, "Work", at(minutes));
+        let told = |event: &Event, minutes| outages.message(event, "Work", at(minutes));
         let blip = stale(start, false);
         assert_eq!(told(&blip, 1), None, "a short outage is not news");
         let notice = told(&blip, 10).expect("ten minutes unchecked is");
@@ -232,7 +232,7 @@ mod tests {
     fn an_account_that_needs_the_person_says_so_at_once() {
         let outages = Outages::default();
         let start = DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
-        let told = |event: &Event| outages.notice(event, "Phone", start);
+        let told = |event: &Event| outages.message(event, "Phone", start);
         let notice = told(&stale(start, true)).expect("told at once");
         assert_eq!(notice.summary, "Sign in again to keep watching Phone");
         assert!(notice.body.starts_with("Cannot reach"), "{}", notice.body);
@@ -248,12 +248,12 @@ mod tests {
         let later = start + OUTAGE_NOTICE_AFTER;
         assert!(
             outages
-                .notice(&stale(start, false), "Phone", later)
+                .message(&stale(start, false), "Phone", later)
                 .is_some()
         );
         assert!(
             outages
-                .notice(&stale(start, true), "Phone", later)
+                .message(&stale(start, true), "Phone", later)
                 .is_some()
         );
     }

@@ -1,9 +1,9 @@
-//! The alert policy: what interrupts the person, when, and with which actions — decided here
-//! once for every front end (the app's notifications, `warden watch --notify`). A new or
+//! The notification policy: what interrupts the person, when, and with which actions, decided
+//! here once for every front end (the app's notifications, `warden watch --notify`). A new or
 //! suspicious sign-in is told with [Revoke] and [It's me] (a click opens the window on it);
 //! a burst of them within `COALESCE` is one notification; notifications off, a pause or quiet
 //! hours hold back everything but alerts; outages and a sign-in about to end are told as
-//! `Outages` decides. The policy publishes finished `Alert`s on a channel, as `Views`
+//! `Outages` decides. The policy publishes finished `Notification`s on a channel, as `Views`
 //! publishes views: a front end shows what it receives and carries out its actions, nothing
 //! more (the showing is `warden-notify`'s, so core does no desktop I/O).
 
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::AccountId;
 use crate::event::Event;
-use crate::notice::{Notice, Outages};
+use crate::message::{Message, Outages};
 use crate::rules::{Severity, worst};
 use crate::session::SessionId;
 
@@ -44,14 +44,14 @@ impl QuietHours {
 
 /// The person's say in what interrupts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AlertSettings {
+pub struct NotificationSettings {
     pub notifications: bool,
     pub quiet_hours: Option<QuietHours>,
     /// Tell of every new sign-in, a known device's from a known network too.
     pub every_sign_in: bool,
 }
 
-impl Default for AlertSettings {
+impl Default for NotificationSettings {
     fn default() -> Self {
         Self {
             notifications: true,
@@ -65,7 +65,7 @@ impl Default for AlertSettings {
 /// anything else not when notifications are off, paused, or in quiet hours.
 pub fn may_interrupt(
     severity: Option<Severity>,
-    settings: &AlertSettings,
+    settings: &NotificationSettings,
     paused: bool,
     hour: u8,
 ) -> bool {
@@ -77,41 +77,41 @@ pub fn may_interrupt(
 
 /// What the person can do from a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertAction {
+pub enum NotificationAction {
     /// A click on its body: the window, on the account (and session).
     Open,
     Revoke,
     Trust,
 }
 
-impl AlertAction {
+impl NotificationAction {
     /// The key a notification server sends back, and the button's words.
     pub fn key_and_label(self) -> (&'static str, &'static str) {
         match self {
-            AlertAction::Open => ("default", "Open"),
-            AlertAction::Revoke => ("revoke", "Revoke"),
-            AlertAction::Trust => ("trust", "It's me"),
+            NotificationAction::Open => ("default", "Open"),
+            NotificationAction::Revoke => ("revoke", "Revoke"),
+            NotificationAction::Trust => ("trust", "It's me"),
         }
     }
 }
 
 /// One notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alert {
+pub struct Notification {
     pub summary: String,
     pub body: String,
     pub severity: Option<Severity>,
     pub account: AccountId,
     /// The session it is about, with its device's name (for "Signed out …").
     pub session: Option<(SessionId, String)>,
-    pub actions: Vec<AlertAction>,
+    pub actions: Vec<NotificationAction>,
 }
 
 struct Pending {
     account: AccountId,
     session: SessionId,
     device: String,
-    notice: Notice,
+    message: Message,
     severity: Option<Severity>,
     /// Revoke straight from the notification, unless signing out costs more than the
     /// session (a Matrix device's encryption keys): then the window, which says so first.
@@ -119,40 +119,43 @@ struct Pending {
 }
 
 /// The policy's memory: sign-ins waiting to be told together, the pause, the outages told;
-/// and where its finished alerts go.
-pub struct AlertPolicy {
+/// and where its finished notifications go.
+pub struct NotificationPolicy {
     pending: Mutex<Vec<Pending>>,
     paused_until: Mutex<Option<DateTime<Utc>>>,
     outages: Outages,
-    published: mpsc::UnboundedSender<Alert>,
+    published: mpsc::UnboundedSender<Notification>,
     /// Where a burst waits for the sign-ins that follow its first.
     runtime: tokio::runtime::Handle,
 }
 
-/// What an event asks of the policy: nothing, an alert now, or a wait of `COALESCE` before
-/// `AlertPolicy::take_burst` (a sign-in, which others may follow).
+/// What an event asks of the policy: nothing, a notification now, or a wait of `COALESCE` before
+/// `NotificationPolicy::take_burst` (a sign-in, which others may follow).
 #[derive(Debug, PartialEq, Eq)]
 enum Told {
     Nothing,
-    Now(Alert),
+    Now(Notification),
     AfterBurst,
 }
 
-impl AlertPolicy {
-    /// A policy, and the alerts it will publish: each to be shown as it arrives. Bursts
+impl NotificationPolicy {
+    /// A policy, and the notifications it will publish: each to be shown as it arrives. Bursts
     /// wait on `runtime`.
     pub fn new(
         runtime: tokio::runtime::Handle,
-    ) -> (Arc<AlertPolicy>, mpsc::UnboundedReceiver<Alert>) {
-        let (published, alerts) = mpsc::unbounded_channel();
-        let policy = AlertPolicy {
+    ) -> (
+        Arc<NotificationPolicy>,
+        mpsc::UnboundedReceiver<Notification>,
+    ) {
+        let (published, notifications) = mpsc::unbounded_channel();
+        let policy = NotificationPolicy {
             pending: Mutex::default(),
             paused_until: Mutex::default(),
             outages: Outages::default(),
             published,
             runtime,
         };
-        (Arc::new(policy), alerts)
+        (Arc::new(policy), notifications)
     }
 
     /// Takes `event` (on `account`) into account at `now` and the local `hour`: what it asks
@@ -161,28 +164,28 @@ impl AlertPolicy {
         self: &Arc<Self>,
         event: &Event,
         account: &crate::Account,
-        settings: &AlertSettings,
+        settings: &NotificationSettings,
         now: DateTime<Utc>,
         hour: u8,
     ) {
         match self.on_event(event, account, settings, now, hour) {
             Told::Nothing => {}
-            Told::Now(alert) => self.publish(alert),
+            Told::Now(notification) => self.publish(notification),
             Told::AfterBurst => {
                 let policy = Arc::clone(self);
                 self.runtime.spawn(async move {
                     tokio::time::sleep(COALESCE).await;
-                    if let Some(alert) = policy.take_burst() {
-                        policy.publish(alert);
+                    if let Some(notification) = policy.take_burst() {
+                        policy.publish(notification);
                     }
                 });
             }
         }
     }
 
-    fn publish(&self, alert: Alert) {
+    fn publish(&self, notification: Notification) {
         // Nobody listening: the front end is shutting down.
-        let _ = self.published.send(alert);
+        let _ = self.published.send(notification);
     }
 
     pub fn pause_until(&self, until: DateTime<Utc>) {
@@ -193,7 +196,7 @@ impl AlertPolicy {
         *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// Until when alerts are paused, if they are at `now`.
+    /// Until when notifications are paused (alerts excepted), if they are at `now`.
     pub fn paused_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if paused.is_some_and(|until| until <= now) {
@@ -207,7 +210,7 @@ impl AlertPolicy {
         &self,
         event: &Event,
         account: &crate::Account,
-        settings: &AlertSettings,
+        settings: &NotificationSettings,
         now: DateTime<Utc>,
         hour: u8,
     ) -> Told {
@@ -216,7 +219,7 @@ impl AlertPolicy {
             Event::SessionAppeared { session, findings }
             | Event::Suspicious { session, findings } => {
                 let label = account.label.as_str();
-                let Some(notice) = Notice::for_event_with(event, label, settings.every_sign_in)
+                let Some(message) = Message::for_event_with(event, label, settings.every_sign_in)
                 else {
                     return Told::Nothing;
                 };
@@ -230,7 +233,7 @@ impl AlertPolicy {
                     account: session.account.clone(),
                     session: session.id.clone(),
                     device: session.device.label.clone(),
-                    notice,
+                    message,
                     severity,
                     revoke_offered: account.dialect.revoke_warning().is_none(),
                 });
@@ -240,15 +243,15 @@ impl AlertPolicy {
                     Told::Nothing
                 }
             }
-            _ => match self.outages.notice(event, &account.label, now) {
-                Some(notice) if may_interrupt(Some(Severity::Warning), settings, paused, hour) => {
-                    Told::Now(Alert {
-                        summary: notice.summary,
-                        body: notice.body,
+            _ => match self.outages.message(event, &account.label, now) {
+                Some(message) if may_interrupt(Some(Severity::Warning), settings, paused, hour) => {
+                    Told::Now(Notification {
+                        summary: message.summary,
+                        body: message.body,
                         severity: Some(Severity::Warning),
                         account: event.account().clone(),
                         session: None,
-                        actions: vec![AlertAction::Open],
+                        actions: vec![NotificationAction::Open],
                     })
                 }
                 Some(_) => {
@@ -260,23 +263,27 @@ impl AlertPolicy {
         }
     }
 
-    /// The sign-ins gathered since the first of a burst, as one alert: the one sign-in with
+    /// The sign-ins gathered since the first of a burst, as one notification: the one sign-in with
     /// Revoke and It's me, or a summary of several that opens the window.
-    fn take_burst(&self) -> Option<Alert> {
+    fn take_burst(&self) -> Option<Notification> {
         let batch: Vec<Pending> =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         match batch.as_slice() {
             [] => None,
-            [one] => Some(Alert {
-                summary: one.notice.summary.clone(),
-                body: one.notice.body.clone(),
+            [one] => Some(Notification {
+                summary: one.message.summary.clone(),
+                body: one.message.body.clone(),
                 severity: one.severity,
                 account: one.account.clone(),
                 session: Some((one.session.clone(), one.device.clone())),
                 actions: if one.revoke_offered {
-                    vec![AlertAction::Open, AlertAction::Revoke, AlertAction::Trust]
+                    vec![
+                        NotificationAction::Open,
+                        NotificationAction::Revoke,
+                        NotificationAction::Trust,
+                    ]
                 } else {
-                    vec![AlertAction::Open, AlertAction::Trust]
+                    vec![NotificationAction::Open, NotificationAction::Trust]
                 },
             }),
             many => {
@@ -293,18 +300,18 @@ impl AlertPolicy {
                 let mut body: Vec<String> = many
                     .iter()
                     .take(5)
-                    .map(|p| format!("• {}", p.notice.body.lines().next().unwrap_or_default()))
+                    .map(|p| format!("• {}", p.message.body.lines().next().unwrap_or_default()))
                     .collect();
                 if many.len() > 5 {
                     body.push(format!("…and {} more", many.len() - 5));
                 }
-                Some(Alert {
+                Some(Notification {
                     summary,
                     body: body.join("\n"),
                     severity,
                     account: many[0].account.clone(),
                     session: None,
-                    actions: vec![AlertAction::Open],
+                    actions: vec![NotificationAction::Open],
                 })
             }
         }
@@ -355,17 +362,17 @@ mod tests {
         }
     }
 
-    const EVERY_SIGN_IN: AlertSettings = AlertSettings {
+    const EVERY_SIGN_IN: NotificationSettings = NotificationSettings {
         notifications: true,
         quiet_hours: None,
         every_sign_in: true,
     };
 
-    /// A new sign-in on an account of `dialect`: the alert the policy gives for it.
-    fn alert_on(dialect: crate::DialectKind) -> Option<Alert> {
+    /// A new sign-in on an account of `dialect`: the notification the policy gives for it.
+    fn notification_on(dialect: crate::DialectKind) -> Option<Notification> {
         let account = account(dialect);
         let event = new_sign_in(&account, "198.51.100.1");
-        let (policy, _alerts) = policy();
+        let (policy, _published) = policy();
         let told = policy.on_event(&event, &account, &EVERY_SIGN_IN, Utc::now(), 12);
         assert!(matches!(told, Told::AfterBurst), "{dialect}");
         policy.take_burst()
@@ -375,21 +382,24 @@ mod tests {
     #[tokio::test]
     async fn a_burst_is_published_as_one_notification() {
         let account = account(crate::DialectKind::Hectoday);
-        let (policy, mut alerts) = policy();
+        let (policy, mut published) = policy();
         for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
             let event = new_sign_in(&account, ip);
             policy.tell(&event, &account, &EVERY_SIGN_IN, Utc::now(), 12);
         }
-        let alert = tokio::time::timeout(COALESCE * 10, alerts.recv())
+        let notification = tokio::time::timeout(COALESCE * 10, published.recv())
             .await
             .expect("published within the wait")
-            .expect("an alert");
-        assert_eq!(alert.summary, "3 new sign-ins");
-        assert_eq!(alert.actions, vec![AlertAction::Open]);
-        assert!(alerts.try_recv().is_err(), "told once");
+            .expect("a notification");
+        assert_eq!(notification.summary, "3 new sign-ins");
+        assert_eq!(notification.actions, vec![NotificationAction::Open]);
+        assert!(published.try_recv().is_err(), "told once");
     }
 
-    fn policy() -> (Arc<AlertPolicy>, mpsc::UnboundedReceiver<Alert>) {
+    fn policy() -> (
+        Arc<NotificationPolicy>,
+        mpsc::UnboundedReceiver<Notification>,
+    ) {
         // A runtime of its own, kept for the test's whole run.
         static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
         let runtime = RUNTIME.get_or_init(|| {
@@ -399,28 +409,31 @@ mod tests {
                 .build()
                 .expect("a runtime")
         });
-        AlertPolicy::new(runtime.handle().clone())
+        NotificationPolicy::new(runtime.handle().clone())
     }
 
     #[test]
     fn a_sign_in_offers_revoke_unless_signing_out_costs_more_than_the_session() {
-        let hectoday = alert_on(crate::DialectKind::Hectoday).expect("an alert");
-        assert!(hectoday.actions.contains(&AlertAction::Revoke));
+        let hectoday = notification_on(crate::DialectKind::Hectoday).expect("a notification");
+        assert!(hectoday.actions.contains(&NotificationAction::Revoke));
         // A Matrix device's encryption keys go with it: the window says so first.
-        let matrix = alert_on(crate::DialectKind::Matrix).expect("an alert");
-        assert_eq!(matrix.actions, vec![AlertAction::Open, AlertAction::Trust]);
+        let matrix = notification_on(crate::DialectKind::Matrix).expect("a notification");
+        assert_eq!(
+            matrix.actions,
+            vec![NotificationAction::Open, NotificationAction::Trust]
+        );
     }
 
     #[test]
     fn pause_quiet_hours_and_the_switch_hold_back_all_but_alerts() {
-        let on = AlertSettings::default();
-        let night = AlertSettings {
+        let on = NotificationSettings::default();
+        let night = NotificationSettings {
             quiet_hours: Some(QuietHours { from: 22, to: 7 }),
-            ..AlertSettings::default()
+            ..NotificationSettings::default()
         };
-        let off = AlertSettings {
+        let off = NotificationSettings {
             notifications: false,
-            ..AlertSettings::default()
+            ..NotificationSettings::default()
         };
         let cases = [
             // (severity, settings, paused, hour, interrupts)
@@ -454,7 +467,7 @@ mod tests {
 
     #[test]
     fn a_pause_ends_by_itself() {
-        let (policy, _alerts) = policy();
+        let (policy, _published) = policy();
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         policy.pause_until(now + chrono::TimeDelta::hours(1));
         assert!(policy.paused_until(now).is_some());
