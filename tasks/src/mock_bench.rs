@@ -14,7 +14,7 @@ use warden_mock::{ControlClient, DEMO_LOGIN, DEMO_PASSWORD};
 use crate::mock::{self, Banner};
 use crate::procfs;
 
-const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const AGENT: &str = warden_mock::agents::FIREFOX_LINUX;
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     procfs::kib(pid, "status", "VmRSS:").context("no VmRSS")

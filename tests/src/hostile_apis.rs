@@ -16,9 +16,9 @@ use crate::hostile::{
     huge_headers, quoted_secrets, quotes_on_revoke,
 };
 
-const CHROME_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
-const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+const CHROME_LINUX: &str = warden_mock::agents::CHROME_LINUX;
+const SAFARI_IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
+const CHROME_WINDOWS: &str = warden_mock::agents::CHROME_WINDOWS;
 
 /// One listed session, whatever the API: its id, token, agent and address.
 struct Row {

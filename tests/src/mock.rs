@@ -1,9 +1,8 @@
 //! Playing the other devices through `warden-mock`'s control API, over HTTP like any client.
 
-pub const FIREFOX_LINUX: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-pub const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+pub const FIREFOX_LINUX: &str = warden_mock::agents::FIREFOX_LINUX;
+pub const SAFARI_IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
+pub const CHROME_WINDOWS: &str = warden_mock::agents::CHROME_WINDOWS;
 
 pub struct Mock {
     pub server: warden_mock::MockServer,

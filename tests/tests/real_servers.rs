@@ -10,8 +10,8 @@ use warden_tests::real::{allauth::Allauth, better_auth::BetterAuth, synapse::Syn
 
 use warden_tests::{files_containing, wait_until};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
+const IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
 const WINDOWS_EDGE: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
 const EMAIL: &str = "alice@example.com";
 const PASSWORD: &str = "correct-horse-battery";

@@ -14,7 +14,7 @@ use warden_core::{
 };
 use warden_mock::{DEMO_LOGIN, DEMO_PASSWORD, Dialect};
 
-const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const AGENT: &str = warden_mock::agents::FIREFOX_LINUX;
 
 /// This thread's CPU time (user + system), in ticks of 10 ms.
 fn thread_cpu() -> Duration {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use warden_core::{CodePrompt, CodeRequest, DialectKind, Error, NewAccount, Secret};
 use warden_mock::{ControlClient, DEMO_LOGIN, DEMO_PHONE, DEMO_TOTP_LOGIN, Dialect};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
+const IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
 
 /// Reads codes as the person would; counts how often it was asked.
 struct Person {

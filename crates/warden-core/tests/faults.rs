@@ -16,7 +16,7 @@ use warden_core::watch::{WatchSettings, Watcher};
 use warden_core::{Account, Event};
 use warden_mock::{DEMO_LOGIN, FaultSpec};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
 
 /// The demo account on hectoday, watched every 50 ms with requests that give up after
 /// 800 ms, its first listing seen.

@@ -8,8 +8,7 @@ use std::time::Duration;
 use common::{World, next_event};
 use warden_core::{DialectKind, EndReason, Error, Event, NewAccount, Secret};
 
-const FIREFOX_LINUX: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const FIREFOX_LINUX: &str = warden_mock::agents::FIREFOX_LINUX;
 
 /// What the demo account is, as the add form would send it.
 fn demo_account(w: &World) -> NewAccount {

@@ -16,7 +16,7 @@ use warden_core::watch::Watcher;
 use warden_core::{Account, Accounts, Event};
 use warden_mock::DEMO_LOGIN;
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
 
 fn watch(accounts: &Arc<Accounts>, account: &Account) -> (Watcher, mpsc::UnboundedReceiver<Event>) {
     let (watcher, rx) = common::watcher(accounts, Duration::from_millis(50));

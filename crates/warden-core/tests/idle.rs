@@ -10,8 +10,8 @@ use warden_core::watch::Poller;
 use warden_core::{EndReason, Event, IdleAfter, IdlePolicy};
 use warden_mock::{DEMO_LOGIN, Dialect};
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
 const EDGE: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
 
 #[tokio::test]

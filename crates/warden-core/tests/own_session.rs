@@ -14,7 +14,7 @@ use warden_core::watch::Poller;
 use warden_core::{Account, Event, Outages};
 use warden_mock::{DEMO_LOGIN, DEMO_PHONE, Dialect};
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
 
 /// The engine on the mock's clock, which the tests move.
 async fn world() -> World {

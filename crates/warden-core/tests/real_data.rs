@@ -16,8 +16,8 @@ use warden_core::rules::{
 };
 use warden_core::{AccountId, GeoIp, Session, Snapshot};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
+const IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
 
 /// A Berlin home line, Deutsche Telekom DSL: the database places it in Werdau, Saxony.
 const HOME: &str = "93.200.17.45";

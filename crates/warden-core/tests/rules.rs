@@ -16,12 +16,11 @@ use warden_core::rules::{
 use warden_core::{AccountId, GeoIp, Session, Snapshot};
 use warden_mock::scenario::Network;
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const FIREFOX_UPDATED: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
-const IPHONE_UPDATED: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
-const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
+const FIREFOX_UPDATED: &str = warden_mock::agents::FIREFOX_LINUX_UPDATED;
+const IPHONE: &str = warden_mock::agents::SAFARI_IPHONE;
+const IPHONE_UPDATED: &str = warden_mock::agents::SAFARI_IPHONE_UPDATED;
+const CHROME_WINDOWS: &str = warden_mock::agents::CHROME_WINDOWS;
 
 /// Home: Telekom in Berlin. The other networks are where the cases come from.
 const HOME: &str = "93.200.17.45";

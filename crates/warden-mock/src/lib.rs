@@ -4,6 +4,7 @@
 //! failing test. docs/mock.md documents the control API and the scenario format.
 #![forbid(unsafe_code)]
 
+pub mod agents;
 mod allauth;
 mod better_auth;
 pub mod cli;

@@ -96,8 +96,8 @@ impl Api {
     }
 }
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+const FIREFOX: &str = warden_mock::agents::FIREFOX_LINUX;
+const CHROME_MAC: &str = warden_mock::agents::CHROME_MAC;
 
 #[tokio::test]
 async fn login_sets_the_session_cookie_with_the_courses_attributes() {
