@@ -48,7 +48,7 @@ pub async fn sign_out_others(app: &AppHandle, id: &AccountId) -> Result<Vec<Sess
     let ended = app
         .state::<AppState>()
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await?;
     settle(app, account, ended.iter().map(|s| &s.id));
     Ok(ended)

@@ -300,7 +300,7 @@ pub(crate) fn export_history(
 pub(crate) fn settings(state: State<'_, AppState>) -> Answer<Settings> {
     Ok(Settings {
         app: state.settings.get(),
-        rules: state.accounts.detector().thresholds(),
+        rules: state.accounts.judge().thresholds(),
         about: About::of(&state.accounts.geoip()),
     })
 }
@@ -326,7 +326,7 @@ pub(crate) fn save_settings(
     settings.rules.save(&state.home.rules_path())?;
     state
         .accounts
-        .detector()
+        .judge()
         .set_thresholds(settings.rules.clone());
     if before.poll_seconds != settings.app.poll_seconds
         && crate::settings::poll_override().is_none()

@@ -393,7 +393,7 @@ async fn revoke(accounts: &Arc<Accounts>, args: RevokeArgs) -> anyhow::Result<()
         if !confirmed(account, "sign out every other device")? {
             return Ok(());
         }
-        let ended = accounts.revoke_others(account).await?;
+        let ended = accounts.sign_out_others(account).await?;
         println!(
             "signed out {} other session(s) of {}; checked gone",
             ended.len(),
@@ -584,7 +584,7 @@ fn confirm_plain_http(warning: &str) -> anyhow::Result<()> {
 async fn panic(accounts: &Accounts, chosen: &[Account]) -> anyhow::Result<()> {
     let mut first_error = None;
     for account in chosen {
-        match accounts.revoke_others(account).await {
+        match accounts.sign_out_others(account).await {
             Ok(ended) => println!(
                 "signed out {} other session(s) of {}; checked gone",
                 ended.len(),

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use warden_core::dialect::parse_listing;
 use warden_core::diff::diff;
-use warden_core::rules::Detector;
+use warden_core::rules::Judge;
 use warden_core::{AccountId, DialectKind, GeoIp, Snapshot};
 
 const AGENTS: [&str; 4] = [
@@ -70,8 +70,8 @@ fn poll(c: &mut Criterion) {
     println!("IP databases: {:?}", geoip.sources());
     let mut previous = previous;
     geoip.enrich(&mut previous.sessions);
-    let detector = Detector::default();
-    detector.baseline(&previous, &[]);
+    let judge = Judge::default();
+    judge.baseline(&previous, &[]);
     println!(
         "listing: {} sessions, {} KiB of JSON",
         previous.sessions.len(),
@@ -93,14 +93,12 @@ fn poll(c: &mut Criterion) {
                 let changes = diff(&previous, &current);
                 let mut findings = 0;
                 for session in &changes.appeared {
-                    findings += detector
-                        .appeared(session, &current, current.fetched_at)
-                        .len();
+                    findings += judge.appeared(session, &current, current.fetched_at).len();
                 }
                 let before_by_id = previous.by_id();
                 for session in &current.sessions {
                     if let Some(before) = before_by_id.get(&session.id) {
-                        findings += detector
+                        findings += judge
                             .seen_again(before, session, &current, current.fetched_at)
                             .len();
                     }

@@ -18,7 +18,7 @@ use crate::http;
 use crate::idle::{IdlePlan, IdlePolicy};
 use crate::ledger::Ledger;
 use crate::prompt::{CodePrompt, NoPrompt};
-use crate::rules::{Detector, Thresholds, device_identity};
+use crate::rules::{Judge, Thresholds, device_identity};
 use crate::scrub;
 use crate::secret::Secret;
 use crate::session::{Session, SessionId, Snapshot};
@@ -89,7 +89,7 @@ pub struct Accounts {
     last_trim: Mutex<Option<std::time::Instant>>,
     /// Who answers when a sign-in asks for a one-time code.
     prompt: Mutex<Arc<dyn CodePrompt>>,
-    detector: Detector,
+    judge: Judge,
     /// Where addresses are and whose networks they are on (none unless given); swapped
     /// whole when the person names another database.
     geoip: Mutex<Arc<GeoIp>>,
@@ -103,10 +103,10 @@ impl Accounts {
     ) -> Result<Self> {
         home.ensure()?;
         let ledger = Ledger::open(&home.ledger_path())?;
-        let detector = Detector::new(Thresholds::load(&home.rules_path())?);
+        let judge = Judge::new(Thresholds::load(&home.rules_path())?);
         for account in ledger.accounts()? {
             for device in ledger.trusted(&account.id)? {
-                detector.trust_device(&account.id, &device);
+                judge.trust_device(&account.id, &device);
             }
         }
         Ok(Self {
@@ -120,7 +120,7 @@ impl Accounts {
             secrets: Mutex::default(),
             last_trim: Mutex::default(),
             prompt: Mutex::new(Arc::new(NoPrompt)),
-            detector,
+            judge,
             geoip: Mutex::new(Arc::new(GeoIp::none())),
         })
     }
@@ -141,8 +141,8 @@ impl Accounts {
     }
 
     /// The detection rules and what they learned of each account.
-    pub fn detector(&self) -> &Detector {
-        &self.detector
+    pub fn judge(&self) -> &Judge {
+        &self.judge
     }
 
     /// Every request to a service gives up after `timeout` (15 s unless set).
@@ -473,7 +473,7 @@ impl Accounts {
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
         self.ledger
             .trust(&session, &device_identity(&session), self.clock.now())?;
-        self.detector.trust(&account.id, &session);
+        self.judge.trust(&account.id, &session);
         Ok(session)
     }
 
@@ -599,7 +599,7 @@ impl Accounts {
     }
 
     /// Signs out every session but our own, then lists again to check; returns the ended ones.
-    pub async fn revoke_others(&self, account: &Account) -> Result<Vec<Session>> {
+    pub async fn sign_out_others(&self, account: &Account) -> Result<Vec<Session>> {
         let before = self.snapshot(account).await?;
         // A row that shares our session's id is ours, whatever the server marks.
         let ours: Vec<&Secret> = before
@@ -622,7 +622,7 @@ impl Accounts {
         let password = password.as_ref();
         self.call(account, |token| async move {
             let ctx = self.ctx_with(account, password);
-            dialect::revoke_others(account.dialect, &ctx, &token, listed).await
+            dialect::sign_out_others(account.dialect, &ctx, &token, listed).await
         })
         .await?;
         let after = self.snapshot(account).await?;
@@ -664,7 +664,7 @@ impl Accounts {
             policy,
             account.dialect,
             &snapshot.sessions,
-            |s| self.detector.trusts(&account.id, s),
+            |s| self.judge.trusts(&account.id, s),
             self.clock.now(),
         )
     }
@@ -787,7 +787,7 @@ impl Accounts {
     /// nothing twice.
     fn record_revoked<'s>(&self, ended: impl IntoIterator<Item = &'s Session>) {
         for session in ended {
-            self.detector.revoked(&session.account, &session.id);
+            self.judge.revoked(&session.account, &session.id);
             self.record(&Event::SessionEnded {
                 session: session.clone(),
                 how: crate::event::EndReason::RevokedHere,

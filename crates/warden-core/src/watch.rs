@@ -310,7 +310,7 @@ impl Poller {
     /// for the first time is a baseline.
     pub fn new(accounts: Arc<Accounts>, account: Account) -> Self {
         accounts
-            .detector()
+            .judge()
             .set_activity_granularity(&account.id, account.dialect.activity_granularity());
         let previous = match accounts.remembered(&account) {
             Ok(Some((all, live))) => {
@@ -318,9 +318,9 @@ impl Poller {
                     tracing::warn!(account = %account.id, "cannot read the flagged sessions: {e}");
                     Vec::new()
                 });
-                accounts.detector().baseline(&all, &flagged);
+                accounts.judge().baseline(&all, &flagged);
                 for id in accounts.revoked_here(&account) {
-                    accounts.detector().revoked(&account.id, &id);
+                    accounts.judge().revoked(&account.id, &id);
                 }
                 Some(live)
             }
@@ -549,10 +549,10 @@ fn report(
 ) {
     // Everything reported is kept in the history first.
     let sink = &Recorded { accounts, out };
-    let detector = accounts.detector();
+    let judge = accounts.judge();
     let Some(previous) = previous else {
         // First sight of the account: the baseline. Nothing in it is news.
-        detector.baseline(current, &[]);
+        judge.baseline(current, &[]);
         sink.emit(Event::Listed {
             snapshot: current.clone(),
         });
@@ -570,7 +570,7 @@ fn report(
                 None => EndReason::Vanished,
             });
         if how == EndReason::RevokedHere {
-            detector.revoked(&session.account, &session.id);
+            judge.revoked(&session.account, &session.id);
         }
         sink.emit(Event::SessionEnded {
             session: session.clone(),
@@ -581,7 +581,7 @@ fn report(
     for &session in changes.appeared.iter().filter(|s| !s.is_ours()) {
         sink.emit(Event::SessionAppeared {
             session: session.clone(),
-            findings: detector.appeared(session, current, now),
+            findings: judge.appeared(session, current, now),
         });
     }
     // A known session seen from another network or place may be a copied token.
@@ -593,7 +593,7 @@ fn report(
     for session in current.sessions.iter().filter(|s| !s.is_ours()) {
         let before = before_by_id.get(&session.id).copied();
         if let Some(before) = before {
-            let findings = detector.seen_again(before, session, current, now);
+            let findings = judge.seen_again(before, session, current, now);
             if !findings.is_empty() {
                 sink.emit(Event::Suspicious {
                     session: session.clone(),
@@ -602,7 +602,7 @@ fn report(
             }
         }
     }
-    detector.learn(current, &changes.appeared);
+    judge.learn(current, &changes.appeared);
     if changes.any || first {
         sink.emit(Event::Listed {
             snapshot: current.clone(),

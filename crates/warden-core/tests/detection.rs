@@ -126,7 +126,7 @@ async fn a_trusted_device_signing_in_again_raises_nothing() {
         "curl from a new network is odd at first"
     );
     // "It's me."
-    w.accounts.detector().trust(&account.id, &session);
+    w.accounts.judge().trust(&account.id, &session);
     w.mock
         .control()
         .sign_in_device(DEMO_LOGIN, agent, "203.0.113.51")

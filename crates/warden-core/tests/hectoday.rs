@@ -121,7 +121,7 @@ async fn signing_out_others_keeps_only_our_session() {
     let account = w.add_demo().await;
     w.sign_in_device(FIREFOX_LINUX, "203.0.113.7").await;
     w.sign_in_device("curl/8.0", "192.0.2.1").await;
-    let ended = w.accounts.revoke_others(&account).await.expect("revokes");
+    let ended = w.accounts.sign_out_others(&account).await.expect("revokes");
     assert_eq!(ended.len(), 2);
     let snapshot = w.accounts.snapshot(&account).await.expect("lists");
     assert_eq!(snapshot.sessions.len(), 1);

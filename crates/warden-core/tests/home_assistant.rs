@@ -148,7 +148,7 @@ async fn revoke_one_and_sign_out_the_others_but_never_a_long_lived_token() {
 
     let ended = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("signed out");
     assert_eq!(ended.len(), 1, "the Android app: {ended:?}");

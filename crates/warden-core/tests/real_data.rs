@@ -57,7 +57,7 @@ fn session(id: &str, agent: &str, ip: &str, when: DateTime<Utc>) -> Session {
 }
 
 /// An account used for weeks from her laptop and phone at home, on her carrier and at the
-/// university, learned as the detector learns them.
+/// university, learned as the judge learns them.
 fn profile(seen: &[Session]) -> Profile {
     let mut profile = Profile::default();
     for (n, ip) in [HOME, O2_MUNICH, O2_DUSSELDORF, UNIVERSITY]

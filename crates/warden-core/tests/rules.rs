@@ -1,4 +1,4 @@
-//! Each detection rule alone, and the detector that runs them: cases that must fire, cases
+//! Each detection rule alone, and the judge that runs them: cases that must fire, cases
 //! that must not. Addresses are placed by small IP databases the tests write (MaxMind's
 //! GeoLite2 shapes), so no case depends on a data update.
 
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rstest::rstest;
 use warden_core::rules::{
-    Context, Detector, Finding, HostingNetwork, ImpossibleTravel, NewCity, NewCountry, NewDevice,
+    Context, Finding, HostingNetwork, ImpossibleTravel, Judge, NewCity, NewCountry, NewDevice,
     NewNetwork, OddClient, Profile, Rule, RuleId, Severity, SharedAddress, Thresholds,
     TokenHopping, TooManySessions, UnusualHour, all, evaluate,
 };
@@ -209,7 +209,7 @@ fn fires(rule: &dyn Rule, subject: &Session) -> bool {
     judge(rule, subject, Case::default()).is_some()
 }
 
-/// Every rule on one sign-in, as the detector runs them.
+/// Every rule on one sign-in, as the judge runs them.
 fn evaluate_all(subject: &Session, others: Vec<Session>) -> Vec<Finding> {
     let profile = profile();
     let mut sessions = others;
@@ -681,32 +681,32 @@ fn a_trusted_device_raises_nothing_but_token_theft() {
     );
 }
 
-// --- the detector: what it learns, what it tells once
+// --- the judge: what it learns, what it tells once
 
-fn detector_with_home() -> (Detector, Snapshot) {
-    let detector = Detector::default();
+fn detector_with_home() -> (Judge, Snapshot) {
+    let judge = Judge::default();
     let home = snapshot(vec![session("laptop", Some(FIREFOX), HOME)]);
-    detector.baseline(&home, &[]);
-    (detector, home)
+    judge.baseline(&home, &[]);
+    (judge, home)
 }
 
 #[test]
 fn a_flagged_sign_in_does_not_teach_the_account_and_is_not_told_twice() {
-    let (detector, _) = detector_with_home();
+    let (judge, _) = detector_with_home();
     let first = session("intruder-1", Some(CHROME_WINDOWS), MUNICH);
     let now = snapshot(vec![first.clone()]);
-    let found = detector.appeared(&first, &now, at(14, 0));
+    let found = judge.appeared(&first, &now, at(14, 0));
     assert!(
         found
             .iter()
             .any(|f| f.rule == RuleId::NewDevice && !f.repeat),
         "{found:?}"
     );
-    detector.learn(&now, &[&first]);
+    judge.learn(&now, &[&first]);
     // The same intruder signs in again the next day: still flagged, never told again.
     let again = session("intruder-2", Some(CHROME_WINDOWS), MUNICH);
     let later = snapshot(vec![again.clone()]);
-    let found = detector.appeared(&again, &later, at(14, 0) + Duration::days(1));
+    let found = judge.appeared(&again, &later, at(14, 0) + Duration::days(1));
     let new_device = found
         .iter()
         .find(|f| f.rule == RuleId::NewDevice)
@@ -714,7 +714,7 @@ fn a_flagged_sign_in_does_not_teach_the_account_and_is_not_told_twice() {
     assert!(new_device.repeat, "told once: {found:?}");
     // From a cloud now: something new is wrong, and that is told.
     let cloud = session("intruder-3", Some(CHROME_WINDOWS), LINODE);
-    let found = detector.appeared(&cloud, &snapshot(vec![cloud.clone()]), at(15, 0));
+    let found = judge.appeared(&cloud, &snapshot(vec![cloud.clone()]), at(15, 0));
     assert!(
         found
             .iter()
@@ -726,12 +726,12 @@ fn a_flagged_sign_in_does_not_teach_the_account_and_is_not_told_twice() {
 #[test]
 fn a_flagged_session_is_learned_once_trusted_or_after_a_week() {
     for trusted in [true, false] {
-        let (detector, _) = detector_with_home();
+        let (judge, _) = detector_with_home();
         let tablet = session("tablet", Some(CHROME_WINDOWS), HOME);
         let now = snapshot(vec![tablet.clone()]);
-        assert!(!detector.appeared(&tablet, &now, at(14, 0)).is_empty());
+        assert!(!judge.appeared(&tablet, &now, at(14, 0)).is_empty());
         let later = if trusted {
-            detector.trust(&now.account, &tablet);
+            judge.trust(&now.account, &tablet);
             at(14, 0)
         } else {
             at(14, 0) + Duration::days(8)
@@ -740,9 +740,9 @@ fn a_flagged_session_is_learned_once_trusted_or_after_a_week() {
             fetched_at: later,
             ..now.clone()
         };
-        detector.learn(&week_on, &[]);
+        judge.learn(&week_on, &[]);
         let next = session("tablet-2", Some(CHROME_WINDOWS), HOME);
-        let found = detector.appeared(&next, &snapshot(vec![next.clone()]), later);
+        let found = judge.appeared(&next, &snapshot(vec![next.clone()]), later);
         assert!(
             found.is_empty(),
             "trusted {trusted}: now it is hers: {found:?}"
@@ -752,7 +752,7 @@ fn a_flagged_session_is_learned_once_trusted_or_after_a_week() {
 
 #[test]
 fn too_many_sessions_is_told_once_per_crossing_and_ours_and_expired_ones_never_count() {
-    let (detector, _) = detector_with_home();
+    let (judge, _) = detector_with_home();
     let mut sessions: Vec<Session> = (0..10)
         .map(|i| session(&format!("s{i}"), Some(FIREFOX), HOME))
         .collect();
@@ -765,35 +765,35 @@ fn too_many_sessions_is_told_once_per_crossing_and_ours_and_expired_ones_never_c
     let at_limit = snapshot(sessions.clone());
     let probe = sessions[0].clone();
     assert!(
-        !crowd(&detector.appeared(&probe, &at_limit, at(14, 0))),
+        !crowd(&judge.appeared(&probe, &at_limit, at(14, 0))),
         "ten, ours and an expired one"
     );
     let eleventh = session("s10", Some(FIREFOX), HOME);
     sessions.push(eleventh.clone());
     let over = snapshot(sessions.clone());
     assert!(
-        crowd(&detector.appeared(&eleventh, &over, at(14, 0))),
+        crowd(&judge.appeared(&eleventh, &over, at(14, 0))),
         "the crossing is told"
     );
     let twelfth = session("s11", Some(FIREFOX), HOME);
     sessions.push(twelfth.clone());
     let more = snapshot(sessions);
     assert!(
-        !crowd(&detector.appeared(&twelfth, &more, at(14, 0))),
+        !crowd(&judge.appeared(&twelfth, &more, at(14, 0))),
         "once per crossing"
     );
 }
 
 #[test]
 fn the_accounts_own_normal_raises_the_limit() {
-    let (detector, _) = detector_with_home();
+    let (judge, _) = detector_with_home();
     let day = |n: i64| at(14, 0) + Duration::days(n);
     // Three weeks with twelve sessions every day: that is this account's normal.
     let usual: Vec<Session> = (0..12)
         .map(|i| session(&format!("s{i}"), Some(FIREFOX), HOME))
         .collect();
     for n in 0..21 {
-        detector.learn(
+        judge.learn(
             &Snapshot {
                 fetched_at: day(n),
                 ..snapshot(usual.clone())
@@ -804,7 +804,7 @@ fn the_accounts_own_normal_raises_the_limit() {
     let mut sessions = usual.clone();
     let thirteenth = session("s12", Some(FIREFOX), HOME);
     sessions.push(thirteenth.clone());
-    let found = detector.appeared(&thirteenth, &snapshot(sessions), day(21));
+    let found = judge.appeared(&thirteenth, &snapshot(sessions), day(21));
     assert!(
         !found.iter().any(|f| f.rule == RuleId::TooManySessions),
         "{found:?}"
@@ -850,8 +850,8 @@ fn saved_thresholds_load_back_as_they_were() {
 #[test]
 fn a_device_trusted_before_devices_were_known_by_what_they_are_stays_trusted() {
     // The ledger kept the raw user agent then; an update later, it is still hers.
-    let (detector, home) = detector_with_home();
-    detector.trust_device(&home.account, CHROME_WINDOWS);
+    let (judge, home) = detector_with_home();
+    judge.trust_device(&home.account, CHROME_WINDOWS);
     let updated = session(
         "work",
         Some(
@@ -859,35 +859,35 @@ fn a_device_trusted_before_devices_were_known_by_what_they_are_stays_trusted() {
         ),
         HOME,
     );
-    let found = detector.appeared(&updated, &snapshot(vec![updated.clone()]), at(14, 0));
+    let found = judge.appeared(&updated, &snapshot(vec![updated.clone()]), at(14, 0));
     assert!(found.is_empty(), "{found:?}");
 }
 
 #[test]
 fn an_address_learnt_after_the_sign_in_is_judged_as_the_sign_in_would_have_been() {
     // Matrix lists a new device with no address until its first request.
-    let (detector, _) = detector_with_home();
+    let (judge, _) = detector_with_home();
     let mut before = session("matrix-device", Some(FIREFOX), LINODE);
     before.ip = None;
     before.location = None;
     before.operator = None;
     assert!(
-        detector
+        judge
             .appeared(&before, &snapshot(vec![before.clone()]), at(14, 0))
             .iter()
             .all(|f| f.rule != RuleId::HostingNetwork),
         "nothing to say of a network yet"
     );
-    detector.learn(&snapshot(vec![before.clone()]), &[&before]);
+    judge.learn(&snapshot(vec![before.clone()]), &[&before]);
     let after = session("matrix-device", Some(FIREFOX), LINODE);
-    let found = detector.seen_again(&before, &after, &snapshot(vec![after.clone()]), at(14, 10));
+    let found = judge.seen_again(&before, &after, &snapshot(vec![after.clone()]), at(14, 10));
     assert!(
         found.iter().any(|f| f.rule == RuleId::HostingNetwork),
         "the cloud it came from, once known: {found:?}"
     );
     // Once the address is known, a move is judged as a move: a known network says nothing.
     let moved = session("matrix-device", Some(FIREFOX), HOME);
-    let found = detector.seen_again(&after, &moved, &snapshot(vec![moved.clone()]), at(14, 20));
+    let found = judge.seen_again(&after, &moved, &snapshot(vec![moved.clone()]), at(14, 20));
     assert!(
         found.iter().all(|f| f.rule != RuleId::HostingNetwork),
         "{found:?}"

@@ -266,7 +266,7 @@ pub(crate) async fn revoke(
 }
 
 /// allauth has no "all others" call: one DELETE with every id but ours.
-pub(crate) async fn revoke_others(
+pub(crate) async fn sign_out_others(
     ctx: &Ctx<'_>,
     token: &Secret,
     listed: &[Session],

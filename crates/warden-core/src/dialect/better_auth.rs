@@ -335,7 +335,7 @@ pub(crate) async fn revoke(
     }
 }
 
-pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
+pub(crate) async fn sign_out_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let held = Held::from_secret(token)?;
     let response = http::send(held.authorize(post(ctx, "revoke-other-sessions")?)).await?;
     match response.status {

@@ -96,7 +96,7 @@ pub(crate) async fn revoke(
     }
 }
 
-pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
+pub(crate) async fn sign_out_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let url = ctx.endpoint("me/sessions/revoke-all")?;
     let response = http::send(with_cookie(ctx.http.post(url), COOKIE, token)).await?;
     match response.status {

@@ -294,7 +294,7 @@ pub(crate) async fn revoke(
 
 /// Every other sign-in of the person's: normal tokens only (never the long-lived tokens of
 /// their integrations and scripts), and never ours (HA's default would end it 2 s later).
-pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
+pub(crate) async fn sign_out_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let pair = Pair::from_secret(token)?;
     command(
         ctx,

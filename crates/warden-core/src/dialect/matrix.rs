@@ -165,7 +165,7 @@ pub(crate) async fn revoke(
 }
 
 /// Signs out every device but ours: one `delete_devices` with every other id.
-pub(crate) async fn revoke_others(
+pub(crate) async fn sign_out_others(
     ctx: &Ctx<'_>,
     token: &Secret,
     listed: &[Session],

@@ -766,19 +766,19 @@ pub(crate) async fn rename(
 
 /// Signs out every session but ours: the API's own endpoint where it has one that spares
 /// the caller, otherwise one revoke per session of `listed`.
-pub(crate) async fn revoke_others(
+pub(crate) async fn sign_out_others(
     kind: DialectKind,
     ctx: &Ctx<'_>,
     token: &Secret,
     listed: &[Session],
 ) -> Result<(), CallError> {
     match kind {
-        DialectKind::SecureAuth => secureauth::revoke_others(ctx, token).await,
-        DialectKind::Hectoday => hectoday::revoke_others(ctx, token).await,
-        DialectKind::BetterAuth => better_auth::revoke_others(ctx, token).await,
-        DialectKind::Matrix => matrix::revoke_others(ctx, token, listed).await,
-        DialectKind::Allauth => allauth::revoke_others(ctx, token, listed).await,
-        DialectKind::HomeAssistant => home_assistant::revoke_others(ctx, token).await,
+        DialectKind::SecureAuth => secureauth::sign_out_others(ctx, token).await,
+        DialectKind::Hectoday => hectoday::sign_out_others(ctx, token).await,
+        DialectKind::BetterAuth => better_auth::sign_out_others(ctx, token).await,
+        DialectKind::Matrix => matrix::sign_out_others(ctx, token, listed).await,
+        DialectKind::Allauth => allauth::sign_out_others(ctx, token, listed).await,
+        DialectKind::HomeAssistant => home_assistant::sign_out_others(ctx, token).await,
         // node-auth has no such endpoint; RTC's logout-all would end ours too.
         DialectKind::NodeAuth | DialectKind::Rtc | DialectKind::NodeAuthAdmin => {
             for session in listed.iter().filter(|s| !s.is_current) {

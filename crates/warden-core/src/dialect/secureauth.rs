@@ -187,7 +187,7 @@ fn response_has_details(response: &http::Response) -> bool {
         .is_ok_and(|body| body.get("details").is_some())
 }
 
-pub(crate) async fn revoke_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
+pub(crate) async fn sign_out_others(ctx: &Ctx<'_>, token: &Secret) -> Result<(), CallError> {
     let url = ctx.endpoint("api/auth/sessions/others")?;
     let response = http::send(with_cookie(ctx.http.delete(url), COOKIE, token)).await?;
     match response.status {

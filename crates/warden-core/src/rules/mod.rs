@@ -1,10 +1,10 @@
 //! Detection rules: each looks at one session against what the account's past says is
 //! normal, and either stays silent or gives a finding with a severity and one line a person
-//! understands. `Detector` keeps that past per account and runs the rules for the watcher.
+//! understands. `Judge` keeps that past per account and runs the rules for the watcher.
 
 mod checks;
-mod detector;
 pub mod geo;
+mod judge;
 mod profile;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ pub use checks::{
     HostingNetwork, ImpossibleTravel, NewCity, NewCountry, NewDevice, NewNetwork, NewToken,
     OddClient, SharedAddress, TokenHopping, TooManySessions, UnusualHour,
 };
-pub use detector::Detector;
+pub use judge::Judge;
 pub use profile::{Profile, Sighting, Whereabouts, device_identity, stored_identity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

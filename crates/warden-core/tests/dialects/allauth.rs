@@ -21,7 +21,7 @@ async fn allauth_lists_by_integer_id_and_signs_all_others_out_in_one_request() {
     w.accounts.revoke(&account, &one.id).await.expect("revoked");
     let ended = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("others out");
     assert_eq!(ended.len(), 2);

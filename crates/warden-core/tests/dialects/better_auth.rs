@@ -43,7 +43,7 @@ async fn better_auth_lists_devices_without_keeping_their_tokens_and_revokes_by_a
     assert!(!w.server_side_ids().await.contains(&phone.id));
     let others = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("others out");
     assert_eq!(others.len(), 1);

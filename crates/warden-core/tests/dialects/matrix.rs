@@ -53,7 +53,7 @@ async fn matrix_lists_devices_and_signs_one_out_with_the_password_asked_again() 
 
     let ended = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("others out");
     assert_eq!(ended.len(), 1);

@@ -90,7 +90,7 @@ async fn node_auth_signs_out_others_one_by_one_sparing_ours() {
     }
     let ended = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("others out");
     assert_eq!(ended.len(), 2);
@@ -251,7 +251,7 @@ async fn node_auth_admin_mode_watches_one_user_without_a_session_of_its_own() {
         "no session of ours was opened"
     );
 
-    let ended = w.accounts.revoke_others(&account).await.expect("all out");
+    let ended = w.accounts.sign_out_others(&account).await.expect("all out");
     assert_eq!(ended.len(), 2);
     assert!(w.server_side_ids().await.is_empty());
     assert_eq!(

@@ -50,7 +50,7 @@ async fn rtc_lists_location_and_revokes_others_without_ending_ours() {
     assert!(matches!(err, Error::OwnSession), "{err:?}");
     let ended = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("others out");
     assert_eq!(ended.len(), 2);

@@ -77,7 +77,7 @@ async fn secureauth_revoke_and_sign_out_others_are_verified() {
     w.accounts.revoke(&account, &one.id).await.expect("revoked");
     let ended = w
         .accounts
-        .revoke_others(&account)
+        .sign_out_others(&account)
         .await
         .expect("others out");
     assert_eq!(ended.len(), 2);

@@ -21,7 +21,7 @@ const SHARED_WINDOW: Duration = Duration::hours(1);
 /// takes it as normal without the person's "It's me".
 const FLAGGED_FOR: Duration = Duration::days(7);
 
-/// What the detector keeps of one account.
+/// What the judge keeps of one account.
 #[derive(Default)]
 struct Watch {
     profile: Profile,
@@ -43,15 +43,15 @@ struct State {
     unfamiliar: HashMap<String, HashMap<AccountId, DateTime<Utc>>>,
 }
 
-pub struct Detector {
+pub struct Judge {
     rules: Vec<Box<dyn Rule>>,
     thresholds: Mutex<Thresholds>,
     state: Mutex<State>,
 }
 
-impl Default for Detector {
+impl Default for Judge {
     fn default() -> Self {
-        Detector::new(Thresholds::default())
+        Judge::new(Thresholds::default())
     }
 }
 
@@ -73,9 +73,9 @@ fn crowd_limit(profile: &Profile, floor: usize, now: DateTime<Utc>) -> usize {
     floor.max(usual + usual / 2)
 }
 
-impl Detector {
+impl Judge {
     pub fn new(thresholds: Thresholds) -> Self {
-        Detector {
+        Judge {
             rules: all(),
             thresholds: Mutex::new(thresholds),
             state: Mutex::default(),
