@@ -32,8 +32,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tauri::{Manager, RunEvent};
+use warden_core::locks::{Holder, WatchLock};
 use warden_core::watch::{WatchSettings, Watcher};
-use warden_core::watch_lock::{Holder, WatchLock};
 use warden_core::{Accounts, CredentialStore, GeoIp, Home, KeyringStore, MemoryStore, SystemClock};
 
 pub use crate::args::Args;

@@ -18,7 +18,7 @@ pub struct AppState {
     pub settings: SettingsStore,
     /// The home's `WatchLock`, once this process holds it (until then another process
     /// polls, and the watcher is on standby).
-    pub watch_lock: std::sync::Mutex<Option<warden_core::watch_lock::WatchLock>>,
+    pub watch_lock: std::sync::Mutex<Option<warden_core::locks::WatchLock>>,
 }
 
 // What the person sees of each account is core's (`warden_core::status`); the shell renders it.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use warden_cli::args::{AccountsCommand, Cli, Command, DialectChoice, LedgerCommand, RevokeArgs};
-use warden_core::watch_lock::WatchLock;
+use warden_core::locks::WatchLock;
 use warden_core::{
     Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, GeoIp, Home, IdlePolicy,
     KeyringStore, NewAccount, Secret, Snapshot, SystemClock,

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use warden_core::history::HistoryEntry;
+use warden_core::locks::WatchLock;
 use warden_core::notification::{NotificationPolicy, NotificationSettings};
 use warden_core::watch::{FOLLOW_LEDGER_EVERY, WatchSettings, Watcher};
-use warden_core::watch_lock::WatchLock;
 use warden_core::{Account, Accounts, Event};
 
 /// What to tell on the desktop besides the terminal's lines.

@@ -934,12 +934,12 @@ impl Accounts {
         Ok(token)
     }
 
-    /// The account's lock across processes (`watch_lock::AccountLock`), waited for on a
+    /// The account's lock across processes (`locks::AccountLock`), waited for on a
     /// blocking thread.
-    async fn account_lock(&self, account: &Account) -> Result<crate::watch_lock::AccountLock> {
+    async fn account_lock(&self, account: &Account) -> Result<crate::locks::AccountLock> {
         let home = self.home.clone();
         let id = account.id.clone();
-        tokio::task::spawn_blocking(move || crate::watch_lock::AccountLock::acquire(&home, &id))
+        tokio::task::spawn_blocking(move || crate::locks::AccountLock::acquire(&home, &id))
             .await
             .map_err(|e| Error::WatcherFailed(format!("the account lock: {e}")))?
     }

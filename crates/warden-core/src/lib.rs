@@ -17,6 +17,7 @@ pub mod home;
 mod http;
 pub mod idle;
 pub mod ledger;
+pub mod locks;
 pub mod message;
 pub mod notification;
 pub mod prompt;
@@ -28,7 +29,6 @@ pub mod server_text;
 pub mod session;
 pub mod status;
 pub mod watch;
-pub mod watch_lock;
 
 pub use account::{Account, AccountId, NewAccount};
 pub use accounts::Accounts;

@@ -23,7 +23,7 @@ const FLAGGED_FOR: Duration = Duration::days(7);
 
 /// What the judge keeps of one account.
 #[derive(Default)]
-struct Watch {
+struct Memory {
     profile: Profile,
     /// Sessions that raised a warning or an alert, and when: they teach the account nothing
     /// until the person says "It's me" or they have stayed signed in for `FLAGGED_FOR`.
@@ -38,7 +38,7 @@ struct Watch {
 
 #[derive(Default)]
 struct State {
-    accounts: HashMap<AccountId, Watch>,
+    accounts: HashMap<AccountId, Memory>,
     /// Unfamiliar networks seen lately: network → account → when.
     unfamiliar: HashMap<String, HashMap<AccountId, DateTime<Utc>>>,
 }

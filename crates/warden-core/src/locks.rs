@@ -1,3 +1,5 @@
+//! The home's locks, across processes: the watch lock, and a lock per account.
+//!
 //! Only one process polls a `WARDEN_HOME` at a time: the desktop app or `warden watch`,
 //! whichever starts first, holds `watch.lock` (an OS file lock, let go by the kernel when the
 //! process ends, however it ends). The others follow the ledger, where the holder records
