@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
-use warden_core::history::{HistoryEntry, to_csv, to_json};
+use warden_core::ledger::history::{HistoryEntry, to_csv, to_json};
 use warden_core::watch::WatchSettings;
 use warden_core::{
     Account, AccountId, CodePrompt, DialectKind, Error, ErrorCode, NewAccount, Secret, Session,

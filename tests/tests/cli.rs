@@ -1725,7 +1725,7 @@ mod hostile_apis {
     /// README's rule), and says what it removed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_history_stays_bounded_whatever_a_server_lists() -> anyhow::Result<()> {
-        use warden_core::retention::{ENDED_PER_ACCOUNT, EVENTS_PER_ACCOUNT};
+        use warden_core::ledger::retention::{ENDED_PER_ACCOUNT, EVENTS_PER_ACCOUNT};
         let cli = Cli::start().await?;
         let server = Hostile::start().await?;
         cli.add_hostile(&server, "renaming")?;

@@ -200,8 +200,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let chosen = account.as_deref().map(|a| accounts.find(a)).transpose()?;
             let entries = accounts.history(chosen.as_ref())?;
             match export.as_deref() {
-                Some("csv") => print!("{}", warden_core::history::to_csv(&entries)?),
-                Some(_) => println!("{}", warden_core::history::to_json(&entries)?),
+                Some("csv") => print!("{}", warden_core::ledger::history::to_csv(&entries)?),
+                Some(_) => println!("{}", warden_core::ledger::history::to_json(&entries)?),
                 None if json => {}
                 None => output::history(&entries, &accounts.list()?)?,
             }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use warden_core::history::{HistoryEntry, SeenSession};
+use warden_core::ledger::history::{HistoryEntry, SeenSession};
 use warden_core::{Account, Snapshot};
 
 /// Each account, with when Session Warden's own sign-in on it ends, where that is known

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use warden_core::history::HistoryEntry;
+use warden_core::ledger::history::HistoryEntry;
 use warden_core::locks::WatchLock;
 use warden_core::notification::{NotificationPolicy, NotificationSettings};
 use warden_core::watch::{FOLLOW_LEDGER_EVERY, WatchSettings, Watcher};

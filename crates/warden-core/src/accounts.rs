@@ -12,11 +12,11 @@ use crate::dialect::{self, CallError, Ctx};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::geoip::GeoIp;
-use crate::history::{HistoryEntry, SeenSession};
 use crate::home::Home;
 use crate::http;
 use crate::idle::{IdlePlan, IdlePolicy};
 use crate::ledger::Ledger;
+use crate::ledger::history::{HistoryEntry, SeenSession};
 use crate::prompt::{CodePrompt, NoPrompt};
 use crate::rules::{Judge, Thresholds, device_identity};
 use crate::scrub;
@@ -393,7 +393,7 @@ impl Accounts {
     fn trim_now_and_then(&self) -> Result<()> {
         {
             let mut last = self.last_trim.lock().unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|at| at.elapsed() < crate::retention::TRIM_EVERY) {
+            if last.is_some_and(|at| at.elapsed() < crate::ledger::retention::TRIM_EVERY) {
                 return Ok(());
             }
             *last = Some(std::time::Instant::now());
@@ -737,8 +737,8 @@ impl Accounts {
         self.ledger
             .has_event(
                 &account.id,
-                crate::history::HistoryKind::SignInEnding,
-                &crate::history::ending_detail(at),
+                crate::ledger::history::HistoryKind::SignInEnding,
+                &crate::ledger::history::ending_detail(at),
             )
             .unwrap_or(false)
     }

@@ -191,10 +191,10 @@ async fn a_watcher_that_panics_says_so_and_watches_again() {
     common::next_event(&mut rx, |e| matches!(e, Event::Recovered { .. })).await;
     let history = w.accounts.history(Some(&w.account)).expect("history");
     assert!(
-        history
-            .iter()
-            .any(|e| e.kind == warden_core::history::HistoryKind::Stale
-                && e.detail.contains("watcher failed")),
+        history.iter().any(
+            |e| e.kind == warden_core::ledger::history::HistoryKind::Stale
+                && e.detail.contains("watcher failed")
+        ),
         "the failure is in the history: {history:#?}"
     );
 }

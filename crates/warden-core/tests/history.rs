@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::{World, next_event};
 use tokio::sync::mpsc;
-use warden_core::history::{to_csv, to_json};
 use warden_core::ledger::Ledger;
+use warden_core::ledger::history::{to_csv, to_json};
 use warden_core::watch::Watcher;
 use warden_core::{Account, Accounts, Event};
 use warden_mock::DEMO_LOGIN;
@@ -135,7 +135,7 @@ async fn trust_and_labels_hold_across_a_restart() {
         .history(Some(&account))
         .expect("history")
         .into_iter()
-        .filter(|e| e.kind == warden_core::history::HistoryKind::Trusted)
+        .filter(|e| e.kind == warden_core::ledger::history::HistoryKind::Trusted)
         .collect();
     assert_eq!(trusted.len(), 1, "the timeline says when it was trusted");
     assert_eq!(trusted[0].session.as_deref(), Some(curl.id.as_str()));

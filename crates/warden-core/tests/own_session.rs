@@ -91,7 +91,7 @@ async fn secureauth_says_a_day_ahead_that_its_sign_in_will_need_a_new_code() {
             .history(Some(&account))
             .expect("history")
             .iter()
-            .any(|e| e.kind == warden_core::history::HistoryKind::SignInEnding),
+            .any(|e| e.kind == warden_core::ledger::history::HistoryKind::SignInEnding),
         "kept in the history"
     );
 }

@@ -17,8 +17,8 @@ use rusqlite::params;
 
 use crate::account::AccountId;
 use crate::error::Result;
-use crate::history::HistoryKind;
 use crate::ledger::Ledger;
+use crate::ledger::history::HistoryKind;
 
 /// A year of history, and a month to spare: last year's trip is still there to compare.
 pub const KEEP_DAYS: i64 = 400;
@@ -123,7 +123,7 @@ fn said(done: Trimmed) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::HistoryKind;
+    use crate::ledger::history::HistoryKind;
 
     fn at(days_ago: i64, now: DateTime<Utc>) -> String {
         (now - TimeDelta::days(days_ago)).to_rfc3339()

@@ -1,6 +1,9 @@
 //! The ledger: Session Warden's own SQLite database (WAL). It holds the accounts (never a
 //! secret) and, in `history`, the history no service keeps.
 
+pub mod history;
+pub mod retention;
+
 use std::path::Path;
 use std::sync::Mutex;
 
