@@ -89,11 +89,9 @@ pub fn add_demo_account(
             "--dialect",
             dialect,
             "--login",
-            // Matrix and Home Assistant sign in with the user name.
-            match dialect {
-                "matrix" | "home-assistant" => "demo",
-                _ => warden_mock::DEMO_LOGIN,
-            },
+            dialect
+                .parse()
+                .map_or(warden_mock::DEMO_LOGIN, warden_mock::demo_login),
             "--label",
             label,
             "--password-stdin",

@@ -53,6 +53,15 @@ use store::NewUser;
 
 /// The demo account, for password logins (node-auth, hectoday, RTC).
 pub const DEMO_LOGIN: &str = "demo@example.com";
+
+/// What the demo user signs in with on `dialect`: the email, or on the APIs that sign in
+/// with a user name (Matrix, Home Assistant), "demo".
+pub fn demo_login(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Matrix | Dialect::HomeAssistant => "demo",
+        _ => DEMO_LOGIN,
+    }
+}
 pub const DEMO_PASSWORD: &str = "demo-password";
 /// The demo account's phone, for SecureAuth (the code lands in `GET /__mock/outbox`).
 pub const DEMO_PHONE: &str = "+15550000000";

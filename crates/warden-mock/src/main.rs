@@ -10,8 +10,8 @@ use warden_mock::cli::Args;
 use warden_mock::persist::{self, Saver};
 use warden_mock::scenario::BUILT_IN;
 use warden_mock::{
-    DEMO_BACKUP_CODES, DEMO_LOGIN, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, DEMO_TOTP_SECRET,
-    Dialect, MockState, Scenario,
+    DEMO_BACKUP_CODES, DEMO_PASSWORD, DEMO_PHONE, DEMO_TOTP_LOGIN, DEMO_TOTP_SECRET, Dialect,
+    MockState, Scenario,
 };
 
 #[tokio::main]
@@ -79,9 +79,7 @@ async fn main() -> anyhow::Result<()> {
             Dialect::SecureAuth => {
                 format!("phone {DEMO_PHONE}, code from http://{addr}/__mock/outbox")
             }
-            // Matrix and Home Assistant sign in with the user name.
-            Dialect::Matrix | Dialect::HomeAssistant => format!("demo / {DEMO_PASSWORD}"),
-            _ => format!("{DEMO_LOGIN} / {DEMO_PASSWORD}"),
+            _ => format!("{} / {DEMO_PASSWORD}", warden_mock::demo_login(dialect)),
         };
         println!(
             "  {:<14} http://{addr}{:<16} {sign_in}",

@@ -607,7 +607,6 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
                 } else {
                     device.name.clone()
                 };
-                let ip = ip.or_else(|| current.ip.clone());
                 running.use_home_assistant(state, &current, &client, ip, at);
                 return;
             }

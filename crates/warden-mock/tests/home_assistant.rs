@@ -61,6 +61,32 @@ async fn token(api: &Api, form: &[(&str, &str)]) -> common::Reply {
     }
 }
 
+/// The auth code of a login flow, exchanged for tokens.
+async fn exchange(api: &Api, code: &str) -> common::Reply {
+    token(
+        api,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", CLIENT),
+        ],
+    )
+    .await
+}
+
+/// A refresh with `refresh`, as the client `client`.
+async fn refresh_as(api: &Api, refresh: &str, client: &str) -> common::Reply {
+    token(
+        api,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", client),
+        ],
+    )
+    .await
+}
+
 fn failed_logins(api: &Api) -> u32 {
     api.server
         .state()
@@ -85,15 +111,7 @@ async fn the_code_becomes_tokens_and_the_refresh_repeats_the_client_id() {
     let done = log_in(&api, DEMO_PASSWORD).await;
     assert_eq!(done["type"], "create_entry", "{done}");
     let code = done["result"].as_str().expect("an auth code");
-    let tokens = token(
-        &api,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("client_id", CLIENT),
-        ],
-    )
-    .await;
+    let tokens = exchange(&api, code).await;
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     let tokens = tokens.json();
     assert_eq!(tokens["token_type"], "Bearer");
@@ -101,26 +119,10 @@ async fn the_code_becomes_tokens_and_the_refresh_repeats_the_client_id() {
     let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
 
     // The code is spent.
-    let again = token(
-        &api,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("client_id", CLIENT),
-        ],
-    )
-    .await;
+    let again = exchange(&api, code).await;
     assert_eq!(again.status, 400);
 
-    let renewed = token(
-        &api,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", CLIENT),
-        ],
-    )
-    .await;
+    let renewed = refresh_as(&api, refresh, CLIENT).await;
     assert_eq!(renewed.status, 200, "{}", renewed.text);
     assert!(
         renewed.json()["refresh_token"].is_null(),
@@ -128,15 +130,7 @@ async fn the_code_becomes_tokens_and_the_refresh_repeats_the_client_id() {
     );
 
     let before = failed_logins(&api);
-    let other_client = token(
-        &api,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", "https://elsewhere.example/"),
-        ],
-    )
-    .await;
+    let other_client = refresh_as(&api, refresh, "https://elsewhere.example/").await;
     assert_eq!(
         (other_client.status, other_client.json()["error"].clone()),
         (400, json!("invalid_request"))
@@ -153,16 +147,7 @@ async fn revocation_answers_200_whatever_the_token_and_ends_a_real_one() {
     let api = api().await;
     let done = log_in(&api, DEMO_PASSWORD).await;
     let code = done["result"].as_str().expect("an auth code");
-    let tokens = token(
-        &api,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("client_id", CLIENT),
-        ],
-    )
-    .await
-    .json();
+    let tokens = exchange(&api, code).await.json();
     let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
     let client = reqwest::Client::new();
     for sent in ["no-such-token", refresh] {
@@ -174,15 +159,7 @@ async fn revocation_answers_200_whatever_the_token_and_ends_a_real_one() {
             .expect("answers");
         assert_eq!(answer.status().as_u16(), 200);
     }
-    let dead = token(
-        &api,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", CLIENT),
-        ],
-    )
-    .await;
+    let dead = refresh_as(&api, refresh, CLIENT).await;
     assert_eq!(
         (dead.status, dead.json()["error"].clone()),
         (400, json!("invalid_grant"))
