@@ -96,8 +96,8 @@ pub(crate) fn sign_in_form(dialect: DialectKind) -> warden_core::SignInForm {
 /// another machine): the add form shows it and asks before sending. `None`: nothing to say.
 #[tauri::command]
 pub(crate) fn transport_warning(url: String, dialect: DialectKind) -> Option<String> {
-    let url = warden_core::account::parse_base_url(&url).ok()?;
-    warden_core::account::transport_warning(&url, dialect)
+    let url = warden_core::accounts::account::parse_base_url(&url).ok()?;
+    warden_core::accounts::account::transport_warning(&url, dialect)
 }
 
 /// The password arrives from the add-account form, wrapped at once, and goes to the

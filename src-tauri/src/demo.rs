@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use warden_core::locks::WatchLock;
+use warden_core::watch::locks::WatchLock;
 use warden_core::{DialectKind, Home, NewAccount, Secret};
 
 /// The mock's demo user, as `warden-mock` prints it in its banner.

@@ -7,8 +7,8 @@
 //! `prompt`, `autostart`; `window` (opening the window, handing it views) and `demo` (the
 //! `--demo` mode: the bundled mock, a home of its own) stand alone, and `args` (the command
 //! line) is plain clap, shared with the manual page (warden-tasks). Core decides
-//! what the person sees (`warden_core::status`) and what interrupts them
-//! (`warden_core::notification`); here, `sink` feeds both with the watcher's events, `lib`'s
+//! what the person sees (`warden_core::tell::views`) and what interrupts them
+//! (`warden_core::tell::notification`); here, `sink` feeds both with the watcher's events, `lib`'s
 //! `follow_views` hands each changed view to the window and rebuilds the tray, and `notify`
 //! shows the alerts and carries out their actions.
 #![forbid(unsafe_code)]
@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tauri::{Manager, RunEvent};
-use warden_core::locks::{Holder, WatchLock};
+use warden_core::watch::locks::{Holder, WatchLock};
 use warden_core::watch::{WatchSettings, Watcher};
 use warden_core::{Accounts, CredentialStore, GeoIp, Home, KeyringStore, MemoryStore, SystemClock};
 

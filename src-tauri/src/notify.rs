@@ -1,4 +1,4 @@
-//! Notifications on the desktop: what core's policy publishes (`warden_core::notification`),
+//! Notifications on the desktop: what core's policy publishes (`warden_core::tell::notification`),
 //! shown by `warden-notify` with their actions ([Revoke], [It's me], a click that opens the
 //! window on the session), each action done as the window would do it.
 
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Manager};
-use warden_core::notification::{Notification, NotificationAction, NotificationPolicy};
+use warden_core::tell::notification::{Notification, NotificationAction, NotificationPolicy};
 use warden_core::{AccountId, Event, SessionId};
 
 use crate::actions;

@@ -38,12 +38,12 @@ impl Default for AppSettings {
 }
 
 // Quiet hours are the notification policy's (core decides what interrupts the person).
-pub use warden_core::notification::QuietHours;
+pub use warden_core::tell::notification::QuietHours;
 
 impl AppSettings {
     /// The part of the settings the notification policy reads.
-    pub fn notifications(&self) -> warden_core::notification::NotificationSettings {
-        warden_core::notification::NotificationSettings {
+    pub fn notifications(&self) -> warden_core::tell::notification::NotificationSettings {
+        warden_core::tell::notification::NotificationSettings {
             notifications: self.notifications,
             quiet_hours: self.quiet_hours,
             every_sign_in: self.every_sign_in,

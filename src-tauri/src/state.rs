@@ -18,8 +18,8 @@ pub struct AppState {
     pub settings: SettingsStore,
     /// The home's `WatchLock`, once this process holds it (until then another process
     /// polls, and the watcher is on standby).
-    pub watch_lock: std::sync::Mutex<Option<warden_core::locks::WatchLock>>,
+    pub watch_lock: std::sync::Mutex<Option<warden_core::watch::locks::WatchLock>>,
 }
 
-// What the person sees of each account is core's (`warden_core::status`); the shell renders it.
-pub use warden_core::status::{AccountView, Level, Stale, Views};
+// What the person sees of each account is core's (`warden_core::tell::views`); the shell renders it.
+pub use warden_core::tell::views::{AccountView, Level, Stale, Views};

@@ -4,7 +4,7 @@
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 use serde::Serialize;
-use warden_core::status::AccountView;
+use warden_core::tell::views::AccountView;
 use warden_core::{AccountId, SessionId};
 
 use crate::demo::DemoMode;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use warden_cli::args::{AccountsCommand, Cli, Command, DialectChoice, LedgerCommand, RevokeArgs};
-use warden_core::locks::WatchLock;
+use warden_core::watch::locks::WatchLock;
 use warden_core::{
     Account, Accounts, CodePrompt, CodeRequest, DialectKind, Error, GeoIp, Home, IdlePolicy,
     KeyringStore, NewAccount, Secret, Snapshot, SystemClock,
@@ -84,8 +84,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(caveat) = dialect.caveat() {
                 eprintln!("warden: note: {caveat}");
             }
-            let base = warden_core::account::parse_base_url(&url)?;
-            if let Some(warning) = warden_core::account::transport_warning(&base, dialect)
+            let base = warden_core::accounts::account::parse_base_url(&url)?;
+            if let Some(warning) = warden_core::accounts::account::transport_warning(&base, dialect)
                 && !allow_plain_http
             {
                 confirm_plain_http(&warning)?;

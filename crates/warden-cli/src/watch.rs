@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use warden_core::ledger::history::HistoryEntry;
-use warden_core::locks::WatchLock;
-use warden_core::notification::{NotificationPolicy, NotificationSettings};
+use warden_core::tell::notification::{NotificationPolicy, NotificationSettings};
+use warden_core::watch::locks::WatchLock;
 use warden_core::watch::{FOLLOW_LEDGER_EVERY, WatchSettings, Watcher};
 use warden_core::{Account, Accounts, Event};
 
@@ -287,7 +287,7 @@ fn describe(event: &Event, account: &str) -> Option<String> {
         ),
         Event::IdleSignedOut { after, ended, .. } => format!(
             "{now} {account}: {}: {}",
-            warden_core::idle::summary(ended.len(), *after).to_lowercase(),
+            warden_core::watch::idle::summary(ended.len(), *after).to_lowercase(),
             ended
                 .iter()
                 .map(|s| s.device.label.as_str())

@@ -6,8 +6,8 @@ use std::hint::black_box;
 use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use warden_core::dialect::parse_listing;
-use warden_core::diff::diff;
 use warden_core::rules::Judge;
+use warden_core::watch::diff::diff;
 use warden_core::{AccountId, DialectKind, GeoIp, Snapshot};
 
 const AGENTS: [&str; 4] = [

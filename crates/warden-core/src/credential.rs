@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 

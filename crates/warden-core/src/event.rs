@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::rules::Finding;
 use crate::session::{Session, Snapshot};
 
@@ -107,7 +107,7 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     IdleSignedOut {
         account: AccountId,
-        after: crate::idle::IdleAfter,
+        after: crate::watch::idle::IdleAfter,
         ended: Vec<Session>,
     },
 }

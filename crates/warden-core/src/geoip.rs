@@ -31,7 +31,7 @@ pub struct Operator {
 
 impl Operator {
     pub fn new(asn: Option<u32>, name: &str) -> Self {
-        let name = crate::server_text::clean(name).into_owned();
+        let name = crate::dialect::server_text::clean(name).into_owned();
         let hosting = asn.is_some_and(|n| HOSTING_ASNS.contains(&n)) || looks_like_hosting(&name);
         let mobile = asn.is_some_and(|n| MOBILE_ASNS.contains(&n)) || looks_like_mobile(&name);
         Operator {
@@ -555,7 +555,7 @@ impl CityRecord<'_> {
             .city
             .as_ref()
             .and_then(Named::english)
-            .map(|c| crate::server_text::clean(c).into_owned())
+            .map(|c| crate::dialect::server_text::clean(c).into_owned())
             // DB-IP names a district after the city: "Berlin (Charlottenburg-Wilmersdorf)".
             // The city is the place people know, and one city is one city to the rules.
             .map(|c| match c.split_once(" (") {

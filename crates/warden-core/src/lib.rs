@@ -2,34 +2,24 @@
 //! watcher that turns polls into events. Front ends (CLI, desktop shell) are thin layers over it.
 #![forbid(unsafe_code)]
 
-pub mod account;
 pub mod accounts;
 pub mod clock;
 pub mod credential;
-pub mod device;
 pub mod dialect;
-pub mod diff;
 pub mod error;
 pub mod event;
 pub mod geoip;
 pub mod home;
-mod http;
-pub mod idle;
 pub mod ledger;
-pub mod locks;
-pub mod message;
-pub mod notification;
 pub mod prompt;
 pub mod rules;
-mod scrub;
 pub mod secret;
-pub mod server_text;
 pub mod session;
-pub mod status;
+pub mod tell;
 pub mod watch;
 
-pub use account::{Account, AccountId, NewAccount};
 pub use accounts::Accounts;
+pub use accounts::account::{Account, AccountId, NewAccount};
 pub use clock::{Clock, SystemClock};
 pub use credential::{CredentialStore, KeyringStore, MemoryStore, SecretKind};
 pub use dialect::{DialectKind, SignInForm};
@@ -37,11 +27,11 @@ pub use error::{Error, ErrorCode, Result};
 pub use event::{EndReason, Event, EventSink};
 pub use geoip::{GeoIp, Operator};
 pub use home::Home;
-pub use idle::{IdleAfter, IdlePlan, IdlePolicy};
-pub use message::{Message, Outages};
 pub use prompt::{CodePrompt, CodeRequest, NoPrompt, PasswordOnly};
 pub use secret::Secret;
 pub use session::{Device, DeviceKind, Session, SessionId, Snapshot};
+pub use tell::message::{Message, Outages};
+pub use watch::idle::{IdleAfter, IdlePlan, IdlePolicy};
 
 /// Libraries whose detailed output carries what they send: never more talkative than
 /// `warn`, whatever `WARDEN_LOG` asks. tungstenite traces each WebSocket frame, and the first

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::geoip::Operator;
 use crate::secret::Secret;
 

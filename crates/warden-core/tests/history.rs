@@ -303,7 +303,7 @@ async fn what_older_versions_wrote_still_reads_cleaned() {
     }
     let history = ledger.history(None).expect("the history reads");
     let entry = history.last().expect("the old row");
-    assert!(entry.detail.chars().count() <= warden_core::server_text::MAX_CHARS);
+    assert!(entry.detail.chars().count() <= warden_core::dialect::server_text::MAX_CHARS);
     assert!(
         !entry.detail.contains('\u{1b}') && !entry.detail.contains('\u{202e}'),
         "cleaned on the way out too"

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use warden_core::notification::{NotificationPolicy, NotificationSettings};
+use warden_core::tell::notification::{NotificationPolicy, NotificationSettings};
 use warden_core::watch::Poller;
 use warden_core::{EndReason, Event, IdleAfter, IdlePolicy};
 use warden_mock::{DEMO_LOGIN, Dialect};

@@ -1,5 +1,5 @@
 //! The desktop's side of notifications: shows what core's notification policy publishes
-//! (`warden_core::notification`), with its actions, on the notification service
+//! (`warden_core::tell::notification`), with its actions, on the notification service
 //! (org.freedesktop.Notifications on Linux). Core decides what to tell and when; this crate
 //! only shows it and reports the action picked. Shared by the app and `warden watch
 //! --notify`, so both show the same notification the same way.
@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 
 use notify_rust::{Hint, Timeout, Urgency};
-use warden_core::notification::{Notification, NotificationAction};
 use warden_core::rules::Severity;
+use warden_core::tell::notification::{Notification, NotificationAction};
 
 /// Shows `notification` with its actions and waits, on a thread of its own, for the one the person
 /// picks: `on_action` gets it (a desktop without actions, or a notification closed unused,

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CallError, Ctx, Held};
-use crate::account::AccountId;
-use crate::device::AgentNames;
+use crate::accounts::account::AccountId;
+use crate::dialect::device::AgentNames;
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId};

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{CallError, Ctx, wire_time};
-use crate::account::AccountId;
-use crate::device::AgentNames;
+use crate::accounts::account::AccountId;
+use crate::dialect::device::AgentNames;
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId};
@@ -370,7 +370,7 @@ fn parse_list(account: &AccountId, body: &[u8], held: Option<&Held>) -> Result<V
 /// Every session's token is a secret the server handed us: never to be repeated (`scrub`).
 fn learn_tokens(wire: &[WireSession]) {
     for token in wire.iter().filter_map(|w| w.token.as_ref()) {
-        crate::scrub::learn(token.expose());
+        crate::dialect::scrub::learn(token.expose());
     }
 }
 

@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 use url::Url;
 
 use super::DialectKind;
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 
 /// The anonymous request each API answers in its own way, relative to the URL given.
 const PROBES: [(DialectKind, &str); 7] = [

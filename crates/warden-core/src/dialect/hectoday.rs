@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::{CallError, Ctx};
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
+use crate::dialect::http::{self, with_cookie};
 use crate::error::{Error, Result};
-use crate::http::{self, with_cookie};
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId};
 
@@ -115,7 +115,7 @@ pub(crate) fn parse_list(
     let wire: Vec<WireSession> = serde_json::from_slice(body).map_err(http::unreadable)?;
     // Each id is that session's cookie (docs/apis.md §3): a secret, never to be repeated.
     for w in &wire {
-        crate::scrub::learn(&w.id);
+        crate::dialect::scrub::learn(&w.id);
     }
     let marked = wire.iter().filter(|w| w.is_current).count();
     let mut ours = super::Ours::new(ours, marked);

@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{CallError, Ctx, wire_time};
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Device, DeviceKind, Session, SessionId};
@@ -183,13 +183,15 @@ pub(crate) async fn login(
         ("abort", _) => {
             return Err(Error::Refused(format!(
                 "Home Assistant ended the sign-in ({})",
-                crate::server_text::clean_error(step.reason.as_deref().unwrap_or("no reason"))
+                crate::dialect::server_text::clean_error(
+                    step.reason.as_deref().unwrap_or("no reason")
+                )
             )));
         }
         _ => {
             return Err(Error::Protocol(format!(
                 "Home Assistant asked for a sign-in step Session Warden does not know ({})",
-                crate::server_text::clean_error(step.step_id.as_deref().unwrap_or("none"))
+                crate::dialect::server_text::clean_error(step.step_id.as_deref().unwrap_or("none"))
             )));
         }
     };
@@ -363,7 +365,7 @@ async fn command(ctx: &Ctx<'_>, pair: &Pair, mut command: Value) -> Result<Value
         let message = result
             .pointer("/error/message")
             .and_then(Value::as_str)
-            .map(crate::server_text::clean_error)
+            .map(crate::dialect::server_text::clean_error)
             .unwrap_or_default();
         Err(match code {
             Some("invalid_token_id") => Error::SessionNotFound("on the server".into()),
@@ -419,7 +421,7 @@ fn unexpected(frame: &Value) -> Error {
         .unwrap_or("no type");
     Error::Protocol(format!(
         "Home Assistant's WebSocket said {:?} where Session Warden expected otherwise",
-        crate::server_text::clean_error(kind)
+        crate::dialect::server_text::clean_error(kind)
     ))
 }
 
@@ -457,7 +459,7 @@ fn websocket_error(origin: &str, e: tokio_tungstenite::tungstenite::Error) -> Er
         )),
         other => Error::Unreachable {
             url: origin.to_owned(),
-            reason: crate::server_text::clean_error(&other.to_string()),
+            reason: crate::dialect::server_text::clean_error(&other.to_string()),
         },
     }
 }

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CallError, Ctx, Held};
-use crate::account::AccountId;
-use crate::device::AgentNames;
+use crate::accounts::account::AccountId;
+use crate::dialect::device::AgentNames;
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId};
 
@@ -124,7 +124,7 @@ async fn refuse_without_password_login(ctx: &Ctx<'_>) -> Result<()> {
     Err(Error::Refused(format!(
         "this homeserver does not sign in with a password (it offers: {}); Session Warden \
          signs in with one, so it cannot watch this account",
-        crate::server_text::clean_error(&types.join(", "))
+        crate::dialect::server_text::clean_error(&types.join(", "))
     )))
 }
 
@@ -307,7 +307,8 @@ async fn account_page(ctx: &Ctx<'_>) -> Option<String> {
     let body: Value = response.json().ok()?;
     let page = body.get("account_management_uri")?.as_str()?;
     let parsed = url::Url::parse(page).ok()?;
-    matches!(parsed.scheme(), "https" | "http").then(|| crate::server_text::clean_error(page))
+    matches!(parsed.scheme(), "https" | "http")
+        .then(|| crate::dialect::server_text::clean_error(page))
 }
 
 /// A listing's body, into the domain model; `ours`: our device's id.
@@ -386,7 +387,7 @@ fn named_device(name: Option<&str>) -> Device {
     Device {
         kind: os.as_deref().map_or(
             crate::session::DeviceKind::Unknown,
-            crate::device::kind_from_os,
+            crate::dialect::device::kind_from_os,
         ),
         browser: None,
         os,

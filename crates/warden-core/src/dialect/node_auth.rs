@@ -13,10 +13,10 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::{CallError, Ctx, wire_time};
-use crate::account::AccountId;
-use crate::device::AgentNames;
+use crate::accounts::account::AccountId;
+use crate::dialect::device::AgentNames;
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId};
@@ -112,6 +112,43 @@ pub(crate) fn access_lifetime(token: &Secret) -> Option<chrono::TimeDelta> {
     Pair::from_secret(token).ok()?.access_lifetime()
 }
 
+/// What the person should know before watching a node-auth account: our sign-in takes the
+/// user's one refresh token from their other devices. `access_lifetime` is the server's, read
+/// from the tokens it gave us; before signing in, the library's default is named.
+pub(crate) fn caveat(access_lifetime: Option<chrono::TimeDelta>) -> String {
+    let within = match access_lifetime {
+        Some(lifetime) => format!("within {}", minutes(lifetime)),
+        None => "within 15 minutes on node-auth's default settings".into(),
+    };
+    format!(
+        "node-auth keeps one refresh token per user: Session Warden's own sign-in takes it \
+         from your other devices, which are then signed out {within}, when their access token \
+         runs out. If you run this server, watch the account through its admin API \
+         (node-auth-admin) instead."
+    )
+}
+
+/// node-auth lets a revoked device keep using the access token it holds until that runs out
+/// (quirk 3): until when, or `None` when nothing of it is left.
+pub(crate) fn after_revoke(
+    access_lifetime: Option<chrono::TimeDelta>,
+    session: &Session,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let lifetime = access_lifetime.unwrap_or(DEFAULT_ACCESS_LIFETIME);
+    // Its access token was issued when its session (handle) was, at sign-in or at its last
+    // refresh: node-auth resets `createdAt` on both.
+    let until = session.created_at?.checked_add_signed(lifetime)?;
+    (until > now).then(|| {
+        format!(
+            "node-auth lets that device keep using the access token it holds until {} UTC \
+             (at most {} from now): a server cannot take back a token it already issued",
+            until.format("%H:%M"),
+            minutes(until - now)
+        )
+    })
+}
+
 /// "15 minutes", "1 minute", "2 hours".
 pub(crate) fn minutes(lifetime: chrono::TimeDelta) -> String {
     let minutes = lifetime.num_minutes().max(1);
@@ -196,7 +233,7 @@ pub(crate) async fn refresh(ctx: &Ctx<'_>, token: &Secret) -> Option<Secret> {
             .and_then(|b| {
                 b.get("code")
                     .and_then(|c| c.as_str())
-                    .map(crate::server_text::clean_error)
+                    .map(crate::dialect::server_text::clean_error)
             });
         tracing::info!(
             account = %ctx.account,

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::node_auth::{WireSession, into_sessions};
 use super::{CallError, Ctx};
+use crate::dialect::http;
 use crate::error::{Error, Result};
-use crate::http;
 use crate::secret::Secret;
 use crate::session::Session;
 

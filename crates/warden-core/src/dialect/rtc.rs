@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::{CallError, Ctx, wire_time};
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
+use crate::dialect::http::{self, with_cookie};
 use crate::error::{Error, Result};
-use crate::http::{self, with_cookie};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Device, Session, SessionId};

@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::{CallError, Ctx};
-use crate::account::AccountId;
-use crate::device::AgentNames;
+use crate::accounts::account::AccountId;
+use crate::dialect::device::AgentNames;
+use crate::dialect::http::{self, with_cookie};
 use crate::error::{Error, Result};
-use crate::http::{self, with_cookie};
 use crate::prompt::{CodePrompt, CodeRequest};
 use crate::secret::Secret;
 use crate::session::{Session, SessionId};

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::ledger::Ledger;
@@ -144,7 +144,7 @@ fn optional_time(text: Option<String>) -> Option<DateTime<Utc>> {
 /// Text the ledger holds came from servers; older versions kept it as it came, so it is
 /// cleaned on the way out too (a 2 MB error text must not reach a table or a notification).
 fn stored_text(text: String) -> String {
-    match crate::server_text::clean(&text) {
+    match crate::dialect::server_text::clean(&text) {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(cleaned) => cleaned,
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 
-use crate::account::{Account, AccountId};
+use crate::accounts::account::{Account, AccountId};
 use crate::error::{Error, Result};
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -262,7 +262,10 @@ impl Ledger {
 
     /// Notes that Session Warden signed in with this session (by our id, never the server's).
     /// The account's idle policy, if one is on.
-    pub fn idle_policy(&self, account: &AccountId) -> Result<Option<crate::idle::IdlePolicy>> {
+    pub fn idle_policy(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<crate::watch::idle::IdlePolicy>> {
         let row: Option<(String, bool)> = self
             .conn()
             .query_row(
@@ -274,10 +277,13 @@ impl Ledger {
         Ok(match row {
             // A value this version does not know (written by a newer one) is no policy.
             Some((after, include_trusted)) => {
-                after.parse().ok().map(|after| crate::idle::IdlePolicy {
-                    after,
-                    include_trusted,
-                })
+                after
+                    .parse()
+                    .ok()
+                    .map(|after| crate::watch::idle::IdlePolicy {
+                        after,
+                        include_trusted,
+                    })
             }
             None => None,
         })
@@ -287,7 +293,7 @@ impl Ledger {
     pub fn set_idle_policy(
         &self,
         account: &AccountId,
-        policy: Option<crate::idle::IdlePolicy>,
+        policy: Option<crate::watch::idle::IdlePolicy>,
     ) -> Result<()> {
         let conn = self.conn();
         match policy {

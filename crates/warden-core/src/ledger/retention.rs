@@ -15,7 +15,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::params;
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::error::Result;
 use crate::ledger::Ledger;
 use crate::ledger::history::HistoryKind;

@@ -11,7 +11,7 @@ use super::{
     Context, Finding, Profile, Rule, RuleId, Severity, Thresholds, all, device_identity, evaluate,
     stored_identity, worst,
 };
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::session::{Session, SessionId, Snapshot, network_of};
 
 /// How long an unfamiliar network counts towards "several accounts at once".

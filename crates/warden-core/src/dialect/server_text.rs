@@ -24,7 +24,7 @@ pub const MAX_ERROR_CHARS: usize = 300;
 /// `text` without control, bidi or invisible characters and cut to `MAX_CHARS` ("…" marks
 /// the cut). Borrowed when there is nothing to clean, as with nearly every server.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    match crate::scrub::session_text(text) {
+    match crate::dialect::scrub::session_text(text) {
         Cow::Borrowed(text) => clean_to(text, MAX_CHARS),
         Cow::Owned(scrubbed) => Cow::Owned(clean_to(&scrubbed, MAX_CHARS).into_owned()),
     }
@@ -34,7 +34,11 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 /// like a session's text, on one line, and cut to `MAX_ERROR_CHARS` — after every secret of
 /// the account is taken out (`scrub`), so a cut never leaves half of one.
 pub fn clean_error(text: &str) -> String {
-    clean_to(crate::scrub::error_text(text).trim(), MAX_ERROR_CHARS).into_owned()
+    clean_to(
+        crate::dialect::scrub::error_text(text).trim(),
+        MAX_ERROR_CHARS,
+    )
+    .into_owned()
 }
 
 fn clean_to(text: &str, max: usize) -> Cow<'_, str> {
@@ -247,7 +251,7 @@ mod tests {
             label: "Evil\u{1b}]0;title\u{7}".into(),
         });
         let mut session = Session {
-            account: crate::account::AccountId::from_stored("a".into()),
+            account: crate::accounts::account::AccountId::from_stored("a".into()),
             id: "0123456789abcdef".parse().expect("an id"),
             server_id: crate::secret::Secret::new("s"),
             device: Arc::clone(&device),

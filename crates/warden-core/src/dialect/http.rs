@@ -41,7 +41,7 @@ impl Clients {
 
     /// The client for requests to `url`.
     pub fn for_url(&self, url: &url::Url) -> &reqwest::Client {
-        if crate::account::is_loopback(url) {
+        if crate::accounts::account::is_loopback(url) {
             self.direct
                 .get_or_init(|| builder(self.timeout).no_proxy().build().unwrap_or_default())
         } else {
@@ -127,7 +127,7 @@ fn transport_error(e: reqwest::Error) -> Error {
         } else {
             format!(
                 "it is not readable HTTP ({})",
-                crate::server_text::clean_error(&parse.to_string())
+                crate::dialect::server_text::clean_error(&parse.to_string())
             )
         })
     } else if e.is_connect() {
@@ -138,7 +138,7 @@ fn transport_error(e: reqwest::Error) -> Error {
     } else {
         Error::Unreachable {
             url,
-            reason: crate::server_text::clean_error(&root_cause(&e)),
+            reason: crate::dialect::server_text::clean_error(&root_cause(&e)),
         }
     }
 }
@@ -146,7 +146,7 @@ fn transport_error(e: reqwest::Error) -> Error {
 /// A body that is not what the API sends. serde's message may quote the server's text, so
 /// it is cleaned like any other.
 pub(crate) fn unreadable(e: serde_json::Error) -> Error {
-    Error::Protocol(crate::server_text::clean_error(&e.to_string()))
+    Error::Protocol(crate::dialect::server_text::clean_error(&e.to_string()))
 }
 
 /// The HTTP parser's complaint about an answer, where that is what failed.
@@ -191,8 +191,10 @@ impl Response {
                     .or_else(|| body.get("message").and_then(text))
                     .or_else(|| body.pointer("/errors/0/message").and_then(text));
                 match words {
-                    Some(words) => crate::server_text::clean_error(&words),
-                    None => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
+                    Some(words) => crate::dialect::server_text::clean_error(&words),
+                    None => crate::dialect::server_text::clean_error(&String::from_utf8_lossy(
+                        &self.body,
+                    )),
                 }
             }
             // A web page where the API was expected (a wrong address, the wrong API): its
@@ -203,7 +205,9 @@ impl Response {
                     self.status.canonical_reason().unwrap_or("an error")
                 );
             }
-            Err(_) => crate::server_text::clean_error(&String::from_utf8_lossy(&self.body)),
+            Err(_) => {
+                crate::dialect::server_text::clean_error(&String::from_utf8_lossy(&self.body))
+            }
         };
         if said.is_empty() {
             self.status

@@ -182,7 +182,7 @@ pub fn summary(count: usize, after: IdleAfter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::AccountId;
+    use crate::accounts::account::AccountId;
     use crate::secret::Secret;
     use crate::session::{Device, SessionId};
 

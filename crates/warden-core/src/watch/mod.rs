@@ -2,6 +2,10 @@
 //! snapshot against the last, and reports what changed. The first poll of an account seeds
 //! the baseline and alerts nothing. Failures back off, capped, and show as "stale since".
 
+pub mod diff;
+pub mod idle;
+pub mod locks;
+
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -13,12 +17,12 @@ use rand::Rng;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::account::{Account, AccountId};
 use crate::accounts::Accounts;
-use crate::diff::diff;
+use crate::accounts::account::{Account, AccountId};
 use crate::error::Error;
 use crate::event::{EndReason, Event, EventSink};
 use crate::session::Snapshot;
+use diff::diff;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WatchSettings {
@@ -461,7 +465,7 @@ impl Poller {
             } => Some(*seconds),
             _ => None,
         };
-        let cap = crate::http::MAX_RETRY_AFTER_SECS;
+        let cap = crate::dialect::http::MAX_RETRY_AFTER_SECS;
         let wait = asked.map(|seconds| Duration::from_secs(seconds.min(cap)));
         let mut said = error.to_string();
         // When it will be asked again, in the person's time: the server may ask for years,
@@ -518,7 +522,7 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "an unexpected failure".to_owned());
-    crate::server_text::clean_error(&text)
+    crate::dialect::server_text::clean_error(&text)
 }
 
 /// One look at an account as a watcher takes it, judged and recorded the same way, for a

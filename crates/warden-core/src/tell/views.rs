@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::account::{Account, AccountId};
+use crate::accounts::account::{Account, AccountId};
 use crate::dialect::SignInForm;
 use crate::rules::{Finding, Severity};
 use crate::session::{SessionId, Snapshot};

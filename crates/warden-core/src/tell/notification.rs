@@ -15,11 +15,11 @@ use tokio::sync::mpsc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::event::Event;
-use crate::message::{Message, Outages};
 use crate::rules::{Severity, worst};
 use crate::session::SessionId;
+use crate::tell::message::{Message, Outages};
 
 /// Sign-ins this close together are one notification.
 pub const COALESCE: Duration = Duration::from_millis(1500);

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::account::AccountId;
+use crate::accounts::account::AccountId;
 use crate::event::Event;
 use crate::rules::{Finding, Severity};
 use crate::session::{Session, Snapshot};
@@ -124,7 +124,7 @@ impl Outages {
                 })
             }
             Event::IdleSignedOut { after, ended, .. } => Some(Message {
-                summary: crate::idle::summary(ended.len(), *after),
+                summary: crate::watch::idle::summary(ended.len(), *after),
                 body: format!(
                     "On {label}: {}.",
                     ended

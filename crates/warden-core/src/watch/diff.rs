@@ -45,7 +45,7 @@ pub fn diff<'a>(previous: &'a Snapshot, current: &'a Snapshot) -> Changes<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::AccountId;
+    use crate::accounts::account::AccountId;
     use crate::secret::Secret;
     use crate::session::Device;
 

@@ -110,7 +110,7 @@ pub struct AccountLock {
 }
 
 impl AccountLock {
-    pub fn acquire(home: &Home, account: &crate::account::AccountId) -> Result<Self> {
+    pub fn acquire(home: &Home, account: &crate::accounts::account::AccountId) -> Result<Self> {
         let dir = home.root().join("locks");
         crate::home::private_dir(&dir)?;
         let path = dir.join(format!("{account}.lock"));
