@@ -83,7 +83,7 @@ pub enum Command {
     /// The history database itself.
     #[command(subcommand)]
     Ledger(LedgerCommand),
-    /// "It's me": the session's device is yours; it raises no alert again.
+    /// "It's me": the session's device is yours; nothing is flagged for it unless its session is used from elsewhere.
     Trust {
         session_id: String,
         #[arg(long)]

@@ -63,6 +63,10 @@ impl Message {
 
 /// How long an account may go unchecked before the person is told: a server's blip is not
 /// news, but an hour of not watching is.
+/// What trusting a device ("It's me") does, as every front end says it: a trusted device is
+/// not flagged as new or unusual, but impossible travel and a copied cookie still are.
+pub const TRUSTED: &str = "nothing is flagged for it unless its session is used from elsewhere";
+
 pub const OUTAGE_NOTICE_AFTER: TimeDelta = TimeDelta::minutes(10);
 
 /// Tells the person, once per outage, that an account is not being watched — at once when
