@@ -182,9 +182,21 @@ export type ErrorCode = "BAD_CREDENTIALS" | "BAD_CODE" | "NEEDS_SIGN_IN" | "UNRE
 
 export type Health = "connecting" | "ok" | "stale" | "needs-sign-in";
 
+export type Level = "quiet" | "attention" | "suspicious";
+
 export type Stale = { since: string, error: string, needsSignIn: boolean, };
 
 export type AccountView = { account: Account, health: Health, 
+/**
+ * The account's own level: suspicious with a flagged live session, attention when it
+ * cannot be checked, quiet otherwise (the tray's level is the worst of these).
+ */
+level: Level, 
+/**
+ * Its state in a few words, as the window's list of accounts shows it: "3 sessions",
+ * "1 suspicious", "Cannot check since 14:02", "Needs sign-in", "Connecting…".
+ */
+summary: string, 
 /**
  * `None` until the first poll answers.
  */
@@ -262,6 +274,26 @@ unknownActivity: Array<Session>,
  */
 note: string | null, };
 
+export type Titled<T> = { value: T, title: string, };
+
+export type Words = { 
+/**
+ * Every API core speaks, named as people know it, for the add form's list.
+ */
+dialects: Array<Titled<DialectKind>>, 
+/**
+ * Every kind of history entry with its title ("Signed in", "Cannot check"…).
+ */
+historyKinds: Array<Titled<HistoryKind>>, 
+/**
+ * Every idle policy's span with its words ("a week", "3 months"…).
+ */
+idleAfter: Array<Titled<IdleAfter>>, 
+/**
+ * What trusting a device ("It's me") does, to follow its name and a colon.
+ */
+trusted: string, };
+
 export type QuietHours = { from: number, to: number, };
 
 export type AppSettings = { 
@@ -297,8 +329,6 @@ export type Settings = { app: AppSettings, rules: Thresholds,
 about: About, };
 
 export type UiError = { code: ErrorCode, message: string, };
-
-export type DialectChoice = { kind: DialectKind, title: string, };
 
 export type Question = { account: string, question: string, 
 /**

@@ -30,17 +30,19 @@ pub fn render() -> String {
         warden_core::ledger::history::HistoryEntry::decl(&cfg),
         warden_core::ErrorCode::decl(&cfg),
         warden_core::tell::views::Health::decl(&cfg),
+        warden_core::tell::views::Level::decl(&cfg),
         warden_core::tell::views::Stale::decl(&cfg),
         warden_core::tell::views::AccountView::decl(&cfg),
         warden_core::IdleAfter::decl(&cfg),
         warden_core::IdlePolicy::decl(&cfg),
         warden_core::IdlePlan::decl(&cfg),
+        warden_core::tell::words::Titled::<warden_core::DialectKind>::decl(&cfg),
+        warden_core::tell::words::Words::decl(&cfg),
         crate::settings::QuietHours::decl(&cfg),
         crate::settings::AppSettings::decl(&cfg),
         crate::settings::About::decl(&cfg),
         crate::settings::Settings::decl(&cfg),
         crate::commands::UiError::decl(&cfg),
-        crate::commands::DialectChoice::decl(&cfg),
         crate::prompt::Question::decl(&cfg),
         crate::window::Focus::decl(&cfg),
         crate::demo::DemoInfo::decl(&cfg),
@@ -99,5 +101,54 @@ mod tests {
                 "an IPC type has a field {field}:\n{all}"
             );
         }
+    }
+
+    fn ui_file(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ui")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The window reaches the engine through `ui/api.js` alone, which has one function per
+    /// command the shell registers, and calls no command the shell does not have.
+    #[test]
+    fn api_js_is_the_window_s_only_way_to_every_command() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
+        let mut scripts: Vec<String> = std::fs::read_dir(&dir)
+            .expect("ui/ is there")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".js"))
+            .collect();
+        scripts.sort();
+        assert!(
+            scripts.len() > 1,
+            "the window is made of modules: {scripts:?}"
+        );
+        for name in &scripts {
+            let touches = ui_file(name).contains("__TAURI__");
+            assert_eq!(touches, name == "api.js", "{name} and window.__TAURI__");
+        }
+        let api = ui_file("api.js");
+        let called: std::collections::BTreeSet<&str> = api
+            .split("call(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        let shell = include_str!("lib.rs");
+        let handler = shell
+            .split("generate_handler![")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .expect("lib.rs registers its commands");
+        let registered: std::collections::BTreeSet<&str> = handler
+            .split(',')
+            .map(|c| c.trim().trim_start_matches("commands::"))
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            called, registered,
+            "api.js calls exactly the registered commands"
+        );
     }
 }

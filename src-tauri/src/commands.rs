@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use warden_core::ledger::history::{HistoryEntry, to_csv, to_json};
+use warden_core::tell::words::Words;
 use warden_core::watch::WatchSettings;
 use warden_core::{
     Account, AccountId, CodePrompt, DialectKind, Error, ErrorCode, NewAccount, Secret, Session,
@@ -67,23 +68,11 @@ pub(crate) fn dialect_caveat(dialect: DialectKind) -> Option<String> {
     dialect.caveat()
 }
 
-/// Every API core speaks, for the add form's list.
+/// Core's words for what the window lists and filters by (`tell::words`): the window keeps
+/// no copy of its own.
 #[tauri::command]
-pub(crate) fn dialects() -> Vec<DialectChoice> {
-    DialectKind::ALL
-        .into_iter()
-        .map(|kind| DialectChoice {
-            kind,
-            title: kind.title().to_owned(),
-        })
-        .collect()
-}
-
-/// One choice of the add form's API list, named as people know it.
-#[derive(serde::Serialize, ts_rs::TS)]
-pub(crate) struct DialectChoice {
-    kind: DialectKind,
-    title: String,
+pub(crate) fn words() -> Words {
+    Words::new()
 }
 
 /// What signing in to an account of `dialect` asks: the add form's fields come from core.

@@ -178,7 +178,7 @@ pub fn run(args: Args) {
             commands::dialect_caveat,
             commands::transport_warning,
             commands::sign_in_form,
-            commands::dialects,
+            commands::words,
             commands::idle_policy,
             commands::idle_preview,
             commands::set_idle_policy,

@@ -880,12 +880,12 @@ async fn overview(desktop: &Desktop) -> anyhow::Result<()> {
     client
         .find(Locator::Id("idle-after"))
         .await?
-        .select_by_label("1 week")
+        .select_by_label("a week")
         .await?;
     wait_for_text(&client, "#idle-preview", "It would sign out nothing now").await?;
     click(&client, "#idle-save").await?;
     wait_for_text(&client, "#sessions-note", "Idle policy on").await?;
-    wait_for_text(&client, "#idle-state", "after 1 week").await?;
+    wait_for_text(&client, "#idle-state", "after a week").await?;
     client.close().await?;
     Ok(())
 }
@@ -977,7 +977,7 @@ async fn failures(desktop: &Desktop) -> anyhow::Result<()> {
     ] {
         control.add_fault(&serde_json::from_value(fault)?).await?;
         wait_for_text(&client, "#account-status", said).await?;
-        wait_for_text(&client, "#account-list", "Stale since").await?;
+        wait_for_text(&client, "#account-list", "Cannot check since").await?;
         assert_eq!(wait_for_rows(&client, 2).await?, listed, "the list is kept");
         control.clear_faults().await?;
         wait_for_text(&client, "#account-status", "Checked").await?;

@@ -34,7 +34,7 @@ pub enum HistoryKind {
 }
 
 impl HistoryKind {
-    const ALL: [HistoryKind; 8] = [
+    pub const ALL: [HistoryKind; 8] = [
         HistoryKind::Appeared,
         HistoryKind::Suspicious,
         HistoryKind::Ended,
@@ -55,6 +55,20 @@ impl HistoryKind {
             HistoryKind::Trusted => "trusted",
             HistoryKind::SignInEnding => "sign-in-ending",
             HistoryKind::Trimmed => "trimmed",
+        }
+    }
+
+    /// What the person reads for an entry of this kind, in the window's timeline and filter.
+    pub fn title(self) -> &'static str {
+        match self {
+            HistoryKind::Appeared => "Signed in",
+            HistoryKind::Suspicious => "Suspicious",
+            HistoryKind::Ended => "Ended",
+            HistoryKind::Stale => "Cannot check",
+            HistoryKind::Recovered => "Checking again",
+            HistoryKind::Trusted => "Trusted",
+            HistoryKind::SignInEnding => "Sign-in ending",
+            HistoryKind::Trimmed => "History trimmed",
         }
     }
 

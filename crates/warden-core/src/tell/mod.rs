@@ -5,3 +5,4 @@
 pub mod message;
 pub mod notification;
 pub mod views;
+pub mod words;

@@ -37,6 +37,12 @@ pub enum Health {
 pub struct AccountView {
     pub account: Account,
     pub health: Health,
+    /// The account's own level: suspicious with a flagged live session, attention when it
+    /// cannot be checked, quiet otherwise (the tray's level is the worst of these).
+    pub level: Level,
+    /// Its state in a few words, as the window's list of accounts shows it: "3 sessions",
+    /// "1 suspicious", "Cannot check since 14:02", "Needs sign-in", "Connecting…".
+    pub summary: String,
     /// `None` until the first poll answers.
     pub snapshot: Option<Snapshot>,
     pub stale: Option<Stale>,
@@ -120,8 +126,10 @@ impl Default for Views {
     }
 }
 
-/// What the tray's icon says at a glance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What the tray's icon says at a glance, and each account's mark in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Level {
     Quiet,
     /// Something needs a look: an account cannot be checked.
@@ -246,11 +254,16 @@ impl Views {
             (None, None) => Health::Connecting,
             (None, Some(_)) => Health::Ok,
         };
+        let suspicious = entry.map(|e| e.suspicious.clone()).unwrap_or_default();
+        let (level, summary) =
+            at_a_glance(health, stale.as_ref(), snapshot.as_ref(), suspicious.len());
         AccountView {
             health,
+            level,
+            summary,
             snapshot,
             stale,
-            suspicious: entry.map(|e| e.suspicious.clone()).unwrap_or_default(),
+            suspicious,
             caveat: entry
                 .and_then(|e| e.caveat.clone())
                 .or_else(|| account.dialect.caveat()),
@@ -307,6 +320,38 @@ impl Views {
                 if s == 1 { "" } else { "s" }
             ),
         )
+    }
+}
+
+/// One account's level and its state in a few words.
+fn at_a_glance(
+    health: Health,
+    stale: Option<&Stale>,
+    snapshot: Option<&Snapshot>,
+    flagged: usize,
+) -> (Level, String) {
+    match health {
+        Health::Connecting => (Level::Quiet, "Connecting…".into()),
+        // The person's own clock: the window shows it on their desktop.
+        Health::Stale => (
+            Level::Attention,
+            match stale {
+                Some(stale) => format!(
+                    "Cannot check since {}",
+                    stale.since.with_timezone(&chrono::Local).format("%H:%M")
+                ),
+                None => "Cannot check".into(),
+            },
+        ),
+        Health::NeedsSignIn => (Level::Attention, "Needs sign-in".into()),
+        Health::Ok if flagged > 0 => (Level::Suspicious, format!("{flagged} suspicious")),
+        Health::Ok => {
+            let n = snapshot.map_or(0, |s| s.sessions.len());
+            (
+                Level::Quiet,
+                format!("{n} session{}", if n == 1 { "" } else { "s" }),
+            )
+        }
     }
 }
 
