@@ -4,6 +4,7 @@
 //! (`warden-tasks`) reuse the desktop when no display is available.
 #![forbid(unsafe_code)]
 
+pub mod a11y;
 pub mod cli;
 pub mod demo;
 pub mod desktop;

@@ -176,3 +176,51 @@ fn print_log_tail(log: &std::path::Path) {
         eprintln!("{line}");
     }
 }
+
+/// Keys as WebDriver names them.
+pub const TAB: char = '\u{E004}';
+pub const ENTER: char = '\u{E007}';
+pub const SPACE: char = '\u{E00D}';
+
+/// One key pressed and released, as a keyboard sends it to whatever has the focus.
+pub async fn press(client: &Client, key: char) -> anyhow::Result<()> {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await?;
+    Ok(())
+}
+
+/// Presses Tab until `target` has the keyboard's focus, as a person without a mouse does;
+/// fails when it never does, or when the focus it lands on cannot be seen.
+pub async fn tab_to(
+    client: &Client,
+    target: &fantoccini::elements::Element,
+    what: &str,
+) -> anyhow::Result<()> {
+    let target = serde_json::to_value(target)?;
+    for _ in 0..80 {
+        let focused = client
+            .execute(
+                "return arguments[0] === document.activeElement",
+                vec![target.clone()],
+            )
+            .await?;
+        if focused == serde_json::Value::Bool(true) {
+            let outline = client
+                .execute(
+                    "return getComputedStyle(document.activeElement).outlineStyle",
+                    vec![],
+                )
+                .await?;
+            anyhow::ensure!(
+                outline != serde_json::json!("none"),
+                "the keyboard's focus on {what} cannot be seen"
+            );
+            return Ok(());
+        }
+        press(client, TAB).await?;
+    }
+    anyhow::bail!("Tab never reached {what}")
+}

@@ -13,11 +13,11 @@ use warden_tests::driver::Driver;
 use warden_tests::mock::{CHROME_WINDOWS, FIREFOX_LINUX, Mock, SAFARI_IPHONE};
 use warden_tests::tray::TrayMenu;
 use warden_tests::ui::{
-    UI_TIMEOUT, add_account, click, fill, history_entries, run_logged, shown, wait_for_rows,
-    wait_for_text, window_screenshot,
+    ENTER, SPACE, UI_TIMEOUT, add_account, click, fill, history_entries, press, run_logged, shown,
+    tab_to, wait_for_rows, wait_for_text, window_screenshot,
 };
 use warden_tests::wait::wait_until_async;
-use warden_tests::{Desktop, files_containing, workspace_binary};
+use warden_tests::{Desktop, a11y, files_containing, workspace_binary};
 
 fn start_driver(desktop: &Desktop, home: &Path) -> anyhow::Result<Driver> {
     Driver::start(
@@ -409,36 +409,7 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
             "//tr[td[normalize-space()='203.0.113.50']]//button[contains(@class,'revoke')]",
         ))
         .await?;
-    let is_focused = |element: &fantoccini::elements::Element| {
-        let element = serde_json::to_value(element);
-        let client = &client;
-        async move {
-            let focused = client
-                .execute(
-                    "return arguments[0] === document.activeElement",
-                    vec![element?],
-                )
-                .await?;
-            anyhow::Ok(focused == serde_json::Value::Bool(true))
-        }
-    };
-    let mut tabs = 0;
-    while !is_focused(&target).await? {
-        anyhow::ensure!(tabs < 60, "Tab never reached that row's Revoke");
-        press(&client, TAB).await?;
-        tabs += 1;
-    }
-    let outline = client
-        .execute(
-            "return getComputedStyle(document.activeElement).outlineStyle",
-            vec![],
-        )
-        .await?;
-    assert_ne!(
-        outline,
-        serde_json::json!("none"),
-        "keyboard focus is visible"
-    );
+    tab_to(&client, &target, "the curl row's Revoke").await?;
     press(&client, ENTER).await?;
     wait_until_async(
         "the session revoked from the keyboard",
@@ -491,19 +462,6 @@ async fn notification_and_tray(desktop: &Desktop) -> anyhow::Result<()> {
         "the window made a link of a server's text"
     );
     client.close().await?;
-    Ok(())
-}
-
-const TAB: char = '\u{E004}';
-const ENTER: char = '\u{E007}';
-
-/// One key pressed and released, as a keyboard sends it to whatever has the focus.
-async fn press(client: &Client, key: char) -> anyhow::Result<()> {
-    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    client.perform_actions(keys).await?;
     Ok(())
 }
 
@@ -1007,6 +965,150 @@ async fn failures(desktop: &Desktop) -> anyhow::Result<()> {
         (outages >= 4).then_some(())
     })
     .await?;
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_screen_passes_axe_and_its_me_revoke_and_the_overview_work_from_the_keyboard()
+-> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, accessible(&desktop)).await
+}
+
+/// The element a locator finds, once it is there.
+async fn found(
+    client: &Client,
+    xpath: &'static str,
+) -> anyhow::Result<fantoccini::elements::Element> {
+    wait_until_async(xpath, UI_TIMEOUT, || async {
+        client.find(Locator::XPath(xpath)).await.ok()
+    })
+    .await
+}
+
+async fn accessible(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let mock = Mock::start().await?;
+    let ann = "ann@example.com";
+    mock.create_user(ann, DEMO_PASSWORD).await?;
+    let firefox = mock
+        .sign_in_device_as(DEMO_LOGIN, FIREFOX_LINUX, "203.0.113.10")
+        .await?;
+    let chrome = mock
+        .sign_in_device_as(DEMO_LOGIN, CHROME_WINDOWS, "203.0.113.11")
+        .await?;
+    let iphone = mock
+        .sign_in_via(Dialect::Rtc, ann, SAFARI_IPHONE, "203.0.113.20")
+        .await?
+        .id;
+    let home = desktop.subdir("warden-home")?;
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+
+    // The first screen of a new person: adding an account.
+    shown(&client, "#add-view").await?;
+    wait_for_text(&client, "#add-dialect", "Better Auth").await?;
+    a11y::check(&client, "add account").await?;
+    for (dialect, login, label) in [
+        (Dialect::Hectoday, DEMO_LOGIN, "Home (hectoday)"),
+        (Dialect::Rtc, ann, "Ann (RTC)"),
+    ] {
+        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
+            click(&client, "#show-add").await?;
+        }
+        add_account(
+            &client,
+            &mock.url(dialect),
+            login,
+            Some(DEMO_PASSWORD),
+            label,
+        )
+        .await?;
+        wait_for_text(&client, "#account-title", label).await?;
+    }
+
+    // One account's sessions, with its idle panel open.
+    click(&client, "#account-list button[data-account-id]").await?;
+    wait_for_text(&client, "#account-title", "Home (hectoday)").await?;
+    wait_for_rows(&client, 3).await?;
+    a11y::check(&client, "sessions").await?;
+    client
+        .find(Locator::Css("#idle-policy summary"))
+        .await?
+        .click()
+        .await?;
+    shown(&client, "#idle-after").await?;
+    a11y::check(&client, "sessions, with the idle panel open").await?;
+
+    // It's me and Revoke, from the keyboard alone.
+    let trust = found(
+        &client,
+        "//tbody[@id='session-rows']/tr[td[normalize-space()='203.0.113.10']]//button[contains(@class,'trust')]",
+    )
+    .await?;
+    tab_to(&client, &trust, "Firefox's It's me").await?;
+    press(&client, ENTER).await?;
+    wait_for_text(&client, "#sessions-note", "is trusted").await?;
+    let revoke = found(
+        &client,
+        "//tbody[@id='session-rows']/tr[td[normalize-space()='203.0.113.11']]//button[contains(@class,'revoke')]",
+    )
+    .await?;
+    tab_to(&client, &revoke, "Chrome's Revoke").await?;
+    press(&client, ENTER).await?;
+    wait_until_async("Chrome revoked from the keyboard", UI_TIMEOUT, || async {
+        let live = mock.live_ids().await.ok()?;
+        (!live.contains(&chrome) && live.contains(&firefox)).then_some(())
+    })
+    .await?;
+    wait_for_rows(&client, 2).await?;
+
+    // Every account on one screen: a session selected with Space, signed out with Enter.
+    click(&client, "#show-overview").await?;
+    shown(&client, "#overview-view").await?;
+    let iphone_box = found(
+        &client,
+        "//tbody[@id='overview-rows']/tr[td[contains(., '203.0.113.20')]]//input",
+    )
+    .await?;
+    a11y::check(&client, "every account").await?;
+    tab_to(&client, &iphone_box, "the iPhone's checkbox").await?;
+    press(&client, SPACE).await?;
+    wait_for_text(&client, "#overview-sign-out", "Sign out 1 selected").await?;
+    let sign_out = client.find(Locator::Id("overview-sign-out")).await?;
+    tab_to(&client, &sign_out, "Sign out selected").await?;
+    press(&client, ENTER).await?;
+    let yes = found(
+        &client,
+        "//dialog[@id='confirm']//button[@id='confirm-yes']",
+    )
+    .await?;
+    a11y::check(&client, "the confirmation").await?;
+    tab_to(&client, &yes, "the confirmation's Sign out").await?;
+    press(&client, ENTER).await?;
+    wait_until_async(
+        "the iPhone signed out from the keyboard",
+        UI_TIMEOUT,
+        || async {
+            let live = mock.live_ids().await.ok()?;
+            (!live.contains(&iphone)).then_some(())
+        },
+    )
+    .await?;
+    wait_for_text(&client, "#overview-note", "Signed out 1 session").await?;
+
+    // The history and the settings.
+    click(&client, "#show-history").await?;
+    shown(&client, "#history-view").await?;
+    wait_until_async("the history's entries", UI_TIMEOUT, || async {
+        (history_entries(&client, None).await.ok()? > 0).then_some(())
+    })
+    .await?;
+    a11y::check(&client, "history").await?;
+    click(&client, "#show-settings").await?;
+    shown(&client, "#settings-view").await?;
+    a11y::check(&client, "settings").await?;
     client.close().await?;
     Ok(())
 }

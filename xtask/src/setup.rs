@@ -109,6 +109,7 @@ pub fn ensure(purpose: Purpose) -> anyhow::Result<()> {
     if purpose == Purpose::Test {
         install_tauri_driver()?;
         install_typescript()?;
+        install_axe()?;
         install_real_servers()?;
     }
     if purpose != Purpose::Bench {
@@ -177,6 +178,15 @@ fn has(program: &str) -> bool {
 /// package-lock.json` pins it.
 fn install_typescript() -> anyhow::Result<()> {
     npm_ci(&crate::workspace_root().join("typecheck"), "TypeScript")
+}
+
+/// axe-core, which the desktop tests run in the real window on every screen, exactly as
+/// `tests/a11y/package-lock.json` pins it.
+fn install_axe() -> anyhow::Result<()> {
+    npm_ci(
+        &crate::workspace_root().join("tests").join("a11y"),
+        "axe-core",
+    )
 }
 
 /// `npm ci` in `dir`, exactly as its `package-lock.json` pins it, again whenever the lock
