@@ -687,6 +687,57 @@ async fn widely_used_apis(desktop: &Desktop) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ann, on RTC Collector, beside the demo user on hectoday.
+const ANN: &str = "ann@example.com";
+
+/// The other sessions of `two_people`, by their ids on the mock.
+struct People {
+    firefox: String,
+    chrome: String,
+    iphone: String,
+}
+
+/// The demo user signed in on Firefox (203.0.113.10) and Chrome (203.0.113.11) on hectoday,
+/// and Ann on her iPhone (203.0.113.20) on RTC Collector.
+async fn two_people(mock: &Mock) -> anyhow::Result<People> {
+    mock.create_user(ANN, DEMO_PASSWORD).await?;
+    Ok(People {
+        firefox: mock
+            .sign_in_device_as(DEMO_LOGIN, FIREFOX_LINUX, "203.0.113.10")
+            .await?,
+        chrome: mock
+            .sign_in_device_as(DEMO_LOGIN, CHROME_WINDOWS, "203.0.113.11")
+            .await?,
+        iphone: mock
+            .sign_in_via(Dialect::Rtc, ANN, SAFARI_IPHONE, "203.0.113.20")
+            .await?
+            .id,
+    })
+}
+
+/// Adds each account in the window, as a person does, one after the other.
+async fn add_accounts(
+    client: &Client,
+    mock: &Mock,
+    accounts: &[(Dialect, &str, &str)],
+) -> anyhow::Result<()> {
+    for &(dialect, login, label) in accounts {
+        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
+            click(client, "#show-add").await?;
+        }
+        add_account(
+            client,
+            &mock.url(dialect),
+            login,
+            Some(DEMO_PASSWORD),
+            label,
+        )
+        .await?;
+        wait_for_text(client, "#account-title", label).await?;
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_account_on_one_screen_filtered_and_two_sessions_signed_out_together()
 -> anyhow::Result<()> {
@@ -697,40 +748,25 @@ async fn every_account_on_one_screen_filtered_and_two_sessions_signed_out_togeth
 async fn overview(desktop: &Desktop) -> anyhow::Result<()> {
     let app = workspace_binary("WARDEN_APP", "session-warden")?;
     let mock = Mock::start().await?;
-    let ann = "ann@example.com";
-    mock.create_user(ann, DEMO_PASSWORD).await?;
-    let firefox = mock
-        .sign_in_device_as(DEMO_LOGIN, FIREFOX_LINUX, "203.0.113.10")
-        .await?;
-    let chrome = mock
-        .sign_in_device_as(DEMO_LOGIN, CHROME_WINDOWS, "203.0.113.11")
-        .await?;
-    let iphone = mock
-        .sign_in_via(Dialect::Rtc, ann, SAFARI_IPHONE, "203.0.113.20")
-        .await?
-        .id;
+    let People {
+        firefox,
+        chrome,
+        iphone,
+    } = two_people(&mock).await?;
     let home = desktop.subdir("warden-home")?;
     let driver = start_driver(desktop, &home)?;
     let client = driver.launch(&app, &["--open"]).await?;
     // Three accounts on two APIs.
-    for (dialect, login, label) in [
-        (Dialect::Hectoday, DEMO_LOGIN, "Home (hectoday)"),
-        (Dialect::Rtc, ann, "Ann (RTC)"),
-        (Dialect::Hectoday, DEMO_TOTP_LOGIN, "Lab (hectoday)"),
-    ] {
-        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
-            click(&client, "#show-add").await?;
-        }
-        add_account(
-            &client,
-            &mock.url(dialect),
-            login,
-            Some(DEMO_PASSWORD),
-            label,
-        )
-        .await?;
-        wait_for_text(&client, "#account-title", label).await?;
-    }
+    add_accounts(
+        &client,
+        &mock,
+        &[
+            (Dialect::Hectoday, DEMO_LOGIN, "Home (hectoday)"),
+            (Dialect::Rtc, ANN, "Ann (RTC)"),
+            (Dialect::Hectoday, DEMO_TOTP_LOGIN, "Lab (hectoday)"),
+        ],
+    )
+    .await?;
     click(&client, "#show-overview").await?;
     // Every session of every account, ours included (not selectable): 3 devices, 3 ours.
     let rows = |n: usize| {
@@ -814,7 +850,7 @@ async fn overview(desktop: &Desktop) -> anyhow::Result<()> {
     click(&client, "#confirm-yes").await?;
     wait_until_async("both gone on the server", UI_TIMEOUT, || async {
         let demo = mock.live_ids_of(DEMO_LOGIN).await.ok()?;
-        let anns = mock.live_ids_of(ann).await.ok()?;
+        let anns = mock.live_ids_of(ANN).await.ok()?;
         (!demo.contains(&firefox) && !anns.contains(&iphone)).then_some(())
     })
     .await?;
@@ -990,18 +1026,11 @@ async fn found(
 async fn accessible(desktop: &Desktop) -> anyhow::Result<()> {
     let app = workspace_binary("WARDEN_APP", "session-warden")?;
     let mock = Mock::start().await?;
-    let ann = "ann@example.com";
-    mock.create_user(ann, DEMO_PASSWORD).await?;
-    let firefox = mock
-        .sign_in_device_as(DEMO_LOGIN, FIREFOX_LINUX, "203.0.113.10")
-        .await?;
-    let chrome = mock
-        .sign_in_device_as(DEMO_LOGIN, CHROME_WINDOWS, "203.0.113.11")
-        .await?;
-    let iphone = mock
-        .sign_in_via(Dialect::Rtc, ann, SAFARI_IPHONE, "203.0.113.20")
-        .await?
-        .id;
+    let People {
+        firefox,
+        chrome,
+        iphone,
+    } = two_people(&mock).await?;
     let home = desktop.subdir("warden-home")?;
     let driver = start_driver(desktop, &home)?;
     let client = driver.launch(&app, &["--open"]).await?;
@@ -1010,23 +1039,15 @@ async fn accessible(desktop: &Desktop) -> anyhow::Result<()> {
     shown(&client, "#add-view").await?;
     wait_for_text(&client, "#add-dialect", "Better Auth").await?;
     a11y::check(&client, "add account").await?;
-    for (dialect, login, label) in [
-        (Dialect::Hectoday, DEMO_LOGIN, "Home (hectoday)"),
-        (Dialect::Rtc, ann, "Ann (RTC)"),
-    ] {
-        if client.find(Locator::Css("#add-view[hidden]")).await.is_ok() {
-            click(&client, "#show-add").await?;
-        }
-        add_account(
-            &client,
-            &mock.url(dialect),
-            login,
-            Some(DEMO_PASSWORD),
-            label,
-        )
-        .await?;
-        wait_for_text(&client, "#account-title", label).await?;
-    }
+    add_accounts(
+        &client,
+        &mock,
+        &[
+            (Dialect::Hectoday, DEMO_LOGIN, "Home (hectoday)"),
+            (Dialect::Rtc, ANN, "Ann (RTC)"),
+        ],
+    )
+    .await?;
 
     // One account's sessions, with its idle panel open.
     click(&client, "#account-list button[data-account-id]").await?;

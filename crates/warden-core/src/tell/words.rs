@@ -33,30 +33,24 @@ pub struct Titled<T> {
 impl Words {
     pub fn new() -> Words {
         Words {
-            dialects: DialectKind::ALL
-                .into_iter()
-                .map(|value| Titled {
-                    value,
-                    title: value.title().into(),
-                })
-                .collect(),
-            history_kinds: HistoryKind::ALL
-                .into_iter()
-                .map(|value| Titled {
-                    value,
-                    title: value.title().into(),
-                })
-                .collect(),
-            idle_after: IdleAfter::ALL
-                .into_iter()
-                .map(|value| Titled {
-                    value,
-                    title: value.words().into(),
-                })
-                .collect(),
+            dialects: titled(DialectKind::ALL, DialectKind::title),
+            history_kinds: titled(HistoryKind::ALL, HistoryKind::title),
+            idle_after: titled(IdleAfter::ALL, IdleAfter::words),
             trusted: super::message::TRUSTED.into(),
         }
     }
+}
+
+fn titled<T: Copy>(
+    all: impl IntoIterator<Item = T>,
+    title: fn(T) -> &'static str,
+) -> Vec<Titled<T>> {
+    all.into_iter()
+        .map(|value| Titled {
+            value,
+            title: title(value).into(),
+        })
+        .collect()
 }
 
 impl Default for Words {
