@@ -92,6 +92,20 @@ export function idlePreview(account, policy) { return call("idle_preview", { acc
 /** @param {AccountId} account @param {IdlePolicy | null} policy @returns {Promise<void>} */
 export function setIdlePolicy(account, policy) { return call("set_idle_policy", { account, policy }); }
 
+// --- The defence ------------------------------------------------------------------------
+
+/** @typedef {import("./bindings").Defence} Defence */
+/** @typedef {import("./bindings").DefenceChoice} DefenceChoice */
+
+/** @param {AccountId} account @returns {Promise<DefenceChoice[]>} */
+export function defence(account) { return call("defence", { account }); }
+
+/** @param {AccountId} account @param {Defence} defence @returns {Promise<DefenceChoice[]>} */
+export function setDefence(account, defence) { return call("set_defence", { account, defence }); }
+
+/** @param {AccountId} account @param {SessionId} session @returns {Promise<boolean>} */
+export function signOutNow(account, session) { return call("sign_out_now", { account, session }); }
+
 // --- History, settings, words ---------------------------------------------------------------
 
 /** @param {AccountId | null} account @returns {Promise<HistoryEntry[]>} */

@@ -129,7 +129,13 @@ reason: string,
  * Already told for this device and network (or this session): shown with the session
  * and kept in the history, but never notified twice.
  */
-repeat: boolean, };
+repeat: boolean, 
+/**
+ * An alert the defence may act on: its rule says it cannot be the person (a copied
+ * cookie, one session in two places at once, a session moved to a server's network).
+ * Never a warning or a notice, and never a guess a database could make of their phone.
+ */
+act: boolean, };
 
 export type Thresholds = { 
 /**
@@ -186,6 +192,29 @@ export type Level = "quiet" | "attention" | "suspicious";
 
 export type Stale = { since: string, error: string, needsSignIn: boolean, };
 
+export type Defence = { "mode": "tell" } | { "mode": "wait", seconds: number, } | { "mode": "at-once" };
+
+export type PendingSignOut = { account: AccountId, session: SessionId, 
+/**
+ * The device, with where it is: "Chrome on Windows (São Paulo, BR)".
+ */
+device: string, rule: RuleId, 
+/**
+ * The alert's reason, in its rule's words.
+ */
+reason: string, since: string, 
+/**
+ * When the wait runs out; the watcher signs it out at its first poll after.
+ */
+due: string, 
+/**
+ * Why the last attempt failed, when one did (the server is down): tried again at each
+ * poll.
+ */
+lastError: string | null, };
+
+export type DefenceChoice = { defence: Defence, title: string, explained: string, chosen: boolean, };
+
 export type AccountView = { account: Account, health: Health, 
 /**
  * The account's own level: suspicious with a flagged live session, attention when it
@@ -205,6 +234,11 @@ snapshot: Snapshot | null, stale: Stale | null,
  * Live sessions the rules flagged, with the reasons, worst first.
  */
 suspicious: { [key in SessionId]: Array<Finding> }, 
+/**
+ * The defence's sign-outs not yet done, soonest first: each with its countdown and its
+ * alert, and why the last try failed when one did.
+ */
+signOuts: Array<PendingSignOut>, 
 /**
  * What watching this account costs, when it costs something (node-auth's one refresh
  * token per user).

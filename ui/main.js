@@ -98,8 +98,12 @@ async function start() {
   else if (state.order.length > 1) show("overview");
   else select(first);
   focusOn(focusFromUrl());
-  // Relative times age while the window is open.
+  // Relative times age while the window is open; a pending sign-out counts down by the second.
   setInterval(() => { renderSessions(); if (state.view === "history") renderHistory(); }, 30_000);
+  setInterval(() => {
+    const view = state.selected === null ? undefined : state.accounts.get(state.selected);
+    if (state.view === "sessions" && view?.signOuts.length) renderSessions();
+  }, 1000);
 }
 
 start();

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import {
   $, $button, $form, $input, confirmAction, count, el, exact, kindIcon, note, relative, setText,
 } from "./dom.js";
+import { loadDefence, renderSignOuts } from "./defence.js";
 import { loadIdle } from "./idle.js";
 import { busy, forget, render, select } from "./nav.js";
 import { selectedView, state, upsert } from "./state.js";
@@ -165,6 +166,8 @@ export function renderSessions() {
   if (!view || state.view !== "sessions") return;
   $("account-title").textContent = view.account.label;
   loadIdle(view.account.id);
+  loadDefence(view.account.id);
+  renderSignOuts(view.account.id, view.signOuts);
   const until = view.signedInUntil
     ? ` · signed in until ${new Date(view.signedInUntil).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}`
     : "";

@@ -54,7 +54,20 @@ pub async fn sign_out_others(app: &AppHandle, id: &AccountId) -> Result<Vec<Sess
     Ok(ended)
 }
 
-/// "It's me": the device is trusted from now on, and its flag goes.
+/// "Sign out now" on a pending sign-out of the defence's: due at once, and the account
+/// polled now, which carries it out. `false` when none was pending (cancelled, or done).
+pub fn sign_out_now(app: &AppHandle, id: &AccountId, session: &SessionId) -> Result<bool> {
+    let account = account(app, id)?;
+    let state = app.state::<AppState>();
+    let hastened = state.accounts.sign_out_now(&account.id, session)?;
+    if hastened {
+        state.watcher.poll_now(&account.id);
+    }
+    Ok(hastened)
+}
+
+/// "It's me": the device is trusted from now on (a pending sign-out of it is cancelled),
+/// and its flag goes.
 pub async fn trust(app: &AppHandle, id: &AccountId, session: &SessionId) -> Result<Session> {
     let account = account(app, id)?;
     let trusted = app

@@ -10,6 +10,7 @@ use tauri::{AppHandle, Manager, State};
 use warden_core::ledger::history::{HistoryEntry, to_csv, to_json};
 use warden_core::tell::words::Words;
 use warden_core::watch::WatchSettings;
+use warden_core::watch::defence::{Defence, DefenceChoice};
 use warden_core::{
     Account, AccountId, CodePrompt, DialectKind, Error, ErrorCode, NewAccount, Secret, Session,
     SessionId,
@@ -211,6 +212,35 @@ pub(crate) fn set_idle_policy(
     state.accounts.set_idle_policy(&account, policy)?;
     actions::poll_now(&app, account);
     Ok(())
+}
+
+/// The account's defence, as the three choices the window offers (one chosen), with what
+/// each does, in core's words.
+#[tauri::command]
+pub(crate) fn defence(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Answer<Vec<DefenceChoice>> {
+    let account = state.accounts.get(&account)?;
+    Ok(DefenceChoice::all(state.accounts.defence(&account)?))
+}
+
+/// Sets the account's defence; the watcher applies it from the next alert.
+#[tauri::command]
+pub(crate) fn set_defence(
+    state: State<'_, AppState>,
+    account: AccountId,
+    defence: Defence,
+) -> Answer<Vec<DefenceChoice>> {
+    let account = state.accounts.get(&account)?;
+    state.accounts.set_defence(&account, defence)?;
+    Ok(DefenceChoice::all(state.accounts.defence(&account)?))
+}
+
+/// "Sign out now" on a pending sign-out: carried out at the poll this asks for.
+#[tauri::command]
+pub(crate) fn sign_out_now(app: AppHandle, account: AccountId, session: SessionId) -> Answer<bool> {
+    Ok(actions::sign_out_now(&app, &account, &session)?)
 }
 
 /// Signs out every other device; returns how many were ended.

@@ -67,7 +67,7 @@ fn follow_views(app: tauri::AppHandle) {
 }
 
 /// Accounts another process added (`warden accounts add`) are watched and shown within
-/// seconds; those it removed leave the window and the tray.
+/// seconds; those it removed leave the window and the tray; so do its cancelled sign-outs.
 fn follow_ledger(app: tauri::AppHandle) {
     tauri::async_runtime::spawn(async move {
         // Not at once: the accounts of the start are being watched this moment.
@@ -83,6 +83,11 @@ fn follow_ledger(app: tauri::AppHandle) {
                     continue;
                 }
             };
+            // A sign-out another process cancelled (`warden defence --cancel`) leaves the
+            // window and the tray; the views publish only what changed.
+            for account in state.accounts.list().unwrap_or_default() {
+                state.views.follow_sign_outs(&account.id, &state.accounts);
+            }
             if changed.is_empty() {
                 continue;
             }
@@ -182,6 +187,9 @@ pub fn run(args: Args) {
             commands::idle_policy,
             commands::idle_preview,
             commands::set_idle_policy,
+            commands::defence,
+            commands::set_defence,
+            commands::sign_out_now,
             commands::add_account,
             commands::submit_code,
             commands::cancel_code,

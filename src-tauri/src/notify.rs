@@ -94,6 +94,11 @@ fn show(app: &AppHandle, notification: Notification) {
                 Ok(format!("{device} is trusted now"))
             });
         }
+        (NotificationAction::SignOutNow, Some(session)) => {
+            if let Err(e) = actions::sign_out_now(&app, &account, &session) {
+                tracing::warn!(%account, "cannot sign out now: {e}");
+            }
+        }
         (NotificationAction::Open, session) => open_on(&app, account, session),
         _ => {}
     });

@@ -39,6 +39,16 @@ pub enum TrayItem {
         account: AccountId,
         session: Option<SessionId>,
     },
+    /// "It's me" on a pending sign-out of the defence's: cancelled, and the device trusted.
+    KeepSignedIn {
+        account: AccountId,
+        session: SessionId,
+    },
+    /// "Sign out now" on a pending sign-out.
+    SignOutNow {
+        account: AccountId,
+        session: SessionId,
+    },
 }
 
 impl TrayItem {
@@ -50,6 +60,8 @@ impl TrayItem {
             TrayItem::Resume => "resume".into(),
             TrayItem::Revoke { account, session } => format!("revoke/{account}/{session}"),
             TrayItem::SignOutOthers { account } => format!("others/{account}"),
+            TrayItem::KeepSignedIn { account, session } => format!("keep/{account}/{session}"),
+            TrayItem::SignOutNow { account, session } => format!("now/{account}/{session}"),
             TrayItem::Review {
                 account,
                 session: Some(session),
@@ -74,6 +86,14 @@ impl TrayItem {
             },
             ["others", account] => TrayItem::SignOutOthers {
                 account: AccountId::from_stored((*account).to_owned()),
+            },
+            ["keep", account, session] => TrayItem::KeepSignedIn {
+                account: AccountId::from_stored((*account).to_owned()),
+                session: SessionId::from_str(session).ok()?,
+            },
+            ["now", account, session] => TrayItem::SignOutNow {
+                account: AccountId::from_stored((*account).to_owned()),
+                session: SessionId::from_str(session).ok()?,
             },
             ["review", account, session] => TrayItem::Review {
                 account: AccountId::from_stored((*account).to_owned()),
@@ -180,6 +200,18 @@ fn clicked(app: &AppHandle, item: TrayItem) {
                 Ok(format!("Signed out {}", ended.device.label))
             });
         }
+        TrayItem::KeepSignedIn { account, session } => {
+            let app2 = app.clone();
+            Notifications::spawn_reported("keep the device signed in".into(), async move {
+                let trusted = actions::trust(&app2, &account, &session).await?;
+                Ok(format!("{} stays signed in, trusted", trusted.device.label))
+            });
+        }
+        TrayItem::SignOutNow { account, session } => {
+            if let Err(e) = actions::sign_out_now(app, &account, &session) {
+                tracing::warn!(%account, "cannot sign out now: {e}");
+            }
+        }
         TrayItem::SignOutOthers { account } => {
             let app2 = app.clone();
             Notifications::spawn_reported("sign out the other devices".into(), async move {
@@ -263,6 +295,34 @@ fn entries(app: &AppHandle) -> (Vec<Entry>, Level, String) {
             .as_ref()
             .map(|s| s.sessions.as_slice())
             .unwrap_or_default();
+        // The defence's pending sign-outs first, each with its time left and both actions.
+        for pending in &view.sign_outs {
+            let left = (pending.due - Utc::now()).num_seconds().max(0);
+            sub.push(Entry::Sub(
+                format!(
+                    "Signing out {} in {}:{:02}",
+                    pending.device,
+                    left / 60,
+                    left % 60
+                ),
+                vec![
+                    Entry::Item(
+                        "It's me".into(),
+                        Some(TrayItem::KeepSignedIn {
+                            account: account.id.clone(),
+                            session: pending.session.clone(),
+                        }),
+                    ),
+                    Entry::Item(
+                        "Sign out now".into(),
+                        Some(TrayItem::SignOutNow {
+                            account: account.id.clone(),
+                            session: pending.session.clone(),
+                        }),
+                    ),
+                ],
+            ));
+        }
         for session in sessions {
             let line = session_line(session, view.suspicious.contains_key(&session.id));
             if session.is_current {

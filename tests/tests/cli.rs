@@ -49,6 +49,27 @@ impl Cli {
         )
     }
 
+    /// Adds the demo user's node-auth account under `label`, its password piped in.
+    fn add_node_auth(&self, label: &str) -> anyhow::Result<Output> {
+        let url = self.mock.url(warden_mock::Dialect::NodeAuth);
+        self.run(
+            &[
+                "accounts",
+                "add",
+                "--url",
+                &url,
+                "--dialect",
+                "node-auth",
+                "--login",
+                warden_mock::DEMO_LOGIN,
+                "--label",
+                label,
+                "--password-stdin",
+            ],
+            &format!("{}\n", warden_mock::DEMO_PASSWORD),
+        )
+    }
+
     fn add_demo(&self) -> anyhow::Result<String> {
         let out = self.add(warden_mock::DEMO_PASSWORD)?;
         anyhow::ensure!(
@@ -179,23 +200,7 @@ async fn a_running_watch_takes_up_an_account_added_later_and_lets_go_of_one_remo
     cli.add_demo()?;
     let watch = Watching::start(&cli, &[])?;
     Watching::next(&watch.out, &["\"type\":\"listed\""])?;
-    let url = cli.mock.url(warden_mock::Dialect::NodeAuth);
-    let added = cli.run(
-        &[
-            "accounts",
-            "add",
-            "--url",
-            &url,
-            "--dialect",
-            "node-auth",
-            "--login",
-            warden_mock::DEMO_LOGIN,
-            "--label",
-            "later",
-            "--password-stdin",
-        ],
-        &format!("{}\n", warden_mock::DEMO_PASSWORD),
-    )?;
+    let added = cli.add_node_auth("later")?;
     assert!(added.status.success(), "{}", stderr(&added));
     let id = String::from_utf8(added.stdout)?.trim().to_owned();
     Watching::next(&watch.err, &["now watching later too"])?;
@@ -1387,23 +1392,7 @@ async fn one_home_is_polled_by_one_process_and_every_process_records_the_same_tr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_renewing_one_node_auth_token_spend_it_once() -> anyhow::Result<()> {
     let cli = Cli::start().await?;
-    let url = cli.mock.url(warden_mock::Dialect::NodeAuth);
-    let added = cli.run(
-        &[
-            "accounts",
-            "add",
-            "--url",
-            &url,
-            "--dialect",
-            "node-auth",
-            "--login",
-            warden_mock::DEMO_LOGIN,
-            "--label",
-            "node",
-            "--password-stdin",
-        ],
-        &format!("{}\n", warden_mock::DEMO_PASSWORD),
-    )?;
+    let added = cli.add_node_auth("node")?;
     assert!(added.status.success(), "{}", stderr(&added));
     let control = cli.mock.server.control();
     control.advance_clock("PT16M").await?;
@@ -1540,6 +1529,61 @@ async fn revoke_takes_several_ids_and_the_idle_policy_is_previewed_before_it_is_
     );
     cli.ok(&["policy", "demo", "--idle", "off"])?;
     assert!(cli.ok(&["policy", "demo"])?.contains(": off"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_defence_is_set_per_account_with_a_default_for_new_ones() -> anyhow::Result<()> {
+    let cli = Cli::start().await?;
+    cli.add_demo()?;
+    // A new account signs out after a short wait, and says what that does.
+    let shown = cli.ok(&["defence", "demo"])?;
+    assert!(
+        shown.contains("demo: Sign out after 2 minutes. A session that is surely not yours"),
+        "{shown}"
+    );
+    assert!(
+        cli.ok(&["defence", "demo", "--tell"])?
+            .contains("demo: Tell me.")
+    );
+    assert!(
+        cli.ok(&["defence", "demo", "--wait", "30s"])?
+            .contains("Sign out after 30 seconds")
+    );
+    let silly = cli.run(&["defence", "demo", "--wait", "1s"], "")?;
+    assert_eq!(silly.status.code(), Some(2), "{}", stderr(&silly));
+    assert!(
+        stderr(&silly).contains("between 10 seconds and 24 hours"),
+        "{}",
+        stderr(&silly)
+    );
+    let two = cli.run(&["defence", "demo", "--tell", "--at-once"], "")?;
+    assert_eq!(two.status.code(), Some(2), "one choice at a time");
+
+    // The default is for accounts added from now on; the ones there keep theirs.
+    assert!(
+        cli.ok(&["defence", "--default", "--at-once"])?
+            .contains("accounts added from now on: Sign out at once")
+    );
+    let added = cli.add_node_auth("later")?;
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        cli.ok(&["defence", "later"])?
+            .contains("later: Sign out at once")
+    );
+    assert!(
+        cli.ok(&["defence", "demo"])?
+            .contains("demo: Sign out after 30 seconds")
+    );
+
+    // Nothing pending to cancel is said so, with the exit code of a session not found.
+    let none = cli.run(&["defence", "--cancel", "0123456789abcdef"], "")?;
+    assert_eq!(none.status.code(), Some(5), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no sign-out of it is pending"),
+        "{}",
+        stderr(&none)
+    );
     Ok(())
 }
 

@@ -1061,6 +1061,17 @@ async fn accessible(desktop: &Desktop) -> anyhow::Result<()> {
         .await?;
     shown(&client, "#idle-after").await?;
     a11y::check(&client, "sessions, with the idle panel open").await?;
+    // The defence's panel: core's three choices, each with what it does; one is picked.
+    wait_for_text(&client, "#defence-state", "Sign out after 2 minutes").await?;
+    client
+        .find(Locator::Css("#defence-policy summary"))
+        .await?
+        .click()
+        .await?;
+    shown(&client, "#defence-choices input[type=radio]").await?;
+    a11y::check(&client, "sessions, with the defence's panel open").await?;
+    click(&client, "#defence-0").await?;
+    wait_for_text(&client, "#defence-state", "Tell me").await?;
 
     // It's me and Revoke, from the keyboard alone.
     let trust = found(

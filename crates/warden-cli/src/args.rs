@@ -49,6 +49,11 @@ pub enum Command {
         #[arg(long, short)]
         yes: bool,
     },
+    /// What Session Warden does on its own when an alert says a session is surely not yours
+    /// (a copied cookie used abroad, one session in two places at once, a session moved to
+    /// a server): tell you, sign it out after a short wait, or sign it out at once. Without a
+    /// choice, shows the account's defence and its pending sign-outs.
+    Defence(DefenceArgs),
     /// Watch every account and print each event as it happens (Ctrl-C stops).
     Watch {
         /// One JSON object per line instead of words.
@@ -96,6 +101,48 @@ pub enum Command {
         #[arg(long)]
         account: Option<String>,
     },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("choice").args(["tell", "wait", "at_once", "cancel"])))]
+pub struct DefenceArgs {
+    /// Account id or label.
+    #[arg(required_unless_present_any = ["cancel", "default"])]
+    pub account: Option<String>,
+    /// Tell me: notify, and leave the session to me.
+    #[arg(long)]
+    pub tell: bool,
+    /// Sign out after this wait (30s, 2m, 1h), in which "It's me" cancels it.
+    #[arg(long, value_parser = parse_wait, value_name = "DURATION")]
+    pub wait: Option<std::time::Duration>,
+    /// Sign out as soon as the alert is seen.
+    #[arg(long)]
+    pub at_once: bool,
+    /// Cancel the pending sign-out of this session: it is yours.
+    #[arg(long, value_name = "SESSION")]
+    pub cancel: Option<String>,
+    /// The default for accounts added from now on, instead of one account's.
+    #[arg(long, conflicts_with_all = ["account", "cancel"])]
+    pub default: bool,
+}
+
+/// "30s", "2m", "1h", or seconds alone.
+pub fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is no wait: write 30s, 2m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{text:?} is no wait: write 30s, 2m or 1h")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 #[derive(Subcommand)]

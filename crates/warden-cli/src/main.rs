@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod defence;
 mod history;
 mod output;
 mod policy;
@@ -90,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             include_trusted,
             yes,
         } => policy::policy(&accounts, &account, idle.as_deref(), include_trusted, yes).await?,
+        Command::Defence(args) => defence::run(&accounts, args).await?,
         Command::Watch {
             json,
             notify,

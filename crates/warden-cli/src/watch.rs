@@ -294,6 +294,30 @@ fn describe(event: &Event, account: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Event::SignOutPending { pending, .. } => format!(
+            "{now} {account}: signing out {} at {} UTC unless it is you ({}); cancel: warden \
+             defence --cancel {}",
+            pending.device,
+            pending.due.format("%H:%M:%S"),
+            pending.reason,
+            pending.session
+        ),
+        Event::DefenceSignedOut { pending, note, .. } => format!(
+            "{now} {account}: signed out {} ({}){}",
+            pending.device,
+            pending.reason,
+            note.as_deref()
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default()
+        ),
+        Event::DefenceFailed { pending, error } => format!(
+            "{now} {account}: could not sign out {}: {error}; trying again at each check",
+            pending.device
+        ),
+        Event::DefenceAsks { session, why, .. } => format!(
+            "{now} {account}: not signed out on its own, {}: {why}",
+            session.device.label
+        ),
         Event::Listed { .. } => return None,
     };
     Some(line)

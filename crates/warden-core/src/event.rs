@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::accounts::account::AccountId;
 use crate::rules::Finding;
 use crate::session::{Session, Snapshot};
+use crate::watch::defence::PendingSignOut;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -22,6 +23,9 @@ pub enum EndReason {
     /// Signed out by the account's idle policy (not used for longer than it allows), and
     /// checked gone.
     IdlePolicy,
+    /// Signed out by Session Warden's defence on an alert that it cannot be the person (a
+    /// copied cookie…), and checked gone.
+    Defence,
 }
 
 impl EndReason {
@@ -33,6 +37,7 @@ impl EndReason {
             EndReason::RevokedElsewhere => "revoked elsewhere",
             EndReason::Vanished => "vanished",
             EndReason::IdlePolicy => "ended by the idle policy",
+            EndReason::Defence => "ended by Session Warden",
         }
     }
 }
@@ -46,6 +51,7 @@ impl EndReason {
             EndReason::RevokedElsewhere,
             EndReason::Vanished,
             EndReason::IdlePolicy,
+            EndReason::Defence,
         ]
         .into_iter()
         .find(|r| r.words() == words)
@@ -110,6 +116,38 @@ pub enum Event {
         after: crate::watch::idle::IdleAfter,
         ended: Vec<Session>,
     },
+    /// The defence will sign `session` out when `pending.due` comes, unless the person says
+    /// "It's me" first: told with a countdown, [It's me] and [Sign out now].
+    #[serde(rename_all = "camelCase")]
+    SignOutPending {
+        session: Session,
+        pending: PendingSignOut,
+    },
+    /// The defence signed `session` out and saw it gone (recorded as ended, "ended by
+    /// Session Warden: " and its reason); `note` is what is left of its access, where
+    /// something is (node-auth's access token, until it runs out).
+    #[serde(rename_all = "camelCase")]
+    DefenceSignedOut {
+        session: Session,
+        pending: PendingSignOut,
+        note: Option<String>,
+    },
+    /// The defence could not sign it out (the server is down, or refused): tried again at
+    /// each poll, and said when the reason changes.
+    #[serde(rename_all = "camelCase")]
+    DefenceFailed {
+        pending: PendingSignOut,
+        error: String,
+    },
+    /// An alert the defence would act on, which it asks the person about instead, with why:
+    /// signing out costs more than the session (Matrix), or it has signed out enough of this
+    /// account's sessions this hour.
+    #[serde(rename_all = "camelCase")]
+    DefenceAsks {
+        session: Session,
+        finding: Finding,
+        why: String,
+    },
 }
 
 impl Event {
@@ -117,7 +155,11 @@ impl Event {
         match self {
             Event::SessionAppeared { session, .. }
             | Event::Suspicious { session, .. }
-            | Event::SessionEnded { session, .. } => &session.account,
+            | Event::SessionEnded { session, .. }
+            | Event::SignOutPending { session, .. }
+            | Event::DefenceSignedOut { session, .. }
+            | Event::DefenceAsks { session, .. } => &session.account,
+            Event::DefenceFailed { pending, .. } => &pending.account,
             Event::Listed { snapshot } => &snapshot.account,
             Event::Stale { account, .. }
             | Event::Recovered { account }

@@ -208,6 +208,33 @@ impl Session {
     pub fn is_ours(&self) -> bool {
         self.is_current || self.ours_earlier
     }
+
+    /// A session of `account` with nothing known of it but its server id and its device's
+    /// name: where a test starts, setting what it is about.
+    #[cfg(test)]
+    pub(crate) fn bare(account: &AccountId, server_id: &str, device: &str) -> Session {
+        let server_id = Secret::new(server_id);
+        Session {
+            id: SessionId::derive(account, &server_id),
+            account: account.clone(),
+            server_id,
+            device: Device::from_label(device).into(),
+            user_agent: None,
+            ip: None,
+            location: None,
+            coordinates: None,
+            location_margin_km: None,
+            location_shown: None,
+            unreadable: None,
+            operator: None,
+            label: None,
+            created_at: None,
+            last_active_at: None,
+            expires_at: None,
+            is_current: false,
+            ours_earlier: false,
+        }
+    }
 }
 
 /// The network part of an address: /24 for IPv4, /48 for IPv6 (a home or office, not
@@ -274,31 +301,12 @@ mod tests {
 
     #[test]
     fn a_serialized_session_carries_no_server_id() {
-        let session = Session {
-            account: AccountId::from_stored("acc".into()),
-            id: SessionId("0123456789abcdef".into()),
-            server_id: Secret::new("the-cookie-value"),
-            device: Arc::new(Device {
-                kind: DeviceKind::Desktop,
-                browser: Some("Firefox".into()),
-                os: Some("Linux".into()),
-                label: "Firefox on Linux".into(),
-            }),
-            user_agent: None,
-            ip: Some("203.0.113.7".into()),
-            location: None,
-            coordinates: None,
-            location_margin_km: None,
-            location_shown: None,
-            unreadable: None,
-            operator: None,
-            label: None,
-            created_at: None,
-            last_active_at: None,
-            expires_at: None,
-            is_current: false,
-            ours_earlier: false,
-        };
+        let mut session = Session::bare(
+            &AccountId::from_stored("acc".into()),
+            "the-cookie-value",
+            "Firefox on Linux",
+        );
+        session.ip = Some("203.0.113.7".into());
         let json = serde_json::to_string(&session).expect("serializes");
         assert!(!json.contains("the-cookie-value"), "{json}");
         assert!(json.contains("\"isCurrent\":false"), "{json}");

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use notify_rust::{Hint, Timeout, Urgency};
 use warden_core::rules::Severity;
@@ -28,17 +30,20 @@ pub fn show(
         let (key, label) = action.key_and_label();
         n.action(key, label);
     }
+    let tag = notification.tag.clone();
+    if let Some(id) = tag.as_deref().and_then(shown_with) {
+        n.id(id);
+    }
     std::thread::spawn(move || match n.show() {
         Ok(handle) => {
+            if let Some(tag) = tag {
+                remember(tag, handle.id());
+            }
             let mut on_action = Some(on_action);
             handle.wait_for_action(|key| {
-                let picked = [
-                    NotificationAction::Open,
-                    NotificationAction::Revoke,
-                    NotificationAction::Trust,
-                ]
-                .into_iter()
-                .find(|a| a.key_and_label().0 == key);
+                let picked = NotificationAction::ALL
+                    .into_iter()
+                    .find(|a| a.key_and_label().0 == key);
                 if let (Some(action), Some(f)) = (picked, on_action.take()) {
                     f(action);
                 }
@@ -51,15 +56,44 @@ pub fn show(
 /// Shows `notification` without actions (a terminal has nobody to act on a click). May block on
 /// D-Bus: call off the async runtime.
 pub fn show_plain(notification: &Notification) {
-    if let Err(e) = base(
+    let mut n = base(
         &notification.summary,
         &notification.body,
         notification.severity,
-    )
-    .show()
-    {
-        tracing::warn!("could not show a notification: {e}");
+    );
+    if let Some(id) = notification.tag.as_deref().and_then(shown_with) {
+        n.id(id);
     }
+    match n.show() {
+        Ok(handle) => {
+            if let Some(tag) = notification.tag.clone() {
+                remember(tag, handle.id());
+            }
+        }
+        Err(e) => tracing::warn!("could not show a notification: {e}"),
+    }
+}
+
+/// The notification service's id of the notification last shown with each tag: the next
+/// one with that tag replaces it (a countdown becomes "Signed out …").
+fn shown() -> &'static Mutex<HashMap<String, u32>> {
+    static SHOWN: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
+    SHOWN.get_or_init(Mutex::default)
+}
+
+fn shown_with(tag: &str) -> Option<u32> {
+    shown()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(tag)
+        .copied()
+}
+
+fn remember(tag: String, id: u32) {
+    shown()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(tag, id);
 }
 
 /// The outcome of an action taken outside the window, told briefly. May block on D-Bus.

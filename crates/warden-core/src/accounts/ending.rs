@@ -63,8 +63,20 @@ impl Accounts {
     }
 
     /// Ends `session` as `before` (a listing made now) lists it, when `check_revocable`
-    /// allows; checked gone row by row.
+    /// allows; checked gone row by row, and recorded "revoked here".
     pub async fn revoke_listed(
+        &self,
+        account: &Account,
+        session: Session,
+        before: &Snapshot,
+    ) -> Result<Session> {
+        let session = self.revoke_checked(account, session, before).await?;
+        self.record_revoked([&session]);
+        Ok(session)
+    }
+
+    /// [`Accounts::revoke_listed`] without recording how it ended: the caller records it.
+    pub(super) async fn revoke_checked(
         &self,
         account: &Account,
         session: Session,
@@ -90,7 +102,6 @@ impl Accounts {
         {
             return Err(Error::RevokeNotEffective(id.to_string()));
         }
-        self.record_revoked([&session]);
         Ok(session)
     }
 

@@ -2,6 +2,8 @@
 //! list their sessions, revoke — over the ledger, the keyring and the dialects.
 
 pub mod account;
+mod defence;
+pub use defence::Defended;
 mod ending;
 mod history;
 mod tokens;
@@ -219,6 +221,10 @@ impl Accounts {
             self.store_secret(&account.id, SecretKind::SessionToken, token.clone())
                 .await?;
             self.ledger.insert_account(account)?;
+            // The home's default as it is now: changing the default later leaves the
+            // accounts already added as they are.
+            self.ledger
+                .set_defence(&account.id, self.ledger.default_defence()?)?;
             self.remember_own(account, token)
         }
         .await;
@@ -340,6 +346,10 @@ impl Accounts {
     /// "It's me": the session's device is the person's. Kept in the ledger, so it holds
     /// across restarts; returns the session trusted.
     pub async fn trust(&self, account: &Account, id: &SessionId) -> Result<Session> {
+        // "It's me" stops a pending sign-out first, whatever the server answers next.
+        if self.cancel_sign_out(&account.id, id)? {
+            tracing::info!(account = %account.id, "a pending sign-out was cancelled: it's the person");
+        }
         let snapshot = self.snapshot(account).await?;
         let session = snapshot
             .get(id)

@@ -255,21 +255,9 @@ impl Ledger {
                 session,
                 how: reason,
             } => {
-                // An end is recorded once, by whichever process saw it first: the one that
-                // revoked it, or a watcher that noticed it gone.
-                if self.recorded_end(&session.account, &session.id)?.is_some() {
+                if !self.record_end(session, *reason, at)? {
                     return Ok(());
                 }
-                self.conn().execute(
-                    "UPDATE sessions SET ended_at = ?3, ended_how = ?4
-                     WHERE account = ?1 AND id = ?2 AND ended_at IS NULL",
-                    params![
-                        session.account.as_str(),
-                        session.id.as_str(),
-                        at.to_rfc3339(),
-                        reason.words()
-                    ],
-                )?;
                 (
                     HistoryKind::Ended,
                     Some(session),
@@ -277,13 +265,37 @@ impl Ledger {
                     reason.words().to_owned(),
                 )
             }
+            // The end, with the alert it was for and its rule: "ended by Session Warden: …".
+            Event::DefenceSignedOut {
+                session, pending, ..
+            } => {
+                let how = crate::event::EndReason::Defence;
+                if !self.record_end(session, how, at)? {
+                    return Ok(());
+                }
+                let rule = serde_json::to_value(pending.rule)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                (
+                    HistoryKind::Ended,
+                    Some(session),
+                    Some(crate::rules::Severity::Alert),
+                    format!("{}: {} (rule {rule})", how.words(), pending.reason),
+                )
+            }
             Event::Stale { error, .. } => (HistoryKind::Stale, None, None, error.clone()),
             Event::Recovered { .. } => (HistoryKind::Recovered, None, None, String::new()),
             Event::SignInEnding { at, .. } => {
                 (HistoryKind::SignInEnding, None, None, ending_detail(*at))
             }
-            // Each session it ended is recorded as ended, "ended by the idle policy".
-            Event::Listed { .. } | Event::IdleSignedOut { .. } => return Ok(()),
+            // Each session it ended is recorded as ended, "ended by the idle policy". What the
+            // defence decided is in the sign-outs' table until it is done.
+            Event::Listed { .. }
+            | Event::IdleSignedOut { .. }
+            | Event::SignOutPending { .. }
+            | Event::DefenceFailed { .. }
+            | Event::DefenceAsks { .. } => return Ok(()),
         };
         self.conn().execute(
             "INSERT INTO events (at, account, kind, session, device, ip, severity, detail, place)
@@ -305,6 +317,31 @@ impl Ledger {
 
     /// How the session ended, if the ledger knows it ended (any process may have recorded
     /// it: the one that revoked it, or a watcher).
+    /// Marks `session` ended `how` at `at`; `false` when its end was recorded already: an end
+    /// is recorded once, by whichever process saw it first (the one that revoked it, or a
+    /// watcher that noticed it gone).
+    fn record_end(
+        &self,
+        session: &Session,
+        how: crate::event::EndReason,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        if self.recorded_end(&session.account, &session.id)?.is_some() {
+            return Ok(false);
+        }
+        self.conn().execute(
+            "UPDATE sessions SET ended_at = ?3, ended_how = ?4
+             WHERE account = ?1 AND id = ?2 AND ended_at IS NULL",
+            params![
+                session.account.as_str(),
+                session.id.as_str(),
+                at.to_rfc3339(),
+                how.words()
+            ],
+        )?;
+        Ok(true)
+    }
+
     pub fn recorded_end(
         &self,
         account: &AccountId,

@@ -1,6 +1,7 @@
 //! The ledger: Session Warden's own SQLite database (WAL). It holds the accounts (never a
 //! secret) and, in `history`, the history no service keeps.
 
+mod defence;
 pub mod history;
 pub mod retention;
 
@@ -100,6 +101,33 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up("ALTER TABLE sessions ADD COLUMN expires_at TEXT;"),
     // Trimming (`retention`) finds each account's ended sessions newest first.
     M::up("CREATE INDEX sessions_ended ON sessions (account, ended_at);"),
+    // The defence (`watch::defence`): each account's, the home's default for new accounts,
+    // and the sign-outs it decided on (pending until done; kept a while after, to count an
+    // hour's). Accounts added before there was a defence keep "Tell me", what they had.
+    M::up(
+        "CREATE TABLE defences (
+            account  TEXT PRIMARY KEY,
+            mode     TEXT NOT NULL,
+            seconds  INTEGER
+        ) STRICT;
+        INSERT INTO defences (account, mode) SELECT id, 'tell' FROM accounts;
+        CREATE TABLE home_defaults (
+            key    TEXT PRIMARY KEY,
+            value  TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE sign_outs (
+            account     TEXT NOT NULL,
+            session     TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            rule        TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            since       TEXT NOT NULL,
+            due         TEXT NOT NULL,
+            last_error  TEXT,
+            done_at     TEXT,
+            PRIMARY KEY (account, session)
+        ) STRICT;",
+    ),
 ];
 
 pub struct Ledger {
@@ -247,6 +275,7 @@ impl Ledger {
             .conn()
             .execute("DELETE FROM accounts WHERE id = ?1", [id.as_str()])?;
         self.set_idle_policy(id, None)?;
+        self.forget_defence(id)?;
         Ok(n > 0)
     }
 

@@ -20,6 +20,21 @@ fn finding(rule: RuleId, severity: Severity, reason: String) -> Option<Finding> 
         severity,
         reason,
         repeat: false,
+        act: false,
+    })
+}
+
+/// An alert the defence may act on (`Finding::act`): what it says cannot be the person,
+/// whichever device they trust — a session's cookie used abroad while their devices are in
+/// use at home, one session in two places no one travels between, a session moved to a
+/// server's network.
+fn alert_to_act_on(rule: RuleId, reason: String) -> Option<Finding> {
+    Some(Finding {
+        rule,
+        severity: Severity::Alert,
+        reason,
+        repeat: false,
+        act: true,
     })
 }
 
@@ -207,9 +222,8 @@ impl Rule for NewCountry {
         let moved = ctx.previous.is_some();
         if let Some(home) = in_use_elsewhere(session, &place.country, ctx) {
             return if moved {
-                finding(
+                alert_to_act_on(
                     self.id(),
-                    Severity::Alert,
                     format!(
                         "This session is in use {here} while your other devices are in use in \
                          {home}: its cookie may have been copied"
@@ -288,15 +302,18 @@ impl Rule for ImpossibleTravel {
         } else {
             thousands(km)
         };
-        finding(
-            self.id(),
-            Severity::Alert,
-            format!(
-                "Impossible travel: {here_shown} — {distance} km from {}, where {who} was {} before",
-                from.shown(),
-                human_hours(hours),
-            ),
-        )
+        let reason = format!(
+            "Impossible travel: {here_shown} — {distance} km from {}, where {who} was {} before",
+            from.shown(),
+            human_hours(hours),
+        );
+        // One session in both places is a copied cookie: acted on. The account's other
+        // session far away may be the person's own phone placed by a database's guess: told.
+        if from.session == session.id.as_str() {
+            alert_to_act_on(self.id(), reason)
+        } else {
+            finding(self.id(), Severity::Alert, reason)
+        }
     }
 }
 
@@ -485,9 +502,8 @@ impl Rule for TokenHopping {
         let place = |s: &Session| s.location.as_deref().and_then(Place::parse);
         let (was, is) = (place(before), place(session));
         if let Some(operator) = session.operator.as_deref().filter(|o| o.hosting) {
-            return finding(
+            return alert_to_act_on(
                 self.id(),
-                Severity::Alert,
                 format!(
                     "The same session moved to {}, a hosting provider: its token may have been \
                      copied",

@@ -75,6 +75,11 @@ pub struct Finding {
     /// and kept in the history, but never notified twice.
     #[serde(default)]
     pub repeat: bool,
+    /// An alert the defence may act on: its rule says it cannot be the person (a copied
+    /// cookie, one session in two places at once, a session moved to a server's network).
+    /// Never a warning or a notice, and never a guess a database could make of their phone.
+    #[serde(default)]
+    pub act: bool,
 }
 
 /// The knobs of the rules, with defaults a person would pick.
@@ -215,6 +220,7 @@ pub fn evaluate(rules: &[Box<dyn Rule>], session: &Session, ctx: &Context<'_>) -
             severity: Severity::Warning,
             reason: format!("Several things at once: {}", reasons.join("; ")),
             repeat: false,
+            act: false,
         });
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

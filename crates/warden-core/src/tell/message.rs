@@ -59,14 +59,65 @@ impl Message {
             _ => None,
         }
     }
+
+    /// What the defence tells (`watch::defence`), at `now`: the countdown of a pending
+    /// sign-out, a sign-out done, one that failed, or why it asks instead. `None` for any
+    /// other event, and for a sign-out due at once (told when it is done).
+    pub fn for_defence(event: &Event, label: &str, now: DateTime<Utc>) -> Option<Message> {
+        use crate::watch::defence::span;
+        match event {
+            Event::SignOutPending { pending, .. } if pending.due > now => Some(Message {
+                summary: format!(
+                    "Signing out {} in {}",
+                    pending.device,
+                    span(pending.due - now)
+                ),
+                body: format!(
+                    "{}.\nOn {label}. If it is you, say \"It's me\" and nothing is signed out.",
+                    pending.reason.trim_end_matches('.')
+                ),
+            }),
+            Event::DefenceSignedOut { pending, note, .. } => Some(Message {
+                summary: format!("Signed out {}", pending.device),
+                body: format!(
+                    "{}.\nOn {label}: Session Warden signed it out and saw it gone.{}",
+                    pending.reason.trim_end_matches('.'),
+                    note.as_deref()
+                        .map(|n| format!("\n{}.", sentence(n.trim_end_matches('.'))))
+                        .unwrap_or_default()
+                ),
+            }),
+            Event::DefenceFailed { pending, error } => Some(Message {
+                summary: format!("Could not sign out {}", pending.device),
+                body: format!(
+                    "{}.\nOn {label}. Session Warden tries again at each check; you can also \
+                     end it in the service's own settings.",
+                    sentence(error.trim_end_matches('.'))
+                ),
+            }),
+            Event::DefenceAsks {
+                session,
+                finding,
+                why,
+            } => Some(Message {
+                summary: format!("Suspicious activity on {label}"),
+                body: format!(
+                    "{}\n{}.",
+                    body(session, std::slice::from_ref(finding)),
+                    sentence(why.trim_end_matches('.'))
+                ),
+            }),
+            _ => None,
+        }
+    }
 }
 
-/// How long an account may go unchecked before the person is told: a server's blip is not
-/// news, but an hour of not watching is.
 /// What trusting a device ("It's me") does, as every front end says it: a trusted device is
 /// not flagged as new or unusual, but impossible travel and a copied cookie still are.
 pub const TRUSTED: &str = "nothing is flagged for it unless its session is used from elsewhere";
 
+/// How long an account may go unchecked before the person is told: a server's blip is not
+/// news, but an hour of not watching is.
 pub const OUTAGE_NOTICE_AFTER: TimeDelta = TimeDelta::minutes(10);
 
 /// Tells the person, once per outage, that an account is not being watched — at once when

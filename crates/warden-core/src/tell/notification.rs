@@ -82,15 +82,25 @@ pub enum NotificationAction {
     Open,
     Revoke,
     Trust,
+    /// A pending sign-out of the defence's, now rather than when its wait runs out.
+    SignOutNow,
 }
 
 impl NotificationAction {
+    pub const ALL: [NotificationAction; 4] = [
+        NotificationAction::Open,
+        NotificationAction::Revoke,
+        NotificationAction::Trust,
+        NotificationAction::SignOutNow,
+    ];
+
     /// The key a notification server sends back, and the button's words.
     pub fn key_and_label(self) -> (&'static str, &'static str) {
         match self {
             NotificationAction::Open => ("default", "Open"),
             NotificationAction::Revoke => ("revoke", "Revoke"),
             NotificationAction::Trust => ("trust", "It's me"),
+            NotificationAction::SignOutNow => ("sign-out-now", "Sign out now"),
         }
     }
 }
@@ -105,6 +115,9 @@ pub struct Notification {
     /// The session it is about, with its device's name (for "Signed out …").
     pub session: Option<(SessionId, String)>,
     pub actions: Vec<NotificationAction>,
+    /// Notifications with one tag replace each other on the desktop: a pending sign-out's
+    /// countdown becomes "Signed out …" (or why it could not be), not a second notification.
+    pub tag: Option<String>,
 }
 
 struct Pending {
@@ -216,6 +229,10 @@ impl NotificationPolicy {
     ) -> Told {
         let paused = self.paused_until(now).is_some();
         match event {
+            Event::SignOutPending { .. }
+            | Event::DefenceSignedOut { .. }
+            | Event::DefenceFailed { .. }
+            | Event::DefenceAsks { .. } => self.defence(event, account, now),
             Event::SessionAppeared { session, findings }
             | Event::Suspicious { session, findings } => {
                 let label = account.label.as_str();
@@ -252,6 +269,7 @@ impl NotificationPolicy {
                         account: event.account().clone(),
                         session: None,
                         actions: vec![NotificationAction::Open],
+                        tag: None,
                     })
                 }
                 Some(_) => {
@@ -285,6 +303,7 @@ impl NotificationPolicy {
                 } else {
                     vec![NotificationAction::Open, NotificationAction::Trust]
                 },
+                tag: None,
             }),
             many => {
                 let severity = many.iter().filter_map(|p| p.severity).max();
@@ -312,9 +331,58 @@ impl NotificationPolicy {
                     account: many[0].account.clone(),
                     session: None,
                     actions: vec![NotificationAction::Open],
+                    tag: None,
                 })
             }
         }
+    }
+
+    /// What the defence tells, in place of the alert's own notification for that session
+    /// (dropped from the burst it waits in: one notification per intrusion, not two). An
+    /// alert always interrupts, paused or not.
+    fn defence(&self, event: &Event, account: &crate::Account, now: DateTime<Utc>) -> Told {
+        let (session, device) = match event {
+            Event::SignOutPending { session, .. }
+            | Event::DefenceSignedOut { session, .. }
+            | Event::DefenceAsks { session, .. } => {
+                (session.id.clone(), session.device.label.clone())
+            }
+            Event::DefenceFailed { pending, .. } => {
+                (pending.session.clone(), pending.device.clone())
+            }
+            _ => return Told::Nothing,
+        };
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|p| p.session != session);
+        let Some(message) = Message::for_defence(event, &account.label, now) else {
+            return Told::Nothing;
+        };
+        let revoke_offered = account.dialect.revoke_warning().is_none();
+        let actions = match event {
+            Event::SignOutPending { .. } => vec![
+                NotificationAction::Open,
+                NotificationAction::Trust,
+                NotificationAction::SignOutNow,
+            ],
+            Event::DefenceSignedOut { .. } => vec![NotificationAction::Open],
+            Event::DefenceAsks { .. } if revoke_offered => vec![
+                NotificationAction::Open,
+                NotificationAction::Revoke,
+                NotificationAction::Trust,
+            ],
+            _ => vec![NotificationAction::Open, NotificationAction::Trust],
+        };
+        Told::Now(Notification {
+            summary: message.summary,
+            body: message.body,
+            severity: Some(Severity::Alert),
+            account: account.id.clone(),
+            tag: Some(format!("sign-out:{}/{}", account.id, session)),
+            session: Some((session, device)),
+            actions,
+        })
     }
 }
 
@@ -335,27 +403,8 @@ mod tests {
 
     /// A new sign-in on `account` from `ip`.
     fn new_sign_in(account: &crate::Account, ip: &str) -> Event {
-        let server_id = crate::Secret::new(ip);
-        let session = crate::Session {
-            id: SessionId::derive(&account.id, &server_id),
-            account: account.id.clone(),
-            server_id,
-            device: crate::Device::from_label("Element on Android").into(),
-            user_agent: None,
-            ip: Some(ip.into()),
-            location: None,
-            coordinates: None,
-            location_margin_km: None,
-            location_shown: None,
-            unreadable: None,
-            operator: None,
-            label: None,
-            created_at: None,
-            last_active_at: None,
-            expires_at: None,
-            is_current: false,
-            ours_earlier: false,
-        };
+        let mut session = crate::Session::bare(&account.id, ip, "Element on Android");
+        session.ip = Some(ip.into());
         Event::SessionAppeared {
             session,
             findings: Vec::new(),

@@ -15,6 +15,7 @@ use crate::accounts::account::{Account, AccountId};
 use crate::dialect::SignInForm;
 use crate::rules::{Finding, Severity};
 use crate::session::{SessionId, Snapshot};
+use crate::watch::defence::PendingSignOut;
 
 /// How an account is doing, as the sidebar and the tray say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,6 +49,9 @@ pub struct AccountView {
     pub stale: Option<Stale>,
     /// Live sessions the rules flagged, with the reasons, worst first.
     pub suspicious: HashMap<SessionId, Vec<Finding>>,
+    /// The defence's sign-outs not yet done, soonest first: each with its countdown and its
+    /// alert, and why the last try failed when one did.
+    pub sign_outs: Vec<PendingSignOut>,
     /// What watching this account costs, when it costs something (node-auth's one refresh
     /// token per user).
     pub caveat: Option<String>,
@@ -93,6 +97,7 @@ struct Latest {
     caveat: Option<String>,
     stale: Option<Stale>,
     suspicious: HashMap<SessionId, Vec<Finding>>,
+    sign_outs: Vec<PendingSignOut>,
     revision: u64,
 }
 
@@ -196,6 +201,11 @@ impl Views {
                 self.flag(&session.account, &session.id, findings);
             }
             Event::SessionEnded { session, .. } => self.unflag(&session.account, &session.id),
+            // The defence's sign-outs as the ledger has them now (any process may cancel one).
+            Event::SignOutPending { .. }
+            | Event::DefenceSignedOut { .. }
+            | Event::DefenceFailed { .. } => self.follow_sign_outs(event.account(), accounts),
+            Event::DefenceAsks { .. } => {}
             // Told by the notification policy; the account's view shows the end all along, and the
             // sessions the idle policy ended leave with the next listing.
             Event::SignInEnding { .. } | Event::IdleSignedOut { .. } => {}
@@ -212,6 +222,25 @@ impl Views {
             entry.signed_in_until = own.signed_in_until;
             entry.caveat = own.caveat;
         });
+    }
+
+    /// Reads the account's pending sign-outs from the ledger, and shows them when they
+    /// changed (another process may have cancelled or added one).
+    pub fn follow_sign_outs(&self, account: &AccountId, accounts: &crate::accounts::Accounts) {
+        let pending = match accounts.pending_sign_outs(Some(account)) {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::warn!(%account, "cannot read the pending sign-outs: {e}");
+                return;
+            }
+        };
+        let same = self
+            .latest()
+            .get(account)
+            .is_some_and(|e| e.sign_outs == pending);
+        if !same {
+            self.change(account, |entry| entry.sign_outs = pending);
+        }
     }
 
     pub fn set_stale(&self, account: &AccountId, stale: Option<Stale>) {
@@ -264,6 +293,7 @@ impl Views {
             snapshot,
             stale,
             suspicious,
+            sign_outs: entry.map(|e| e.sign_outs.clone()).unwrap_or_default(),
             caveat: entry
                 .and_then(|e| e.caveat.clone())
                 .or_else(|| account.dialect.caveat()),

@@ -46,32 +46,14 @@ pub fn diff<'a>(previous: &'a Snapshot, current: &'a Snapshot) -> Changes<'a> {
 mod tests {
     use super::*;
     use crate::accounts::account::AccountId;
-    use crate::secret::Secret;
     use crate::session::Device;
 
     fn session(server_id: &str, agent: &str, ip: &str) -> Session {
-        let account = AccountId::from_stored("acc".into());
-        let server_id = Secret::new(server_id);
-        Session {
-            id: SessionId::derive(&account, &server_id),
-            account,
-            server_id,
-            device: Device::from_user_agent(agent).into(),
-            user_agent: Some(agent.into()),
-            ip: Some(ip.into()),
-            location: None,
-            coordinates: None,
-            location_margin_km: None,
-            location_shown: None,
-            unreadable: None,
-            operator: None,
-            label: None,
-            created_at: None,
-            last_active_at: None,
-            expires_at: None,
-            is_current: false,
-            ours_earlier: false,
-        }
+        let mut session = Session::bare(&AccountId::from_stored("acc".into()), server_id, "");
+        session.device = Device::from_user_agent(agent).into();
+        session.user_agent = Some(agent.into());
+        session.ip = Some(ip.into());
+        session
     }
 
     fn snapshot(sessions: Vec<Session>) -> Snapshot {

@@ -183,32 +183,11 @@ pub fn summary(count: usize, after: IdleAfter) -> String {
 mod tests {
     use super::*;
     use crate::accounts::account::AccountId;
-    use crate::secret::Secret;
-    use crate::session::{Device, SessionId};
 
     fn session(id: &str, idle_days: Option<i64>, now: DateTime<Utc>) -> Session {
-        let account = AccountId::from_stored("acc".into());
-        let server_id = Secret::new(id);
-        Session {
-            id: SessionId::derive(&account, &server_id),
-            account,
-            server_id,
-            device: Device::from_label(id).into(),
-            user_agent: None,
-            ip: None,
-            location: None,
-            coordinates: None,
-            location_margin_km: None,
-            location_shown: None,
-            unreadable: None,
-            operator: None,
-            label: None,
-            created_at: None,
-            last_active_at: idle_days.map(|d| now - TimeDelta::days(d)),
-            expires_at: None,
-            is_current: false,
-            ours_earlier: false,
-        }
+        let mut session = Session::bare(&AccountId::from_stored("acc".into()), id, id);
+        session.last_active_at = idle_days.map(|d| now - TimeDelta::days(d));
+        session
     }
 
     #[test]

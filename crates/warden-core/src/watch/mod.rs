@@ -2,6 +2,7 @@
 //! snapshot against the last, and reports what changed. The first poll of an account seeds
 //! the baseline and alerts nothing. Failures back off, capped, and show as "stale since".
 
+pub mod defence;
 pub mod diff;
 pub mod idle;
 pub mod locks;
@@ -18,10 +19,12 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::accounts::Accounts;
+use crate::accounts::Defended;
 use crate::accounts::account::{Account, AccountId};
 use crate::error::Error;
 use crate::event::{EndReason, Event, EventSink};
-use crate::session::Snapshot;
+use crate::rules::Finding;
+use crate::session::{Session, Snapshot};
 use diff::diff;
 
 #[derive(Debug, Clone, Copy)]
@@ -371,7 +374,7 @@ impl Poller {
             accounts.record(&event);
             sink.emit(event);
         }
-        report(
+        let alerts = report(
             accounts,
             sink,
             self.previous.as_ref(),
@@ -383,8 +386,40 @@ impl Poller {
         self.tell_if_sign_in_ends(sink).await;
         if self.applies_policies {
             self.apply_idle_policy(sink).await;
+            self.apply_defence(sink, alerts).await;
         }
         Ok(())
+    }
+
+    /// The defence (`defence`): each alert to act on becomes a pending sign-out (or a
+    /// question, with why); then every sign-out due is carried out, checked gone, and told.
+    async fn apply_defence(&mut self, sink: &dyn EventSink, alerts: Vec<(Session, Finding)>) {
+        for (session, finding) in alerts {
+            match self.accounts.defend(&self.account, &session, &finding) {
+                Ok(Some(Defended::Pending(pending))) => {
+                    sink.emit(Event::SignOutPending { session, pending })
+                }
+                Ok(Some(Defended::Asks(why))) => sink.emit(Event::DefenceAsks {
+                    session,
+                    finding,
+                    why,
+                }),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(account = %self.account.id, "the defence could not decide: {e}")
+                }
+            }
+        }
+        let Some(listing) = self.previous.as_ref() else {
+            return;
+        };
+        for event in self
+            .accounts
+            .carry_out_sign_outs(&self.account, listing)
+            .await
+        {
+            sink.emit(event);
+        }
     }
 
     /// Signs out what the account's idle policy says, if one is on: each session checked
@@ -543,14 +578,15 @@ pub async fn look_once(accounts: &Arc<Accounts>, account: &Account) -> Result<Sn
         .ok_or_else(|| Error::WatcherFailed("a look that listed nothing".into()))
 }
 
-/// `first`: the first poll of this run, which views need whatever changed.
+/// `first`: the first poll of this run, which views need whatever changed. Returns the
+/// alerts the defence may act on (`Finding::act`), each with its session, new ones only.
 fn report(
     accounts: &Accounts,
     out: &dyn EventSink,
     previous: Option<&Snapshot>,
     current: &Snapshot,
     first: bool,
-) {
+) -> Vec<(Session, Finding)> {
     // Everything reported is kept in the history first.
     let sink = &Recorded { accounts, out };
     let judge = accounts.judge();
@@ -560,7 +596,13 @@ fn report(
         sink.emit(Event::Listed {
             snapshot: current.clone(),
         });
-        return;
+        return Vec::new();
+    };
+    let mut alerts = Vec::new();
+    let mut to_act_on = |session: &Session, findings: &[Finding]| {
+        if let Some(finding) = findings.iter().find(|f| f.act && !f.repeat) {
+            alerts.push((session.clone(), finding.clone()));
+        }
     };
     let changes = diff(previous, current);
     let now = current.fetched_at;
@@ -583,9 +625,11 @@ fn report(
     }
     // Our own session appears whenever we sign in again: that is not news either.
     for &session in changes.appeared.iter().filter(|s| !s.is_ours()) {
+        let findings = judge.appeared(session, current, now);
+        to_act_on(session, &findings);
         sink.emit(Event::SessionAppeared {
             session: session.clone(),
-            findings: judge.appeared(session, current, now),
+            findings,
         });
     }
     // A known session seen from another network or place may be a copied token.
@@ -599,6 +643,7 @@ fn report(
         if let Some(before) = before {
             let findings = judge.seen_again(before, session, current, now);
             if !findings.is_empty() {
+                to_act_on(session, &findings);
                 sink.emit(Event::Suspicious {
                     session: session.clone(),
                     findings,
@@ -612,6 +657,7 @@ fn report(
             snapshot: current.clone(),
         });
     }
+    alerts
 }
 
 /// Records each event in the ledger, then passes it on.

@@ -1,0 +1,86 @@
+// The defence of the account shown: what Session Warden does on its own when an alert says
+// a session is surely not the person's (core's three choices, in core's words), and the
+// sign-outs it has pending, each with its time left, It's me and Sign out now.
+
+import * as api from "./api.js";
+import { $, el, setText, showError } from "./dom.js";
+import { busy } from "./nav.js";
+import { state } from "./state.js";
+
+/** @typedef {import("./bindings").DefenceChoice} DefenceChoice */
+/** @typedef {import("./bindings").PendingSignOut} PendingSignOut */
+
+/** @type {string | null} */
+let shownFor = null;
+
+/** @param {DefenceChoice[]} choices */
+function showChoices(choices) {
+  const chosen = choices.find((c) => c.chosen);
+  setText($("defence-state"), chosen?.title ?? "");
+  $("defence-choices").replaceChildren(
+    el("legend", { class: "visually-hidden" }, "When a session is surely not yours"),
+    ...choices.map((choice, i) => {
+      const id = `defence-${i}`;
+      const radio = el("input", {
+        type: "radio", name: "defence", id, checked: choice.chosen,
+        "aria-describedby": `${id}-text`,
+        onchange: () => choose(choice),
+      });
+      return el("div", { class: "choice" },
+        radio, el("label", { for: id }, choice.title),
+        el("p", { id: `${id}-text`, class: "muted" }, choice.explained));
+    }));
+}
+
+/** @param {DefenceChoice} choice */
+async function choose(choice) {
+  const account = state.selected;
+  if (!account) return;
+  const choices = await busy("defence", () => api.setDefence(account, choice.defence));
+  if (choices) showChoices(choices);
+}
+
+/** Loads the account's defence into the panel, once per account shown. @param {string} accountId */
+export async function loadDefence(accountId) {
+  if (shownFor === accountId) return;
+  shownFor = accountId;
+  try {
+    showChoices(await api.defence(accountId));
+  } catch (error) {
+    showError($("sessions-error"), error);
+  }
+}
+
+/** "in 1:42", or "due" once the wait ran out (it is carried out at the next check). @param {string} due */
+function timeLeft(due) {
+  const seconds = Math.round((Date.parse(due) - Date.now()) / 1000);
+  if (seconds <= 0) return "due now";
+  return `in ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** The account's pending sign-outs, each with its countdown and both actions.
+ * @param {string} accountId @param {PendingSignOut[]} pending */
+export function renderSignOuts(accountId, pending) {
+  $("sign-outs").hidden = pending.length === 0;
+  const list = $("sign-out-list");
+  const items = pending.map((p) => {
+    const trust = el("button", { type: "button", class: "secondary small", "aria-label": `It's me: keep ${p.device} signed in` }, "It's me");
+    trust.disabled = state.busy.has(`trust:${p.session}`);
+    trust.addEventListener("click", () => busy(`trust:${p.session}`, () => api.trustSession(accountId, p.session)));
+    const now = el("button", { type: "button", class: "danger small", "aria-label": `Sign out ${p.device} now` }, "Sign out now");
+    now.disabled = state.busy.has(`now:${p.session}`);
+    now.addEventListener("click", () => busy(`now:${p.session}`, () => api.signOutNow(accountId, p.session)));
+    return el("li", { class: "sign-out", dataset: { session: p.session } },
+      el("p", { class: "strong" }, `Signing out ${p.device} ${timeLeft(p.due)}`),
+      el("p", {}, p.reason),
+      p.lastError ? el("p", { class: "error" }, `The last try failed: ${p.lastError}. Tried again at each check.`) : null,
+      el("div", { class: "toolbar" }, trust, now));
+  });
+  // Rebuilt only when what it says changed: the buttons stay under the pointer.
+  const text = items.map((i) => i.textContent).join("\n");
+  if (list.dataset.text !== text) {
+    list.dataset.text = text;
+    list.replaceChildren(...items);
+  }
+}
+
