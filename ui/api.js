@@ -103,6 +103,12 @@ export function defence(account) { return call("defence", { account }); }
 /** @param {AccountId} account @param {Defence} defence @returns {Promise<DefenceChoice[]>} */
 export function setDefence(account, defence) { return call("set_defence", { account, defence }); }
 
+/** @returns {Promise<DefenceChoice[]>} */
+export function defaultDefence() { return call("default_defence"); }
+
+/** @param {Defence} defence @returns {Promise<DefenceChoice[]>} */
+export function setDefaultDefence(defence) { return call("set_default_defence", { defence }); }
+
 /** @param {AccountId} account @param {SessionId} session @returns {Promise<boolean>} */
 export function signOutNow(account, session) { return call("sign_out_now", { account, session }); }
 

@@ -13,23 +13,32 @@ import { state } from "./state.js";
 /** @type {string | null} */
 let shownFor = null;
 
-/** @param {DefenceChoice[]} choices */
-function showChoices(choices) {
-  const chosen = choices.find((c) => c.chosen);
-  setText($("defence-state"), chosen?.title ?? "");
-  $("defence-choices").replaceChildren(
-    el("legend", { class: "visually-hidden" }, "When a session is surely not yours"),
+/**
+ * Core's three choices as radio buttons in `fieldset` (its legend kept), each with what it
+ * does; `onChoose` gets the one picked.
+ * @param {HTMLElement} fieldset @param {string} name @param {DefenceChoice[]} choices
+ * @param {(choice: DefenceChoice) => void} onChoose
+ */
+function renderChoices(fieldset, name, choices, onChoose) {
+  const legend = fieldset.querySelector("legend");
+  fieldset.replaceChildren(...(legend ? [legend] : []),
     ...choices.map((choice, i) => {
-      const id = `defence-${i}`;
+      const id = `${name}-${i}`;
       const radio = el("input", {
-        type: "radio", name: "defence", id, checked: choice.chosen,
+        type: "radio", name, id, checked: choice.chosen,
         "aria-describedby": `${id}-text`,
-        onchange: () => choose(choice),
+        onchange: () => onChoose(choice),
       });
       return el("div", { class: "choice" },
         radio, el("label", { for: id }, choice.title),
         el("p", { id: `${id}-text`, class: "muted" }, choice.explained));
     }));
+}
+
+/** @param {DefenceChoice[]} choices */
+function showChoices(choices) {
+  setText($("defence-state"), choices.find((c) => c.chosen)?.title ?? "");
+  renderChoices($("defence-choices"), "defence", choices, choose);
 }
 
 /** @param {DefenceChoice} choice */
@@ -48,6 +57,23 @@ export async function loadDefence(accountId) {
     showChoices(await api.defence(accountId));
   } catch (error) {
     showError($("sessions-error"), error);
+  }
+}
+
+/** The default for accounts added from now on, in the settings; saved when picked. */
+export async function loadDefaultDefence() {
+  /** @param {DefenceChoice[]} choices */
+  const show = (choices) => renderChoices($("default-defence"), "default-defence", choices, async (choice) => {
+    try {
+      show(await api.setDefaultDefence(choice.defence));
+    } catch (error) {
+      showError($("settings-error"), error);
+    }
+  });
+  try {
+    show(await api.defaultDefence());
+  } catch (error) {
+    showError($("settings-error"), error);
   }
 }
 

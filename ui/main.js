@@ -6,6 +6,7 @@
 import * as api from "./api.js";
 import { addAccount, askCode, cancelCode, detect, dialectChanged, fillDialects, showDemo, showTransportWarning, submitCode } from "./add.js";
 import { $, $button, $dialog, $form, $input, $select, showError } from "./dom.js";
+import { loadDefaultDefence } from "./defence.js";
 import { exportHistory, fillHistoryKinds, loadHistory, renderHistory } from "./history.js";
 import { fillIdleChoices, previewIdle, saveIdle } from "./idle.js";
 import { forget, render, select, show, showAdd } from "./nav.js";
@@ -46,7 +47,7 @@ function wire() {
   $select("idle-after").addEventListener("change", previewIdle);
   $input("idle-trusted").addEventListener("change", previewIdle);
   $form("idle-form").addEventListener("submit", saveIdle);
-  $button("show-settings").addEventListener("click", () => { show("settings"); loadSettings(); });
+  $button("show-settings").addEventListener("click", () => { show("settings"); loadSettings(); loadDefaultDefence(); });
   $select("history-account").addEventListener("change", loadHistory);
   $select("history-kind").addEventListener("change", renderHistory);
   $input("history-search").addEventListener("input", renderHistory);

@@ -16,17 +16,19 @@ pub fn poll_now(app: &AppHandle, account: Account) {
     app.state::<AppState>().watcher.poll_now(&account.id);
 }
 
-/// After an action on `sessions`: their flags go (they ended, or are trusted), and the
-/// account is listed again.
+/// After an action on `sessions`: their flags go (they ended, or are trusted), a sign-out
+/// of theirs that "It's me" cancelled leaves the window and the tray, and the account is
+/// listed again.
 fn settle<'a>(
     app: &AppHandle,
     account: Account,
     sessions: impl IntoIterator<Item = &'a SessionId>,
 ) {
-    let views = &app.state::<AppState>().views;
+    let state = app.state::<AppState>();
     for session in sessions {
-        views.unflag(&account.id, session);
+        state.views.unflag(&account.id, session);
     }
+    state.views.follow_sign_outs(&account.id, &state.accounts);
     poll_now(app, account);
 }
 

@@ -237,6 +237,21 @@ pub(crate) fn set_defence(
     Ok(DefenceChoice::all(state.accounts.defence(&account)?))
 }
 
+/// The defence accounts added from now on start with, as the settings offer it.
+#[tauri::command]
+pub(crate) fn default_defence(state: State<'_, AppState>) -> Answer<Vec<DefenceChoice>> {
+    Ok(DefenceChoice::all(state.accounts.default_defence()?))
+}
+
+#[tauri::command]
+pub(crate) fn set_default_defence(
+    state: State<'_, AppState>,
+    defence: Defence,
+) -> Answer<Vec<DefenceChoice>> {
+    state.accounts.set_default_defence(defence)?;
+    Ok(DefenceChoice::all(state.accounts.default_defence()?))
+}
+
 /// "Sign out now" on a pending sign-out: carried out at the poll this asks for.
 #[tauri::command]
 pub(crate) fn sign_out_now(app: AppHandle, account: AccountId, session: SessionId) -> Answer<bool> {

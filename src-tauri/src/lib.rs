@@ -189,6 +189,8 @@ pub fn run(args: Args) {
             commands::set_idle_policy,
             commands::defence,
             commands::set_defence,
+            commands::default_defence,
+            commands::set_default_defence,
             commands::sign_out_now,
             commands::add_account,
             commands::submit_code,

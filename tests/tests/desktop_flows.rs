@@ -1140,7 +1140,133 @@ async fn accessible(desktop: &Desktop) -> anyhow::Result<()> {
     a11y::check(&client, "history").await?;
     click(&client, "#show-settings").await?;
     shown(&client, "#settings-view").await?;
+    // The default defence for accounts added from now on, in core's words.
+    wait_for_text(&client, "#default-defence", "Sign out after 2 minutes").await?;
     a11y::check(&client, "settings").await?;
+    client.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_session_counts_down_and_both_actions_work_from_the_notification()
+-> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    run_logged(&desktop, countdown(&desktop)).await
+}
+
+/// A session of Ann's that was used at TU Berlin and, seconds later, from a São Paulo home
+/// line (both placed by the shipped IP data): one session in two places no one travels
+/// between, a copied cookie. Returns its id on the mock.
+async fn copied_cookie(mock: &Mock, agent: &str) -> anyhow::Result<String> {
+    let control = mock.server.control();
+    let id = mock
+        .sign_in_via(Dialect::Rtc, ANN, agent, "130.149.7.201")
+        .await?
+        .id;
+    control.record_activity(&id, Some("130.149.7.201")).await?;
+    Ok(id)
+}
+
+/// Waits until the sessions table holds `text`, in any column (a narrow window hides some
+/// from view, not from the page).
+async fn listed_with(client: &Client, text: &'static str) -> anyhow::Result<()> {
+    wait_until_async(
+        &format!("{text} in the sessions table"),
+        UI_TIMEOUT,
+        || async {
+            let all = client
+                .execute(
+                    "return document.getElementById('session-rows').textContent",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            all.as_str().is_some_and(|t| t.contains(text)).then_some(())
+        },
+    )
+    .await
+}
+
+async fn countdown(desktop: &Desktop) -> anyhow::Result<()> {
+    let app = workspace_binary("WARDEN_APP", "session-warden")?;
+    let cli = workspace_binary("WARDEN_CLI", "warden")?;
+    let mock = Mock::start().await?;
+    mock.create_user(ANN, DEMO_PASSWORD).await?;
+    let control = mock.server.control();
+    // Both used at TU Berlin before the watching begins: the first listing knows them.
+    let laptop = copied_cookie(&mock, FIREFOX_LINUX).await?;
+    let phone = copied_cookie(&mock, SAFARI_IPHONE).await?;
+    let home = desktop.subdir("warden-home")?;
+    let notifications = desktop.watch_notifications()?;
+    let driver = start_driver(desktop, &home)?;
+    let client = driver.launch(&app, &["--open"]).await?;
+    add_accounts(&client, &mock, &[(Dialect::Rtc, ANN, "Ann (RTC)")]).await?;
+    // Seen at TU Berlin first: where the rules measure the jump from.
+    wait_for_rows(&client, 3).await?;
+    listed_with(&client, "Berlin").await?;
+    // A short wait, set from a terminal on the same home: the app reads it from the ledger.
+    let set = desktop
+        .command(&cli)
+        .env("WARDEN_HOME", &home)
+        .args(["defence", "Ann (RTC)", "--wait", "10s"])
+        .output()?;
+    anyhow::ensure!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+
+    // The cookie is used from São Paulo: a countdown, with It's me and Sign out now.
+    control
+        .record_activity(&laptop, Some("189.100.20.3"))
+        .await?;
+    let id = notifications.id_of(&["Signing out", "in 10 seconds"], UI_TIMEOUT)?;
+    let call = notifications.wait_for(&["Signing out"], UI_TIMEOUT)?;
+    assert!(
+        call.contains("\"trust\"") && call.contains("\"sign-out-now\""),
+        "the countdown offers It's me and Sign out now:\n{call}"
+    );
+    wait_for_text(&client, "#sign-out-list", "Signing out").await?;
+    // Sign out now: gone on the server, and the countdown becomes "Signed out …" in place.
+    emit_action(desktop, id, "sign-out-now")?;
+    wait_until_async("the copied session gone", UI_TIMEOUT, || async {
+        mock.live_ids_of(ANN)
+            .await
+            .ok()
+            .filter(|ids| !ids.contains(&laptop))
+    })
+    .await?;
+    let done = notifications.wait_for(&["Signed out", "saw it gone"], UI_TIMEOUT)?;
+    assert!(
+        done.contains(&format!("uint32 {id}")),
+        "the outcome replaces the countdown (replaces_id {id}):\n{done}"
+    );
+
+    // Another copied cookie: It's me cancels the sign-out and trusts the device.
+    control
+        .record_activity(&phone, Some("189.100.20.3"))
+        .await?;
+    let id = notifications.id_of(&["Signing out", "Safari"], UI_TIMEOUT)?;
+    emit_action(desktop, id, "trust")?;
+    wait_until_async("the pending sign-out cancelled", UI_TIMEOUT, || async {
+        let shown = desktop
+            .command(&cli)
+            .env("WARDEN_HOME", &home)
+            .args(["defence", "Ann (RTC)"])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+        (shown.status.success() && !text.contains("pending:")).then_some(())
+    })
+    .await?;
+    wait_until_async("the window's pending sign-out gone", UI_TIMEOUT, || async {
+        client.find(Locator::Css("#sign-outs[hidden]")).await.ok()
+    })
+    .await?;
+    assert!(
+        mock.live_ids_of(ANN).await?.contains(&phone),
+        "It's me keeps it signed in"
+    );
     client.close().await?;
     Ok(())
 }

@@ -275,3 +275,64 @@ async fn tell_me_only_tells() {
     it.after("PT10M").await;
     assert!(it.laptop_is_live().await);
 }
+
+/// On the IP databases that ship: Ann's sessions used at TU Berlin, then seconds later from a
+/// São Paulo home line (Claro), are each one session in two places: acted on, one after the
+/// other (the first's sightings are forgotten when it is signed out; the second is still
+/// measured from its own).
+#[tokio::test]
+async fn on_the_shipped_databases_a_session_from_berlin_then_sao_paulo_is_acted_on() {
+    let w = World::build().mock_clock().start().await;
+    w.accounts.set_geoip(Arc::new(warden_core::GeoIp::in_dir(
+        &common::shipped_geoip(),
+    )));
+    let control = w.mock.control();
+    let ann = "ann@example.com";
+    control
+        .create_user(ann, warden_mock::DEMO_PASSWORD)
+        .await
+        .expect("Ann");
+    let mut devices = Vec::new();
+    for agent in [
+        warden_mock::agents::FIREFOX_LINUX,
+        warden_mock::agents::SAFARI_IPHONE,
+    ] {
+        let id = control
+            .sign_in_via(Dialect::Rtc, ann, agent, "130.149.7.201", None)
+            .await
+            .expect("signs in")
+            .id;
+        control
+            .record_activity(&id, Some("130.149.7.201"))
+            .await
+            .expect("used at TU Berlin");
+        devices.push(id);
+    }
+    let account = w.add(Dialect::Rtc, ann).await.expect("added");
+    let events = common::Events::default();
+    let mut poller = Poller::new(Arc::clone(&w.accounts), account.clone());
+    poller.poll(&events).await;
+    events.take();
+    for device in &devices {
+        control.advance_clock("PT1M").await.expect("time");
+        control
+            .record_activity(device, Some("189.100.20.3"))
+            .await
+            .expect("used from São Paulo");
+        poller.poll(&events).await;
+        let told = events.take();
+        let pending = pending_of(&told).unwrap_or_else(|| panic!("acted on: {told:#?}"));
+        assert!(pending.device.contains("Sao Paulo"), "{}", pending.device);
+        // The laptop, while her phone is in use at home: a copied cookie (NewCountry); the
+        // phone then, alone: one session in two places (ImpossibleTravel).
+        assert!(
+            matches!(pending.rule, RuleId::NewCountry | RuleId::ImpossibleTravel),
+            "{pending:?}"
+        );
+        w.accounts
+            .sign_out_now(&account.id, &pending.session)
+            .expect("now");
+        poller.poll(&events).await;
+        assert!(signed_out(&events.take()));
+    }
+}

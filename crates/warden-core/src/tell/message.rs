@@ -67,10 +67,11 @@ impl Message {
         use crate::watch::defence::span;
         match event {
             Event::SignOutPending { pending, .. } if pending.due > now => Some(Message {
+                // The wait as chosen: told the moment it starts.
                 summary: format!(
                     "Signing out {} in {}",
                     pending.device,
-                    span(pending.due - now)
+                    span(pending.due - pending.since)
                 ),
                 body: format!(
                     "{}.\nOn {label}. If it is you, say \"It's me\" and nothing is signed out.",

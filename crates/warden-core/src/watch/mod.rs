@@ -397,14 +397,20 @@ impl Poller {
         for (session, finding) in alerts {
             match self.accounts.defend(&self.account, &session, &finding) {
                 Ok(Some(Defended::Pending(pending))) => {
+                    tracing::info!(account = %self.account.id, session = %session.id, due = %pending.due, rule = ?pending.rule, "the defence will sign a session out");
                     sink.emit(Event::SignOutPending { session, pending })
                 }
-                Ok(Some(Defended::Asks(why))) => sink.emit(Event::DefenceAsks {
-                    session,
-                    finding,
-                    why,
-                }),
-                Ok(None) => {}
+                Ok(Some(Defended::Asks(why))) => {
+                    tracing::info!(account = %self.account.id, session = %session.id, "the defence asks: {why}");
+                    sink.emit(Event::DefenceAsks {
+                        session,
+                        finding,
+                        why,
+                    })
+                }
+                Ok(None) => {
+                    tracing::info!(account = %self.account.id, session = %session.id, rule = ?finding.rule, "an alert to act on, only told (or pending already)");
+                }
                 Err(e) => {
                     tracing::warn!(account = %self.account.id, "the defence could not decide: {e}")
                 }
