@@ -84,29 +84,51 @@ function timeLeft(due) {
   return `in ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+/**
+ * One pending sign-out's card, made once.
+ * @typedef {{ li: HTMLLIElement, title: HTMLElement, reason: HTMLElement, error: HTMLElement,
+ *   trust: HTMLButtonElement, now: HTMLButtonElement }} Card
+ */
+
+/** Cards by session, updated in place: the countdown changes every second, and a button
+ * replaced under the pointer loses its click. @type {Map<string, Card>} */
+const cards = new Map();
+
+/** @param {string} accountId @param {PendingSignOut} p @returns {Card} */
+function cardFor(accountId, p) {
+  const known = cards.get(p.session);
+  if (known) return known;
+  const trust = el("button", { type: "button", class: "secondary small", "aria-label": `It's me: keep ${p.device} signed in` }, "It's me");
+  trust.addEventListener("click", () => busy(`trust:${p.session}`, () => api.trustSession(accountId, p.session)));
+  const now = el("button", { type: "button", class: "danger small", "aria-label": `Sign out ${p.device} now` }, "Sign out now");
+  now.addEventListener("click", () => busy(`now:${p.session}`, () => api.signOutNow(accountId, p.session)));
+  const title = el("p", { class: "strong" });
+  const reason = el("p");
+  const error = el("p", { class: "error" });
+  const li = el("li", { class: "sign-out", dataset: { session: p.session } },
+    title, reason, error, el("div", { class: "toolbar" }, trust, now));
+  const card = { li, title, reason, error, trust, now };
+  cards.set(p.session, card);
+  return card;
+}
+
 /** The account's pending sign-outs, each with its countdown and both actions.
  * @param {string} accountId @param {PendingSignOut[]} pending */
 export function renderSignOuts(accountId, pending) {
   $("sign-outs").hidden = pending.length === 0;
-  const list = $("sign-out-list");
+  const shown = new Set(pending.map((p) => p.session));
+  for (const session of [...cards.keys()]) if (!shown.has(session)) cards.delete(session);
   const items = pending.map((p) => {
-    const trust = el("button", { type: "button", class: "secondary small", "aria-label": `It's me: keep ${p.device} signed in` }, "It's me");
-    trust.disabled = state.busy.has(`trust:${p.session}`);
-    trust.addEventListener("click", () => busy(`trust:${p.session}`, () => api.trustSession(accountId, p.session)));
-    const now = el("button", { type: "button", class: "danger small", "aria-label": `Sign out ${p.device} now` }, "Sign out now");
-    now.disabled = state.busy.has(`now:${p.session}`);
-    now.addEventListener("click", () => busy(`now:${p.session}`, () => api.signOutNow(accountId, p.session)));
-    return el("li", { class: "sign-out", dataset: { session: p.session } },
-      el("p", { class: "strong" }, `Signing out ${p.device} ${timeLeft(p.due)}`),
-      el("p", {}, p.reason),
-      p.lastError ? el("p", { class: "error" }, `The last try failed: ${p.lastError}. Tried again at each check.`) : null,
-      el("div", { class: "toolbar" }, trust, now));
+    const card = cardFor(accountId, p);
+    setText(card.title, `Signing out ${p.device} ${timeLeft(p.due)}`);
+    setText(card.reason, p.reason);
+    setText(card.error, p.lastError ? `The last try failed: ${p.lastError}. Tried again at each check.` : "");
+    card.error.hidden = !p.lastError;
+    card.trust.disabled = state.busy.has(`trust:${p.session}`);
+    card.now.disabled = state.busy.has(`now:${p.session}`);
+    return card.li;
   });
-  // Rebuilt only when what it says changed: the buttons stay under the pointer.
-  const text = items.map((i) => i.textContent).join("\n");
-  if (list.dataset.text !== text) {
-    list.dataset.text = text;
-    list.replaceChildren(...items);
-  }
+  const list = $("sign-out-list");
+  const same = items.length === list.children.length && items.every((li, i) => list.children[i] === li);
+  if (!same) list.replaceChildren(...items);
 }
-

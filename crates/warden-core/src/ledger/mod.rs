@@ -289,7 +289,6 @@ impl Ledger {
         rows.map(|row| parts_to_account(row?)).collect()
     }
 
-    /// Notes that Session Warden signed in with this session (by our id, never the server's).
     /// The account's idle policy, if one is on.
     pub fn idle_policy(
         &self,
@@ -343,6 +342,7 @@ impl Ledger {
         Ok(())
     }
 
+    /// Notes that Session Warden signed in with this session (by our id, never the server's).
     pub fn add_own_session(
         &self,
         account: &AccountId,
