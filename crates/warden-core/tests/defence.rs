@@ -13,7 +13,7 @@ use common::World;
 use warden_core::rules::RuleId;
 use warden_core::watch::Poller;
 use warden_core::watch::defence::Defence;
-use warden_core::{Account, EndReason, Event};
+use warden_core::{Account, EndReason, Event, Message};
 use warden_mock::{DEMO_LOGIN, Dialect, FaultSpec};
 
 /// The "impossible-travel" scenario on RTC, the engine on the mock's clock, polled by hand:
@@ -283,32 +283,8 @@ async fn tell_me_only_tells() {
 #[tokio::test]
 async fn on_the_shipped_databases_a_session_from_berlin_then_sao_paulo_is_acted_on() {
     let w = World::build().mock_clock().start().await;
-    w.accounts.set_geoip(Arc::new(warden_core::GeoIp::in_dir(
-        &common::shipped_geoip(),
-    )));
+    let (account, devices) = ann_at_tu_berlin(&w).await;
     let control = w.mock.control();
-    let ann = "ann@example.com";
-    control
-        .create_user(ann, warden_mock::DEMO_PASSWORD)
-        .await
-        .expect("Ann");
-    let mut devices = Vec::new();
-    for agent in [
-        warden_mock::agents::FIREFOX_LINUX,
-        warden_mock::agents::SAFARI_IPHONE,
-    ] {
-        let id = control
-            .sign_in_via(Dialect::Rtc, ann, agent, "130.149.7.201", None)
-            .await
-            .expect("signs in")
-            .id;
-        control
-            .record_activity(&id, Some("130.149.7.201"))
-            .await
-            .expect("used at TU Berlin");
-        devices.push(id);
-    }
-    let account = w.add(Dialect::Rtc, ann).await.expect("added");
     let events = common::Events::default();
     let mut poller = Poller::new(Arc::clone(&w.accounts), account.clone());
     poller.poll(&events).await;
@@ -335,4 +311,122 @@ async fn on_the_shipped_databases_a_session_from_berlin_then_sao_paulo_is_acted_
         poller.poll(&events).await;
         assert!(signed_out(&events.take()));
     }
+}
+
+/// Ann (on RTC, the IP databases that ship) with a laptop and a phone both in use at TU
+/// Berlin, her account added: the sessions' ids, laptop first.
+async fn ann_at_tu_berlin(w: &World) -> (Account, Vec<String>) {
+    w.accounts.set_geoip(Arc::new(warden_core::GeoIp::in_dir(
+        &common::shipped_geoip(),
+    )));
+    let control = w.mock.control();
+    let ann = "ann@example.com";
+    control
+        .create_user(ann, warden_mock::DEMO_PASSWORD)
+        .await
+        .expect("Ann");
+    let mut devices = Vec::new();
+    for agent in [
+        warden_mock::agents::FIREFOX_LINUX,
+        warden_mock::agents::SAFARI_IPHONE,
+    ] {
+        let id = control
+            .sign_in_via(Dialect::Rtc, ann, agent, "130.149.7.201", None)
+            .await
+            .expect("signs in")
+            .id;
+        control
+            .record_activity(&id, Some("130.149.7.201"))
+            .await
+            .expect("used at TU Berlin");
+        devices.push(id);
+    }
+    let account = w.add(Dialect::Rtc, ann).await.expect("added");
+    (account, devices)
+}
+
+/// The watcher polls when a sign-out is due, not only at its interval: with an hour between
+/// polls and a wait of 10 seconds, the copied session is signed out about 10 seconds after
+/// the alert, on the real clock.
+#[tokio::test]
+async fn the_watcher_signs_out_when_the_wait_runs_out_not_at_its_next_interval() {
+    let w = World::build().start().await;
+    let (account, devices) = ann_at_tu_berlin(&w).await;
+    let wait = Defence::Wait { seconds: 10 };
+    w.accounts.set_defence(&account, wait).expect("set");
+    let (watcher, mut rx) = common::watcher(&w.accounts, std::time::Duration::from_secs(3600));
+    watcher.watch(account.clone());
+    common::next_event(&mut rx, |e| matches!(e, Event::Listed { .. })).await;
+    w.mock
+        .control()
+        .record_activity(&devices[0], Some("189.100.20.3"))
+        .await
+        .expect("used from São Paulo");
+    watcher.poll_now(&account.id);
+    let pending =
+        match common::next_event(&mut rx, |e| matches!(e, Event::SignOutPending { .. })).await {
+            Event::SignOutPending { pending, .. } => pending,
+            _ => unreachable!(),
+        };
+    let started = std::time::Instant::now();
+    let done = tokio::time::timeout(std::time::Duration::from_secs(40), async {
+        loop {
+            match rx.recv().await.expect("the watcher is running") {
+                Event::DefenceSignedOut { session, .. } => return session,
+                Event::DefenceFailed { error, .. } => panic!("{error}"),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("signed out within 40 s, not at the hour's poll");
+    assert_eq!(done.id, pending.session);
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_secs(8),
+        "not before the wait ran out: {took:?}"
+    );
+}
+
+/// The demo shows the defence: in its scene (watched through RTC Collector, as the demo
+/// does; polled here every 30 seconds of the mock's clock, the app every 5), the stranger's sign-in from another continent is told,
+/// and the home Mac's own session used from São Paulo is signed out after the wait, its
+/// place the one RTC reports. Nothing else is.
+#[tokio::test]
+async fn the_demo_s_copied_cookie_is_signed_out_after_the_wait_and_nothing_else_is() {
+    let w = World::build().scenario("demo").mock_clock().start().await;
+    let account = w.add(Dialect::Rtc, DEMO_LOGIN).await.expect("added");
+    let events = common::Events::default();
+    let mut poller = Poller::new(Arc::clone(&w.accounts), account.clone());
+    let mut pending = Vec::new();
+    let mut done = Vec::new();
+    for _ in 0..20 {
+        poller.poll(&events).await;
+        for event in events.take() {
+            match event {
+                Event::SignOutPending { pending: ref p, .. } => {
+                    let told = Message::for_defence(&event, "Demo", p.since).expect("told");
+                    // The words the README quotes.
+                    assert_eq!(
+                        told.summary,
+                        "Signing out Safari on a computer (São Paulo, BR) in 2 minutes"
+                    );
+                    pending.push(p.clone());
+                }
+                Event::DefenceSignedOut { session, .. } => done.push(session),
+                Event::DefenceAsks { .. } | Event::DefenceFailed { .. } => {
+                    panic!("the demo's defence: {event:#?}")
+                }
+                _ => {}
+            }
+        }
+        w.mock.control().advance_clock("PT30S").await.expect("time");
+    }
+    let [pending] = pending.as_slice() else {
+        panic!("one sign-out decided on: {pending:#?}");
+    };
+    let [gone] = done.as_slice() else {
+        panic!("one session signed out: {done:#?}");
+    };
+    assert_eq!(gone.id, pending.session);
 }

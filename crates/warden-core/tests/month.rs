@@ -18,10 +18,12 @@ use chrono::{DateTime, Duration, Utc};
 use common::{Events, MockTime, Outbox};
 use warden_core::rules::{RuleId, Severity, worst};
 use warden_core::watch::Poller;
+use warden_core::watch::defence::Defence;
 use warden_core::{
     Accounts, DeviceKind, DialectKind, Event, GeoIp, Home, MemoryStore, Message, NewAccount,
     Secret, Session,
 };
+use warden_mock::scenario::Action;
 use warden_mock::{Dialect, MockState, Scenario};
 
 const LOGIN: &str = "mia@example.com";
@@ -144,9 +146,25 @@ struct Told {
     rules: Vec<RuleId>,
 }
 
+/// When an alert to act on was first raised for an intrusion, and when it was signed out.
+type AlertAndEnd = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 struct Tally {
     api: Api,
     data: Data,
+    defence: Defence,
+    /// When each intrusion began, by the scenario.
+    began: [DateTime<Utc>; INTRUSIONS.len()],
+    /// Per intrusion: when an alert to act on was first raised for it, and when the defence
+    /// signed it out.
+    acted: Vec<AlertAndEnd>,
+    /// Sessions of her own the defence signed out: must be none.
+    own_signed_out: Vec<Session>,
+    /// Alerts the defence asked about instead of acting (Matrix).
+    asked: usize,
+    /// The sessions each intrusion was seen on: a copied cookie is her laptop's own session,
+    /// which may be back at her address by the time it is signed out.
+    intrusion_sessions: std::collections::HashMap<warden_core::SessionId, usize>,
     /// Per intrusion: the worst severity raised for its session, and the rules that said so.
     intrusions: Vec<(Option<Severity>, Vec<RuleId>)>,
     told: Vec<Told>,
@@ -212,7 +230,7 @@ impl Tally {
     }
 }
 
-async fn live_a_month(api: Api, data: Data) -> Tally {
+async fn live_a_month(api: Api, data: Data, defence: Defence) -> Tally {
     let state = MockState::with_demo_user();
     let scenario = Scenario::load("ordinary-month")
         .expect("the scenario ships")
@@ -225,7 +243,11 @@ async fn live_a_month(api: Api, data: Data) -> Tally {
             GeoIp::in_dir(exact.path())
         }
     };
+    let offsets = INTRUSIONS.map(|(what, ip, _)| {
+        intrusion_begins(&scenario, ip).unwrap_or_else(|| panic!("{what} is in the scenario"))
+    });
     state.start_scenario(scenario, false);
+    let began = offsets.map(|offset| state.clock.now() + offset);
     let mock = warden_mock::spawn_with(state.clone())
         .await
         .expect("mock starts");
@@ -272,18 +294,35 @@ async fn live_a_month(api: Api, data: Data) -> Tally {
         )
         .await
         .expect("her account is added");
+    accounts
+        .set_defence(&account, defence)
+        .expect("her defence");
 
     let events = Events::default();
     let mut poller = Poller::new(Arc::clone(&accounts), account.clone());
     let mut tally = Tally {
         api,
         data,
+        defence,
+        began,
+        acted: vec![(None, None); INTRUSIONS.len()],
+        own_signed_out: Vec::new(),
+        asked: 0,
+        intrusion_sessions: std::collections::HashMap::new(),
         intrusions: vec![(None, Vec::new()); INTRUSIONS.len()],
         told: Vec::new(),
         polls: 0,
     };
     let start = state.clock.now();
-    while state.clock.now() - start < MONTH - WATCH_FROM {
+    // Each poll at its exact moment of her month: stepping by `advance` would let the real
+    // time each poll takes pile up (minutes over a month on a loaded machine) and shift the
+    // polls against her life, so that a run would meet different moments than the last one.
+    let end = start + (MONTH - WATCH_FROM);
+    let mut at = start;
+    let mut grid = 0;
+    while at < end {
+        state.clock.set_now(at);
+        state.scenario.run_due(&state);
         poller.poll(&events).await;
         tally.polls += 1;
         let now = state.clock.now();
@@ -302,23 +341,73 @@ async fn live_a_month(api: Api, data: Data) -> Tally {
                     .expect("she signs in again");
             }
         }
-        state.clock.advance(POLL_EVERY);
-        state.scenario.run_due(&state);
+        // The next poll: at its interval, or sooner when a sign-out falls due before, as
+        // the watcher does.
+        let next = start + POLL_EVERY * (grid + 1);
+        let due = poller
+            .until_next_sign_out()
+            .and_then(|left| Duration::from_std(left).ok())
+            .map(|left| state.clock.now() + left);
+        at = match due {
+            Some(due) if due < next => due,
+            _ => {
+                grid += 1;
+                next
+            }
+        };
     }
     tally
 }
 
+/// When the intrusion from `ip` begins, from the scenario's start: its first step from
+/// there (a sign-in of a device placed there, or a use from there).
+fn intrusion_begins(scenario: &Scenario, ip: &str) -> Option<Duration> {
+    scenario
+        .steps
+        .iter()
+        .filter(|step| {
+            step.ip.as_deref() == Some(ip)
+                || (step.action == Action::SignIn
+                    && scenario.devices.iter().any(|d| {
+                        Some(&d.name) == step.device.as_ref() && d.ip.as_deref() == Some(ip)
+                    }))
+        })
+        .map(|step| step.at.0)
+        .min()
+}
+
+/// The intrusion `session` is, by its address.
+fn intrusion_of(session: &Session) -> Option<usize> {
+    INTRUSIONS
+        .iter()
+        .position(|(_, ip, _)| session.ip.as_deref() == Some(ip))
+}
+
 fn note(tally: &mut Tally, event: &Event, now: DateTime<Utc>) {
+    match event {
+        Event::DefenceSignedOut { session, .. } => match tally
+            .intrusion_sessions
+            .get(&session.id)
+            .copied()
+            .or_else(|| intrusion_of(session))
+        {
+            Some(i) => tally.acted[i].1 = Some(now),
+            None => tally.own_signed_out.push(session.clone()),
+        },
+        Event::DefenceAsks { .. } => tally.asked += 1,
+        _ => {}
+    }
     let (session, findings) = match event {
         Event::SessionAppeared { session, findings } | Event::Suspicious { session, findings } => {
             (session, findings)
         }
         _ => return,
     };
-    if let Some(i) = INTRUSIONS
-        .iter()
-        .position(|(_, ip, _)| session.ip.as_deref() == Some(ip))
-    {
+    if let Some(i) = intrusion_of(session) {
+        tally.intrusion_sessions.insert(session.id.clone(), i);
+        if findings.iter().any(|f| f.act) && tally.acted[i].0.is_none() {
+            tally.acted[i].0 = Some(now);
+        }
         let (severity, rules) = &mut tally.intrusions[i];
         *severity = (*severity).max(worst(findings));
         rules.extend(
@@ -352,10 +441,16 @@ async fn a_month_of_ordinary_life_notifies_nothing_but_the_intrusions_on_every_a
         Api::Allauth,
         Api::HomeAssistant,
     ];
-    let runs: Vec<_> = [Data::Shipped, Data::Exact]
-        .into_iter()
-        .flat_map(|data| apis.map(|api| tokio::spawn(live_a_month(api, data))))
-        .collect();
+    // What she is told, with "Tell me" on both kinds of data; then the same month with the
+    // defence on (its default, a short wait), on the databases that ship.
+    let runs: Vec<_> = [
+        (Data::Shipped, Defence::Tell),
+        (Data::Exact, Defence::Tell),
+        (Data::Shipped, Defence::default()),
+    ]
+    .into_iter()
+    .flat_map(|(data, defence)| apis.map(|api| tokio::spawn(live_a_month(api, data, defence))))
+    .collect();
     let mut tallies = Vec::new();
     for run in runs {
         tallies.push(run.await.expect("the month runs"));
@@ -374,7 +469,7 @@ async fn a_month_of_ordinary_life_notifies_nothing_but_the_intrusions_on_every_a
         let of = |data| {
             tallies
                 .iter()
-                .find(|t| t.api == api && t.data == data)
+                .find(|t| t.api == api && t.data == data && t.defence == Defence::Tell)
                 .expect("every month ran")
         };
         let (shipped, exact) = (of(Data::Shipped), of(Data::Exact));
@@ -408,7 +503,8 @@ async fn a_month_of_ordinary_life_notifies_nothing_but_the_intrusions_on_every_a
             );
         }
     }
-    for tally in &tallies {
+    defended(&tallies, &apis);
+    for tally in tallies.iter().filter(|t| t.defence == Defence::Tell) {
         let who = format!("{} on {}", tally.api.name(), tally.data.name());
         assert!(tally.polls > 4000, "a month of polls: {}", tally.polls);
         let (caught, false_alarms, why) = expected(tally.api);
@@ -435,6 +531,98 @@ async fn a_month_of_ordinary_life_notifies_nothing_but_the_intrusions_on_every_a
             );
         }
     }
+}
+
+/// The month with the defence on: every intrusion an alert says cannot be her is signed out
+/// within the wait and one poll; none of her own sessions ever is; Matrix asks instead.
+fn defended(tallies: &[Tally], apis: &[Api]) {
+    let wait = Defence::default().delay().expect("a wait");
+    println!(
+        "\nWith the defence on ({}), shipped databases:\n\n| API watched | intrusions an alert says cannot be her | signed out | from the intrusion to its end | of which, from its alert | her own sessions signed out |",
+        Defence::default().title()
+    );
+    println!("|---|---|---|---|---|---|");
+    for &api in apis {
+        let tally = tallies
+            .iter()
+            .find(|t| t.api == api && t.defence != Defence::Tell)
+            .expect("every month ran");
+        let alerted: Vec<usize> = (0..INTRUSIONS.len())
+            .filter(|&i| tally.acted[i].0.is_some())
+            .collect();
+        // Per intrusion signed out: (what, from its start, from its alert).
+        let ends: Vec<(&str, Duration, Duration)> = alerted
+            .iter()
+            .filter_map(|&i| match tally.acted[i] {
+                (Some(alert), Some(end)) => {
+                    Some((INTRUSIONS[i].0, end - tally.began[i], end - alert))
+                }
+                _ => None,
+            })
+            .collect();
+        let column = |pick: fn(&(&str, Duration, Duration)) -> Duration| {
+            if ends.is_empty() {
+                return "—".to_owned();
+            }
+            let cells: Vec<String> = ends
+                .iter()
+                .map(|end| format!("{}: {}", end.0, m_ss(pick(end))))
+                .collect();
+            cells.join("; ")
+        };
+        println!(
+            "| {} | {} | {}{} | {} | {} | {} |",
+            api.name(),
+            alerted.len(),
+            ends.len(),
+            match tally.asked {
+                0 => String::new(),
+                1 => " (asked once instead)".to_owned(),
+                n => format!(" (asked {n} times instead)"),
+            },
+            column(|end| end.1),
+            column(|end| end.2),
+            tally.own_signed_out.len()
+        );
+        let who = format!("{} with the defence on", api.name());
+        assert!(
+            tally.own_signed_out.is_empty(),
+            "{who}: her own sessions signed out: {:?}",
+            tally.own_signed_out
+        );
+        for &i in &alerted {
+            let (alert, end) = tally.acted[i];
+            if api == Api::Matrix {
+                assert!(end.is_none(), "{who}: Matrix asks, never signs out alone");
+                continue;
+            }
+            let (Some(alert), Some(end)) = (alert, end) else {
+                panic!("{who}: {} was never signed out", INTRUSIONS[i].0);
+            };
+            // Within the wait and one poll of its alert, and of its start: the alert comes
+            // at the first poll that sees it.
+            assert!(
+                end - alert <= wait + POLL_EVERY,
+                "{who}: {} signed out {} after its alert",
+                INTRUSIONS[i].0,
+                m_ss(end - alert)
+            );
+            assert!(
+                end - tally.began[i] <= wait + POLL_EVERY + POLL_EVERY,
+                "{who}: {} signed out {} after it began",
+                INTRUSIONS[i].0,
+                m_ss(end - tally.began[i])
+            );
+        }
+        if api == Api::Matrix && !alerted.is_empty() {
+            assert!(tally.asked > 0, "{who}: asked, and said why");
+        }
+    }
+}
+
+/// "10:02": minutes and seconds.
+fn m_ss(span: Duration) -> String {
+    format!("{}:{:02}", span.num_minutes(), span.num_seconds() % 60)
 }
 
 /// What the rules can make of each API's month: the intrusions caught at least, the false

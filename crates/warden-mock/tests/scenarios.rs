@@ -90,6 +90,21 @@ async fn demo_a_stranger_from_another_country_signs_in_after_a_minute() {
     advance(&server, "PT30S").await;
     let (_, home) = web_and_home_assistant(live(&server).await);
     assert_eq!(home.len(), 5);
+    // At four minutes the home Mac's own session is used from São Paulo: its cookie, copied.
+    let mac = |sessions: &[Value]| {
+        sessions
+            .iter()
+            .find(|s| s["dialect"] == "rtc")
+            .cloned()
+            .expect("the home Mac's session")
+    };
+    let at_home = mac(&before);
+    advance(&server, "PT2M").await;
+    let (web, _) = web_and_home_assistant(live(&server).await);
+    let copied = mac(&web);
+    assert_eq!(copied["id"], at_home["id"], "the same session");
+    assert_eq!(copied["ip"], "189.100.20.3");
+    assert_eq!(copied["location"]["country"], "BR");
     // The devices stay in use: an hour later, every session is still live.
     advance(&server, "PT1H").await;
     assert_eq!(live(&server).await.len(), 9);

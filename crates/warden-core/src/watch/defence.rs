@@ -190,7 +190,8 @@ pub struct PendingSignOut {
     /// The alert's reason, in its rule's words.
     pub reason: String,
     pub since: DateTime<Utc>,
-    /// When the wait runs out; the watcher signs it out at its first poll after.
+    /// When the wait runs out; the watcher polls the account then (not only at its
+    /// interval) and signs it out.
     pub due: DateTime<Utc>,
     /// Why the last attempt failed, when one did (the server is down): tried again at each
     /// poll.

@@ -281,8 +281,12 @@ async fn run(
                 poller.failed(sink.as_ref(), &Error::WatcherFailed(reason))
             }
         };
+        let mut next = settings.wait(poller.failures);
+        if let Some(due) = poller.until_next_sign_out() {
+            next = next.min(due);
+        }
         tokio::select! {
-            () = tokio::time::sleep(settings.wait(poller.failures).max(wait.unwrap_or_default())) => {}
+            () = tokio::time::sleep(next.max(wait.unwrap_or_default())) => {}
             () = poke.notified() => {}
         }
     }
@@ -348,6 +352,30 @@ impl Poller {
             told_ending: None,
             applies_policies: true,
         }
+    }
+
+    /// How long until this account's next pending sign-out is due, when one is due later:
+    /// the watcher polls then rather than at its interval, so that "sign out after 2
+    /// minutes" means 2 minutes whatever the poll interval. One already due (being tried
+    /// again while the server is down) does not hurry the polls: the backoff holds.
+    pub fn until_next_sign_out(&self) -> Option<Duration> {
+        if !self.applies_policies {
+            return None;
+        }
+        let now = self.accounts.clock().now();
+        let pending = match self.accounts.pending_sign_outs(Some(&self.account.id)) {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::warn!(account = %self.account.id, "cannot read the pending sign-outs: {e}");
+                return None;
+            }
+        };
+        pending
+            .iter()
+            .filter(|p| p.due > now)
+            .map(|p| p.due - now)
+            .min()
+            .and_then(|left| left.to_std().ok())
     }
 
     /// Polls once and reports what changed to `sink`. Returns how long the server asked us

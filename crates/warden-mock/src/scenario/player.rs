@@ -34,6 +34,10 @@ struct Running {
     /// an access token. A client uses that token until it runs out and only then asks for
     /// another, HA's one moment of recording where and when a token was used.
     issued: HashMap<String, DateTime<Utc>>,
+    /// Device name → the session a copy of its cookie or token was taken from, at the copy's
+    /// first use. The copy stays that session's: when the device signs in again the copy
+    /// does not follow it, and once that session is ended the copy is refused.
+    copies: HashMap<String, String>,
 }
 
 impl Running {
@@ -85,9 +89,7 @@ impl ScenarioRunner {
             }
         }
         if let Some(start) = scenario.start {
-            state
-                .clock
-                .set_offset_ms((start - Utc::now()).num_milliseconds());
+            state.clock.set_now(start);
         }
         let steps = scenario.steps.len();
         let mut running = Running {
@@ -98,6 +100,7 @@ impl ScenarioRunner {
             agents: HashMap::new(),
             refresh_tokens: HashMap::new(),
             issued: HashMap::new(),
+            copies: HashMap::new(),
         };
         if skip_past {
             for step in 0..steps {
@@ -265,7 +268,21 @@ fn play(state: &MockState, running: &mut Running, step: usize, k: u64, at: DateT
             }
         }
         Action::Activity => {
+            let session = match (&device, session) {
+                (Some(device), Some(id)) if copied => Some(
+                    running
+                        .copies
+                        .entry(device.name.clone())
+                        .or_insert(id)
+                        .clone(),
+                ),
+                (_, session) => session,
+            };
             let Some(id) = session else { return };
+            if copied && !state.store.session(&id).is_some_and(|s| s.is_live(at)) {
+                // A copied cookie of a session that is over is refused, as the server would.
+                return;
+            }
             let home_assistant = state
                 .store
                 .session(&id)
@@ -459,9 +476,7 @@ mod tests {
         let start = state.clock.now();
         let user = state.store.user_by_email("mia@example.com").expect("Mia");
         let token = |at: Duration| {
-            state
-                .clock
-                .set_offset_ms((start + at - Utc::now()).num_milliseconds());
+            state.clock.set_now(start + at);
             state.scenario.run_due(&state);
             let sessions = state.store.every_session_of(&user.id, state.clock.now());
             assert_eq!(sessions.len(), 1, "one token, the copy's use included");
@@ -493,6 +508,69 @@ mod tests {
             (ip.as_deref(), used),
             (Some("203.0.113.9"), Duration::minutes(105)),
             "the copy has no access token of its own: it renews at once"
+        );
+    }
+
+    /// A copied cookie is the session it was taken from: once that session is ended (the
+    /// person's app revoked it) the copy is refused, and it does not follow the device to the
+    /// session it signs in with next.
+    #[test]
+    fn a_copy_dies_with_its_session_and_never_follows_a_new_sign_in() {
+        let text = r#"
+            start = "2026-11-02T00:00:00Z"
+            [[user]]
+            email = "mia@example.com"
+            password = "pw"
+            [[device]]
+            name = "laptop"
+            user = "mia@example.com"
+            user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
+            ip = "10.0.0.1"
+            [[step]]
+            at = "PT1H"
+            every = "PT20M"
+            action = "use"
+            device = "laptop"
+            [[step]]
+            at = "PT1H2M"
+            every = "PT10M"
+            count = 4
+            action = "activity"
+            device = "laptop"
+            ip = "203.0.113.9"
+            copied = true
+        "#;
+        let scenario = Scenario::parse(text).expect("parses").via(Dialect::Rtc);
+        let state = MockState::with_demo_user();
+        state.start_scenario(scenario, false);
+        let start = state.clock.now();
+        let user = state.store.user_by_email("mia@example.com").expect("Mia");
+        let at = |offset: Duration| {
+            state.clock.set_now(start + offset);
+            state.scenario.run_due(&state);
+            state.store.every_session_of(&user.id, state.clock.now())
+        };
+        let copied = at(Duration::minutes(65));
+        assert_eq!(copied.len(), 1);
+        assert_eq!(
+            copied[0].ip.as_deref(),
+            Some("203.0.113.9"),
+            "the copy in use"
+        );
+        // Her app revokes it; the laptop signs in again at 1:20, at home, and the copy is
+        // tried at 1:22 and 1:32.
+        state.store.end_session(&copied[0].id, state.clock.now());
+        let after = at(Duration::minutes(95));
+        let live: Vec<_> = after
+            .iter()
+            .filter(|s| s.is_live(state.clock.now()))
+            .collect();
+        assert_eq!(live.len(), 1, "her new session: {after:?}");
+        assert_ne!(live[0].id, copied[0].id);
+        assert_eq!(
+            live[0].ip.as_deref(),
+            Some("10.0.0.1"),
+            "the copy's uses at 1:22 and 1:32 did not move her new session"
         );
     }
 }
