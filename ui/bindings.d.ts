@@ -204,7 +204,8 @@ device: string, rule: RuleId,
  */
 reason: string, since: string, 
 /**
- * When the wait runs out; the watcher signs it out at its first poll after.
+ * When the wait runs out; the watcher polls the account then (not only at its
+ * interval) and signs it out.
  */
 due: string, 
 /**

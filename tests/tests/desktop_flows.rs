@@ -1227,6 +1227,7 @@ async fn countdown(desktop: &Desktop) -> anyhow::Result<()> {
         "the countdown offers It's me and Sign out now:\n{call}"
     );
     wait_for_text(&client, "#sign-out-list", "Signing out").await?;
+    warden_tests::screenshot!(&window_screenshot(&client).await?, "defence.png")?;
     // Sign out now: gone on the server, and the countdown becomes "Signed out …" in place.
     emit_action(desktop, id, "sign-out-now")?;
     wait_until_async("the copied session gone", UI_TIMEOUT, || async {
