@@ -283,7 +283,7 @@ async fn tell_me_only_tells() {
 #[tokio::test]
 async fn on_the_shipped_databases_a_session_from_berlin_then_sao_paulo_is_acted_on() {
     let w = World::build().mock_clock().start().await;
-    let (account, devices) = ann_at_tu_berlin(&w).await;
+    let (account, devices) = ann_at_tu_berlin(&w, Dialect::Rtc).await;
     let control = w.mock.control();
     let events = common::Events::default();
     let mut poller = Poller::new(Arc::clone(&w.accounts), account.clone());
@@ -313,9 +313,9 @@ async fn on_the_shipped_databases_a_session_from_berlin_then_sao_paulo_is_acted_
     }
 }
 
-/// Ann (on RTC, the IP databases that ship) with a laptop and a phone both in use at TU
-/// Berlin, her account added: the sessions' ids, laptop first.
-async fn ann_at_tu_berlin(w: &World) -> (Account, Vec<String>) {
+/// Ann (on `dialect`, the IP databases that ship) with a laptop and a phone both in use at
+/// TU Berlin, her account added: the sessions' ids, laptop first.
+async fn ann_at_tu_berlin(w: &World, dialect: Dialect) -> (Account, Vec<String>) {
     w.accounts.set_geoip(Arc::new(warden_core::GeoIp::in_dir(
         &common::shipped_geoip(),
     )));
@@ -331,7 +331,7 @@ async fn ann_at_tu_berlin(w: &World) -> (Account, Vec<String>) {
         warden_mock::agents::SAFARI_IPHONE,
     ] {
         let id = control
-            .sign_in_via(Dialect::Rtc, ann, agent, "130.149.7.201", None)
+            .sign_in_via(dialect, ann, agent, "130.149.7.201", None)
             .await
             .expect("signs in")
             .id;
@@ -341,7 +341,7 @@ async fn ann_at_tu_berlin(w: &World) -> (Account, Vec<String>) {
             .expect("used at TU Berlin");
         devices.push(id);
     }
-    let account = w.add(Dialect::Rtc, ann).await.expect("added");
+    let account = w.add(dialect, ann).await.expect("added");
     (account, devices)
 }
 
@@ -351,7 +351,7 @@ async fn ann_at_tu_berlin(w: &World) -> (Account, Vec<String>) {
 #[tokio::test]
 async fn the_watcher_signs_out_when_the_wait_runs_out_not_at_its_next_interval() {
     let w = World::build().start().await;
-    let (account, devices) = ann_at_tu_berlin(&w).await;
+    let (account, devices) = ann_at_tu_berlin(&w, Dialect::Rtc).await;
     let wait = Defence::Wait { seconds: 10 };
     w.accounts.set_defence(&account, wait).expect("set");
     let (watcher, mut rx) = common::watcher(&w.accounts, std::time::Duration::from_secs(3600));
@@ -385,6 +385,49 @@ async fn the_watcher_signs_out_when_the_wait_runs_out_not_at_its_next_interval()
     assert!(
         took >= std::time::Duration::from_secs(8),
         "not before the wait ran out: {took:?}"
+    );
+}
+
+/// node-auth cannot take back an access token it issued: the sign-out's notification says
+/// until when the copied session's device can still use it.
+#[tokio::test]
+async fn on_node_auth_the_sign_out_says_until_when_its_access_token_still_works() {
+    let w = World::build().mock_clock().start().await;
+    let (account, devices) = ann_at_tu_berlin(&w, Dialect::NodeAuth).await;
+    let events = common::Events::default();
+    let mut poller = Poller::new(Arc::clone(&w.accounts), account.clone());
+    poller.poll(&events).await;
+    events.take();
+    let control = w.mock.control();
+    control.advance_clock("PT1M").await.expect("time");
+    control
+        .record_activity(&devices[0], Some("189.100.20.3"))
+        .await
+        .expect("used from São Paulo");
+    poller.poll(&events).await;
+    let jump = events.take();
+    let pending = pending_of(&jump).unwrap_or_else(|| panic!("acted on: {jump:#?}"));
+    w.accounts
+        .sign_out_now(&account.id, &pending.session)
+        .expect("now");
+    poller.poll(&events).await;
+    let done = events
+        .take()
+        .into_iter()
+        .find(|e| matches!(e, Event::DefenceSignedOut { .. }))
+        .expect("signed out");
+    let now = w.accounts.clock().now();
+    let told = Message::for_defence(&done, "Ann", now).expect("told");
+    assert!(
+        told.body
+            .contains("keep using the access token it holds until"),
+        "{}",
+        told.body
+    );
+    assert!(
+        told.body.contains("at most 14 minutes from now"),
+        "{}",
+        told.body
     );
 }
 

@@ -590,6 +590,13 @@ fn defended(tallies: &[Tally], apis: &[Api]) {
             "{who}: her own sessions signed out: {:?}",
             tally.own_signed_out
         );
+        for (i, (alert, end)) in tally.acted.iter().enumerate() {
+            assert!(
+                end.is_none() || alert.is_some(),
+                "{who}: {} signed out with no alert to act on told",
+                INTRUSIONS[i].0
+            );
+        }
         for &i in &alerted {
             let (alert, end) = tally.acted[i];
             if api == Api::Matrix {

@@ -149,9 +149,14 @@ pub(crate) fn after_revoke(
     })
 }
 
-/// "15 minutes", "1 minute", "2 hours".
+/// "15 minutes", "1 minute", "2 hours": rounded up, since it bounds how long a token may
+/// still work ("at most 14 minutes" when 13 minutes 59 seconds are left).
 pub(crate) fn minutes(lifetime: chrono::TimeDelta) -> String {
-    let minutes = lifetime.num_minutes().max(1);
+    let minutes = lifetime
+        .num_milliseconds()
+        .saturating_add(59_999)
+        .div_euclid(60_000)
+        .max(1);
     match minutes {
         1 => "1 minute".into(),
         m if m % 60 == 0 && m >= 120 => format!("{} hours", m / 60),
