@@ -77,7 +77,7 @@ export async function loadDefaultDefence() {
   }
 }
 
-/** "in 1:42", or "due" once the wait ran out (it is carried out at the next check). @param {string} due */
+/** "in 1:42", or "due now" once the wait ran out (carried out at that moment's check). @param {string} due */
 function timeLeft(due) {
   const seconds = Math.round((Date.parse(due) - Date.now()) / 1000);
   if (seconds <= 0) return "due now";

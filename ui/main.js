@@ -6,14 +6,14 @@
 import * as api from "./api.js";
 import { addAccount, askCode, cancelCode, detect, dialectChanged, fillDialects, showDemo, showTransportWarning, submitCode } from "./add.js";
 import { $, $button, $dialog, $form, $input, $select, showError } from "./dom.js";
-import { loadDefaultDefence } from "./defence.js";
+import { loadDefaultDefence, renderSignOuts } from "./defence.js";
 import { exportHistory, fillHistoryKinds, loadHistory, renderHistory } from "./history.js";
 import { fillIdleChoices, previewIdle, saveIdle } from "./idle.js";
 import { forget, render, select, show, showAdd } from "./nav.js";
 import { renderOverview, selectAllShown, signOutSelected } from "./overview.js";
 import { focusOn, removeAccount, renderSessions, signInAgain, signOutOthers, testAccount } from "./sessions.js";
 import { loadSettings, quietChanged, saveSettings, showAbout } from "./settings.js";
-import { state, upsert } from "./state.js";
+import { selectedView, state, upsert } from "./state.js";
 
 /** A session named in the window's address (`#account=…&session=…`): a notification opened it.
  * @returns {import("./bindings").Focus | null} */
@@ -102,8 +102,8 @@ async function start() {
   // Relative times age while the window is open; a pending sign-out counts down by the second.
   setInterval(() => { renderSessions(); if (state.view === "history") renderHistory(); }, 30_000);
   setInterval(() => {
-    const view = state.selected === null ? undefined : state.accounts.get(state.selected);
-    if (state.view === "sessions" && view?.signOuts.length) renderSessions();
+    const view = selectedView();
+    if (state.view === "sessions" && view?.signOuts.length) renderSignOuts(view.account.id, view.signOuts);
   }, 1000);
 }
 

@@ -85,9 +85,7 @@ fn follow_ledger(app: tauri::AppHandle) {
             };
             // A sign-out another process cancelled (`warden defence --cancel`) leaves the
             // window and the tray; the views publish only what changed.
-            for account in state.accounts.list().unwrap_or_default() {
-                state.views.follow_sign_outs(&account.id, &state.accounts);
-            }
+            state.views.follow_every_sign_out(&state.accounts);
             if changed.is_empty() {
                 continue;
             }

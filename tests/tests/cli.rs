@@ -30,28 +30,27 @@ impl Cli {
     }
 
     fn add(&self, password: &str) -> anyhow::Result<Output> {
-        let url = self.mock.hectoday_url();
-        self.run(
-            &[
-                "accounts",
-                "add",
-                "--url",
-                &url,
-                "--dialect",
-                "hectoday",
-                "--login",
-                warden_mock::DEMO_LOGIN,
-                "--label",
-                "demo",
-                "--password-stdin",
-            ],
-            &format!("{password}\n"),
-        )
+        self.add_via(warden_mock::Dialect::Hectoday, "demo", password)
     }
 
     /// Adds the demo user's node-auth account under `label`, its password piped in.
     fn add_node_auth(&self, label: &str) -> anyhow::Result<Output> {
-        let url = self.mock.url(warden_mock::Dialect::NodeAuth);
+        self.add_via(
+            warden_mock::Dialect::NodeAuth,
+            label,
+            warden_mock::DEMO_PASSWORD,
+        )
+    }
+
+    /// Adds the demo user's account on the mock's `dialect` under `label`, `password` piped
+    /// in.
+    fn add_via(
+        &self,
+        dialect: warden_mock::Dialect,
+        label: &str,
+        password: &str,
+    ) -> anyhow::Result<Output> {
+        let url = self.mock.url(dialect);
         self.run(
             &[
                 "accounts",
@@ -59,14 +58,14 @@ impl Cli {
                 "--url",
                 &url,
                 "--dialect",
-                "node-auth",
+                dialect.name(),
                 "--login",
                 warden_mock::DEMO_LOGIN,
                 "--label",
                 label,
                 "--password-stdin",
             ],
-            &format!("{}\n", warden_mock::DEMO_PASSWORD),
+            &format!("{password}\n"),
         )
     }
 

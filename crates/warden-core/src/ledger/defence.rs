@@ -22,13 +22,6 @@ fn time(text: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| Error::Ledger(format!("a time the ledger holds is unreadable: {e}")))
 }
 
-fn rule_text(rule: RuleId) -> String {
-    serde_json::to_value(rule)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl Ledger {
     /// The account's defence: its own, else the home's default.
     pub fn defence(&self, account: &AccountId) -> Result<Defence> {
@@ -110,7 +103,7 @@ impl Ledger {
                 pending.account.as_str(),
                 pending.session.as_str(),
                 pending.device,
-                rule_text(pending.rule),
+                pending.rule.name(),
                 pending.reason,
                 pending.since.to_rfc3339(),
                 pending.due.to_rfc3339(),
@@ -143,7 +136,7 @@ impl Ledger {
         for row in rows {
             let (account, session, device, rule, reason, since, due, last_error) = row?;
             // A rule this version does not know (a newer one decided it) is left to that one.
-            let Ok(rule) = serde_json::from_value::<RuleId>(serde_json::Value::String(rule)) else {
+            let Some(rule) = RuleId::from_name(&rule) else {
                 continue;
             };
             pending.push(PendingSignOut {

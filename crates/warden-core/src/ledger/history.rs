@@ -273,15 +273,16 @@ impl Ledger {
                 if !self.record_end(session, how, at)? {
                     return Ok(());
                 }
-                let rule = serde_json::to_value(pending.rule)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
                 (
                     HistoryKind::Ended,
                     Some(session),
                     Some(crate::rules::Severity::Alert),
-                    format!("{}: {} (rule {rule})", how.words(), pending.reason),
+                    format!(
+                        "{}: {} (rule {})",
+                        how.words(),
+                        pending.reason,
+                        pending.rule.name()
+                    ),
                 )
             }
             Event::Stale { error, .. } => (HistoryKind::Stale, None, None, error.clone()),
@@ -315,8 +316,6 @@ impl Ledger {
         Ok(())
     }
 
-    /// How the session ended, if the ledger knows it ended (any process may have recorded
-    /// it: the one that revoked it, or a watcher).
     /// Marks `session` ended `how` at `at`; `false` when its end was recorded already: an end
     /// is recorded once, by whichever process saw it first (the one that revoked it, or a
     /// watcher that noticed it gone).
@@ -342,6 +341,8 @@ impl Ledger {
         Ok(true)
     }
 
+    /// How the session ended, if the ledger knows it ended (any process may have recorded
+    /// it: the one that revoked it, or a watcher).
     pub fn recorded_end(
         &self,
         account: &AccountId,

@@ -63,6 +63,23 @@ pub enum RuleId {
     NewToken,
 }
 
+impl RuleId {
+    /// Its name as serde writes it ("impossible-travel"): what the ledger keeps and the
+    /// history says.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// The rule of that name; `None` for one this version does not know (a newer one wrote
+    /// it).
+    pub fn from_name(name: &str) -> Option<RuleId> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+}
+
 /// Why a session looks wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

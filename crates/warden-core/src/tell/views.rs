@@ -227,13 +227,40 @@ impl Views {
     /// Reads the account's pending sign-outs from the ledger, and shows them when they
     /// changed (another process may have cancelled or added one).
     pub fn follow_sign_outs(&self, account: &AccountId, accounts: &crate::accounts::Accounts) {
-        let pending = match accounts.pending_sign_outs(Some(account)) {
+        match accounts.pending_sign_outs(Some(account)) {
+            Ok(pending) => self.show_sign_outs(account, pending),
+            Err(e) => tracing::warn!(%account, "cannot read the pending sign-outs: {e}"),
+        }
+    }
+
+    /// [`Views::follow_sign_outs`] for every account, in one read of the ledger: what a
+    /// front end runs every few seconds to see another process's cancels.
+    pub fn follow_every_sign_out(&self, accounts: &crate::accounts::Accounts) {
+        let pending = match accounts.pending_sign_outs(None) {
             Ok(pending) => pending,
             Err(e) => {
-                tracing::warn!(%account, "cannot read the pending sign-outs: {e}");
+                tracing::warn!("cannot read the pending sign-outs: {e}");
                 return;
             }
         };
+        let mut shown: Vec<AccountId> = self.latest().keys().cloned().collect();
+        for p in &pending {
+            if !shown.contains(&p.account) {
+                shown.push(p.account.clone());
+            }
+        }
+        for account in shown {
+            let of_it = pending
+                .iter()
+                .filter(|p| p.account == account)
+                .cloned()
+                .collect();
+            self.show_sign_outs(&account, of_it);
+        }
+    }
+
+    /// The account's pending sign-outs, published only when they changed.
+    fn show_sign_outs(&self, account: &AccountId, pending: Vec<PendingSignOut>) {
         let same = self
             .latest()
             .get(account)
