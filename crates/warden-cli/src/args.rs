@@ -136,13 +136,33 @@ pub fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} is no wait: write 30s, 2m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+    let per_unit: u64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
         _ => return Err(format!("{text:?} is no wait: write 30s, 2m or 1h")),
     };
-    Ok(std::time::Duration::from_secs(seconds))
+    // Too long to count is as refused as a day and a second: the wait's range says so.
+    Ok(std::time::Duration::from_secs(n.saturating_mul(per_unit)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_is_read_in_seconds_minutes_or_hours_and_nothing_overflows() {
+        assert_eq!(parse_wait("30s"), Ok(std::time::Duration::from_secs(30)));
+        assert_eq!(parse_wait("2m"), Ok(std::time::Duration::from_secs(120)));
+        assert_eq!(parse_wait("1h"), Ok(std::time::Duration::from_secs(3600)));
+        assert_eq!(parse_wait("45"), Ok(std::time::Duration::from_secs(45)));
+        assert!(parse_wait("2 weeks").is_err());
+        assert!(parse_wait("h").is_err());
+        assert_eq!(
+            parse_wait("9999999999999999999h"),
+            Ok(std::time::Duration::from_secs(u64::MAX))
+        );
+    }
 }
 
 #[derive(Subcommand)]
